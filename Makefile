@@ -1,0 +1,106 @@
+# tcpdwell build. `make` builds ./tcpdwell; `make run` and `make test` first
+# install missing Debian packages. V=1 shows full commands.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+OUTPUT    := .output
+CLANG     ?= clang
+CC        ?= gcc
+BPFTOOL   ?= bpftool
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
+CFLAGS     ?= -O2 -g
+USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
+LDLIBS     := -lbpf -lelf -lz -lm
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c
+BPF_SRCS   := user/tracer.c
+LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
+TRACER_OBJ := $(OUTPUT)/user/tracer.o
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
+
+.PHONY: all run test unit-test integration-test deps clean vmlinux
+
+all: tcpdwell
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/tcpdwell.bpf.o: bpf/tcpdwell.bpf.c bpf/tcpdwell.h bpf/core_fixes.bpf.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tcpdwell.skel.h: $(OUTPUT)/tcpdwell.bpf.o | $(OUTPUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpdwell_bpf > $@
+
+$(TRACER_OBJ): user/tracer.c $(OUTPUT)/tcpdwell.skel.h $(USER_HDRS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+tcpdwell: $(OUTPUT)/user/main.o $(TRACER_OBJ) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: the pure modules, plain and under ASan+UBSan.
+$(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -lcriterion -lm -o $@
+
+$(OUTPUT)/tests/unit-san: $(UNIT_SRCS) $(SAN_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -lcriterion -lm -o $@
+
+# Integration tests load the real BPF program and need root.
+$(OUTPUT)/tests/integration: $(INTEG_SRCS) $(wildcard tests/integration/*.h) $(TRACER_OBJ) $(LIB_OBJS) tcpdwell | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/integration $(INTEG_SRCS) $(TRACER_OBJ) $(LIB_OBJS) -lcriterion -lpthread $(LDLIBS) -o $@
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./tcpdwell $(ARGS)
+
+unit-test: $(OUTPUT)/tests/unit $(OUTPUT)/tests/unit-san
+	$(call msg,TEST,unit)
+	$(Q)$(OUTPUT)/tests/unit --jobs 2
+	$(call msg,TEST,unit under ASan+UBSan)
+	$(Q)ASAN_OPTIONS=detect_leaks=1 $(OUTPUT)/tests/unit-san --jobs 2
+
+integration-test: $(OUTPUT)/tests/integration tcpdwell
+	$(call msg,TEST,integration)
+	$(Q)$(OUTPUT)/tests/integration --jobs 4
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit-test integration-test
+
+vmlinux:
+	$(Q)scripts/gen-vmlinux.sh
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) tcpdwell

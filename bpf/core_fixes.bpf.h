@@ -1,0 +1,48 @@
+/* Kernel-version differences, in one place. Each helper reads a field whose
+ * layout changed across kernels, using CO-RE relocations and field checks. */
+#ifndef CORE_FIXES_BPF_H
+#define CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+
+/* Before v5.7 (commit 67c0496e87d1 "kernfs: convert kernfs_node->id from
+ * union kernfs_node_id to u64") the id lived in a union. */
+union kernfs_node_id___old {
+	struct {
+		__u32 ino;
+		__u32 generation;
+	};
+	__u64 id;
+};
+
+struct kernfs_node___old {
+	union kernfs_node_id___old id;
+};
+
+static __always_inline __u64 td_kernfs_id(struct kernfs_node *kn)
+{
+	if (bpf_core_type_exists(union kernfs_node_id___old)) {
+		struct kernfs_node___old *old = (void *)kn;
+		return BPF_CORE_READ(old, id.id);
+	}
+	return BPF_CORE_READ(kn, id);
+}
+
+/* The cgroup v2 id of the cgroup the socket was created in. v5.15 (commit
+ * 8520e224f547 "bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed mode")
+ * turned sock_cgroup_data into a plain pointer; older kernels packed it into
+ * a u64 that cannot be decoded without knowing the mode, so they report 0. */
+static __always_inline __u64 td_sock_cgroup_id(const struct sock *sk)
+{
+	struct cgroup *cg;
+
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return 0;
+	cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	if (!cg)
+		return 0;
+	return td_kernfs_id(BPF_CORE_READ(cg, kn));
+}
+
+#endif /* CORE_FIXES_BPF_H */

@@ -1,0 +1,38 @@
+/* Aggregation of transitions: dwell histograms per state and counts per
+ * (old, new) pair. Pure data, no I/O. */
+#ifndef TD_AGG_H
+#define TD_AGG_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpdwell.h"
+#include "hist.h"
+
+struct td_agg {
+	uint64_t events;
+	struct hist dwell[TD_MAX_STATES];
+	/* Transitions out of a state whose entry was not seen (socket first
+	 * seen mid-life): their dwell is unknown and kept out of the histogram. */
+	uint64_t unknown[TD_MAX_STATES];
+	uint64_t trans[TD_MAX_STATES][TD_MAX_STATES];
+};
+
+/* Counters of what never reached the aggregate. */
+struct td_loss {
+	uint64_t ringbuf;    /* records dropped: ring buffer full */
+	uint64_t recursion;  /* program runs skipped by the kernel (recursion) */
+	uint64_t no_storage; /* events whose socket storage could not be created */
+};
+
+static inline uint64_t td_loss_total(const struct td_loss *l)
+{
+	return l->ringbuf + l->recursion;
+}
+
+void td_agg_reset(struct td_agg *a);
+void td_agg_add(struct td_agg *a, const struct td_event *e);
+/* Whether a transition's old state has a dwell worth reporting: CLOSE before
+ * connect()/listen() and a child's LISTEN (it never listened) have none. */
+int td_has_dwell(int oldstate, int newstate);
+
+#endif

@@ -1,0 +1,153 @@
+/* tcpdwell entry point: parse options, start the tracer, consume records
+ * into the aggregate, and print reports on interval, duration and signals. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "agg.h"
+#include "opts.h"
+#include "render.h"
+#include "tracer.h"
+
+/* The only mutable global: set by the signal handler. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct run {
+	const struct td_config *cfg;
+	struct td_render_opts ropts;
+	struct td_agg *agg;
+	struct td_loss reported; /* loss totals at the previous report */
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int on_event(void *ctx, const struct td_event *e)
+{
+	struct run *r = ctx;
+
+	td_agg_add(r->agg, e);
+	if (r->cfg->events) {
+		if (r->cfg->json)
+			td_render_event_json(stdout, &r->ropts, e);
+		else
+			td_render_event_text(stdout, &r->ropts, e);
+	}
+	return 0;
+}
+
+static void report(struct run *r, struct td_tracer *t)
+{
+	struct td_loss total, delta;
+
+	if (td_tracer_loss(t, &total)) {
+		fprintf(stderr, "tcpdwell: failed to read loss counters: %s\n", strerror(errno));
+		total = r->reported;
+	}
+	delta = total;
+	if (!r->cfg->cumulative) {
+		delta.ringbuf -= r->reported.ringbuf;
+		delta.recursion -= r->reported.recursion;
+		delta.no_storage -= r->reported.no_storage;
+	}
+	if (r->cfg->json)
+		td_render_report_json(stdout, r->agg, &delta);
+	else
+		td_render_report_text(stdout, r->agg, &delta, clock_ns(CLOCK_REALTIME));
+	fflush(stdout);
+	if (!r->cfg->cumulative) {
+		r->reported = total;
+		td_agg_reset(r->agg);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct td_config cfg;
+	struct td_tracer *t = NULL;
+	struct run r = { .cfg = &cfg };
+	struct sigaction sa;
+	uint64_t start, next_report = 0, end = 0;
+	int err;
+
+	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
+	if (err)
+		return err == 1 ? 0 : err;
+
+	r.agg = calloc(1, sizeof(*r.agg));
+	if (!r.agg) {
+		fprintf(stderr, "tcpdwell: failed to allocate the aggregate: %s\n", strerror(errno));
+		return 1;
+	}
+	r.ropts.wide = cfg.wide;
+	r.ropts.realtime_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+
+	/* No SA_RESTART: the poll returns at once on Ctrl-C. */
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = td_tracer_open(&t, &cfg, on_event, &r);
+	if (err) {
+		err = 1;
+		goto cleanup;
+	}
+	if (!cfg.json)
+		fprintf(stderr, "tcpdwell: tracing TCP state transitions%s; Ctrl-C to stop\n",
+			cfg.interval_ns ? "" : ", report at exit");
+	if (cfg.events && !cfg.json)
+		td_render_event_header(stdout, &r.ropts);
+
+	start = clock_ns(CLOCK_MONOTONIC);
+	if (cfg.interval_ns)
+		next_report = start + cfg.interval_ns;
+	if (cfg.duration_ns)
+		end = start + cfg.duration_ns;
+	while (!stop_requested) {
+		uint64_t now;
+		int n = td_tracer_poll(t, 100);
+
+		if (n < 0) {
+			fprintf(stderr, "tcpdwell: failed to poll ring buffer: %s\n", strerror(-n));
+			err = 1;
+			goto cleanup;
+		}
+		if (cfg.events)
+			fflush(stdout);
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (end && now >= end)
+			break;
+		if (next_report && now >= next_report) {
+			report(&r, t);
+			next_report += cfg.interval_ns;
+		}
+	}
+	/* Drain what is left, then the final report. */
+	if (td_tracer_poll(t, 0) < 0)
+		fprintf(stderr, "tcpdwell: failed to drain ring buffer\n");
+	report(&r, t);
+	if (td_tracer_bad_records(t))
+		fprintf(stderr, "tcpdwell: %lu malformed records were rejected\n", td_tracer_bad_records(t));
+	err = 0;
+
+cleanup:
+	td_tracer_close(t);
+	free(r.agg);
+	return err;
+}

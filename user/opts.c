@@ -1,0 +1,322 @@
+/* Option parsing for tcpdwell: getopt_long into struct td_config, with strict
+ * number, port, duration and size parsers that reject partial input. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "tcpdwell.h"
+#include "opts.h"
+
+#define DEFAULT_RINGBUF_BYTES (8u << 20)
+#define MIN_RINGBUF_BYTES 4096u
+#define MAX_RINGBUF_BYTES (1u << 30)
+
+static const char usage[] =
+"Usage: tcpdwell [OPTIONS]\n"
+"Trace TCP state transitions and report how long connections dwell in each\n"
+"state, as histograms, attributed to the process that owns the socket.\n"
+"\n"
+"Output:\n"
+"  -e, --events           print one line per transition (like tcpstates)\n"
+"  -w, --wide             wide address columns (for IPv6)\n"
+"  -j, --json             JSON Lines instead of text\n"
+"  -i, --interval SECS    print a report every SECS (each covers its interval)\n"
+"  -C, --cumulative       with -i, reports are totals since start\n"
+"  -d, --duration SECS    stop after SECS (default: until Ctrl-C)\n"
+"Filters (applied in the kernel):\n"
+"  -4, --ipv4             IPv4 only\n"
+"  -6, --ipv6             IPv6 only\n"
+"  -L, --lport LIST       local ports, e.g. 80,443,8000-8010\n"
+"  -D, --rport LIST       remote ports\n"
+"  -P, --port LIST        ports on either side\n"
+"  -p, --pid PID          sockets owned by this process (tgid)\n"
+"  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
+"Tuning:\n"
+"  -r, --ringbuf-size N   ring buffer size, power of two (default 8M; K/M/G)\n"
+"  -v, --verbose          print libbpf's log\n"
+"  -h, --help             this help\n"
+"  -V, --version          version\n"
+"\n"
+"SECS accepts a number of seconds or a unit: 500ms, 1.5s, 2m, 1h.\n"
+"\n"
+"Examples:\n"
+"  tcpdwell                     # histograms per state until Ctrl-C\n"
+"  tcpdwell -i 10               # a report every 10 s\n"
+"  tcpdwell -e -P 443           # every transition of port 443, either side\n"
+"  tcpdwell -L 8080 -d 60 -j    # server port 8080 for a minute, as JSON\n"
+"  tcpdwell -p 1234             # sockets owned by process 1234\n"
+"  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n";
+
+int td_parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < 1 || v > 65535)
+		return -ERANGE;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Parses one "P" or "A-B" item of a port list; the item is [s, s+len). */
+static int parse_port_item(const char *s, size_t len, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16], *dash;
+	int err;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	dash = strchr(buf, '-');
+	if (!dash) {
+		err = td_parse_port(buf, lo);
+		*hi = *lo;
+		return err;
+	}
+	*dash = '\0';
+	err = td_parse_port(buf, lo);
+	if (!err)
+		err = td_parse_port(dash + 1, hi);
+	if (!err && *hi < *lo)
+		err = -EINVAL;
+	return err;
+}
+
+int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit)
+{
+	const char *p = s;
+	uint16_t lo[64], hi[64];
+	int n = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int err;
+
+		if (n == 64)
+			return -ERANGE;
+		err = parse_port_item(p, len, &lo[n], &hi[n]);
+		if (err)
+			return err;
+		n++;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	for (int i = 0; i < n; i++)
+		for (uint32_t port = lo[i]; port <= hi[i]; port++)
+			filter[port] |= bit;
+	return 0;
+}
+
+int td_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *suffix; double scale; } units[] = {
+		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 },
+		{ "m", 60e9 }, { "h", 3600e9 },
+	};
+	char *end;
+	double v;
+
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double total;
+
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		total = v * units[i].scale;
+		if (total < 1e6 || total > 1e7 * 1e9) /* 1 ms .. ~115 days */
+			return -ERANGE;
+		*ns = (uint64_t)total;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int td_parse_pid(const char *s, uint32_t *pid)
+{
+	char *end;
+	long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < 1 || v > INT_MAX)
+		return -ERANGE;
+	*pid = (uint32_t)v;
+	return 0;
+}
+
+int td_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end && end[1] == '\0') {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+	} else if (*end) {
+		return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+enum { OPT_VERSION = 'V' };
+
+int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+	static const struct option longopts[] = {
+		{ "events", no_argument, NULL, 'e' },
+		{ "wide", no_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "cumulative", no_argument, NULL, 'C' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "lport", required_argument, NULL, 'L' },
+		{ "rport", required_argument, NULL, 'D' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "ringbuf-size", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	int opt, e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_bytes = DEFAULT_RINGBUF_BYTES;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:r:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': cfg->events = true; break;
+		case 'w': cfg->wide = true; break;
+		case 'j': cfg->json = true; break;
+		case 'C': cfg->cumulative = true; break;
+		case 'v': cfg->verbose = true; break;
+		case '4':
+		case '6':
+			if (cfg->family && cfg->family != opt - '0') {
+				fprintf(err, "tcpdwell: -4 and -6 exclude each other\n");
+				return TD_EXIT_USAGE;
+			}
+			cfg->family = opt - '0';
+			break;
+		case 'i':
+		case 'd':
+			e = td_parse_duration(optarg, opt == 'i' ? &cfg->interval_ns : &cfg->duration_ns);
+			if (e) {
+				fprintf(err, "tcpdwell: invalid %s '%s': expected a duration from 1ms, such as 10, 1.5s or 500ms\n",
+					opt == 'i' ? "interval" : "duration", optarg);
+				return TD_EXIT_USAGE;
+			}
+			break;
+		case 'L':
+		case 'D':
+		case 'P': {
+			uint8_t bit = opt == 'L' ? TD_PORT_LOCAL : opt == 'D' ? TD_PORT_REMOTE : TD_PORT_EITHER;
+
+			if (td_parse_port_list(optarg, cfg->port_filter, bit)) {
+				fprintf(err, "tcpdwell: invalid port list '%s': expected ports 1-65535 such as 80,443,8000-8010 (at most 64 items)\n",
+					optarg);
+				return TD_EXIT_USAGE;
+			}
+			if (opt == 'L')
+				cfg->filter_lport = true;
+			else if (opt == 'D')
+				cfg->filter_rport = true;
+			else
+				cfg->filter_either = true;
+			break;
+		}
+		case 'p':
+			if (td_parse_pid(optarg, &cfg->pid)) {
+				fprintf(err, "tcpdwell: invalid pid '%s': expected a process id from 1\n", optarg);
+				return TD_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			if (!*optarg || optarg[0] != '/') {
+				fprintf(err, "tcpdwell: invalid cgroup '%s': expected an absolute path to a cgroup v2 directory\n",
+					optarg);
+				return TD_EXIT_USAGE;
+			}
+			cfg->cgroup_path = optarg;
+			break;
+		case 'r':
+			if (td_parse_size(optarg, &cfg->ringbuf_bytes) ||
+			    cfg->ringbuf_bytes < MIN_RINGBUF_BYTES || cfg->ringbuf_bytes > MAX_RINGBUF_BYTES ||
+			    (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1))) {
+				fprintf(err, "tcpdwell: invalid ring buffer size '%s': expected a power of two from 4K to 1G\n",
+					optarg);
+				return TD_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(usage, out);
+			return 1;
+		case OPT_VERSION:
+			fprintf(out, "tcpdwell %s\n", TD_VERSION);
+			return 1;
+		case ':':
+			if (optopt)
+				fprintf(err, "tcpdwell: option '-%c' needs an argument; see --help\n", optopt);
+			else
+				fprintf(err, "tcpdwell: option '%s' needs an argument; see --help\n", argv[optind - 1]);
+			return TD_EXIT_USAGE;
+		default:
+			if (optopt)
+				fprintf(err, "tcpdwell: unknown option '-%c'; see --help\n", optopt);
+			else
+				fprintf(err, "tcpdwell: unknown option '%s'; see --help\n", argv[optind - 1]);
+			return TD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "tcpdwell: unexpected argument '%s'; see --help\n", argv[optind]);
+		return TD_EXIT_USAGE;
+	}
+	if (cfg->cumulative && !cfg->interval_ns) {
+		fprintf(err, "tcpdwell: -C/--cumulative needs -i/--interval\n");
+		return TD_EXIT_USAGE;
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* Command-line options of tcpdwell and the strict parsers behind them. */
+#ifndef TD_OPTS_H
+#define TD_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TD_EXIT_USAGE 2
+
+struct td_config {
+	int family;              /* 0 (both), 4 or 6 */
+	bool events;             /* -e: one line per transition */
+	bool json;               /* -j: JSON Lines */
+	bool wide;               /* -w: wide address columns */
+	bool cumulative;         /* -C: reports are totals since start */
+	bool verbose;            /* -v: libbpf's log */
+	uint64_t interval_ns;    /* -i: 0 = report only at exit */
+	uint64_t duration_ns;    /* -d: 0 = until a signal */
+	uint32_t pid;            /* -p: 0 = any */
+	const char *cgroup_path; /* -c */
+	uint64_t ringbuf_bytes;  /* -r: power of two */
+	bool filter_lport, filter_rport, filter_either;
+	uint8_t port_filter[65536]; /* TD_PORT_* bits */
+};
+
+/* Fills cfg from argv. Returns 0 to run, 1 when --help/--version printed
+ * (exit 0), or TD_EXIT_USAGE after printing a one-line error to err. */
+int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* Parsers used by the options; each returns 0 or -EINVAL/-ERANGE and leaves
+ * its output untouched on error. */
+int td_parse_port(const char *s, uint16_t *port);                 /* 1-65535 */
+int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit); /* "80,443,8000-8010" */
+int td_parse_duration(const char *s, uint64_t *ns);              /* "5", "1.5", "250ms", "2m" */
+int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX */
+int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
+
+#endif

@@ -1,0 +1,19 @@
+/* Ring-buffer record decoder: every record starts with a type tag; short,
+ * unknown or malformed records are rejected, never half-read. */
+#include "record.h"
+
+const struct td_event *td_decode(const void *data, size_t len)
+{
+	const struct td_event *e = data;
+
+	if (!data || len < sizeof(*e))
+		return NULL;
+	if (e->type != TD_REC_TRANSITION)
+		return NULL;
+	if (e->family != 4 && e->family != 6)
+		return NULL;
+	if (e->oldstate == 0 || e->oldstate >= TD_MAX_STATES ||
+	    e->newstate == 0 || e->newstate >= TD_MAX_STATES)
+		return NULL;
+	return e;
+}

@@ -1,0 +1,286 @@
+/* Text and JSON renderers. Sample of the text report:
+ *
+ *   12:00:05 tcpdwell: 20 transitions, 0 lost
+ *
+ *   ESTABLISHED  count 2  p50 201ms  p90 201ms  p99 201ms  max 201ms
+ *        200ms .. 500ms          2 |****************************************|
+ *
+ *   TRANSITIONS
+ *     CLOSE        -> SYN_SENT            2
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "render.h"
+#include "states.h"
+
+#define BAR_WIDTH 40
+
+char *td_fmt_duration(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.3gus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3gms", ns / 1e6);
+	else if (ns < 1000000000000ull)
+		snprintf(buf, len, "%.3gs", ns / 1e9);
+	else
+		snprintf(buf, len, "%.0fs", ns / 1e9);
+	return buf;
+}
+
+char *td_fmt_addr(char *buf, size_t len, int family, const uint8_t *addr)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* Writes s (at most max bytes, stopping at NUL) as a JSON string. */
+static void json_str(FILE *f, const char *s, size_t max)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void wall_clock(char *buf, size_t len, uint64_t realtime_ns)
+{
+	time_t secs = (time_t)(realtime_ns / 1000000000ull);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(realtime_ns % 1000000000ull / 1000000));
+}
+
+void td_render_event_header(FILE *f, const struct td_render_opts *o)
+{
+	int aw = o->wide ? 39 : 15;
+
+	fprintf(f, "%-12s %-7s %-16s %-*s %-5s %-*s %-5s %-11s    %-11s %s\n", "TIME", "PID", "COMM",
+		aw, "LADDR", "LPORT", aw, "RADDR", "RPORT", "OLDSTATE", "NEWSTATE", "MS");
+}
+
+void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e)
+{
+	char when[32], pid[16], comm[TD_COMM_LEN + 1], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], ms[32];
+	int aw = o->wide ? 39 : 15;
+
+	wall_clock(when, sizeof(when), e->ts_ns + (uint64_t)o->realtime_offset_ns);
+	if (e->flags & TD_F_PID_KNOWN) {
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+		memcpy(comm, e->comm, TD_COMM_LEN);
+		comm[TD_COMM_LEN] = '\0';
+	} else {
+		strcpy(pid, "-");
+		strcpy(comm, "-");
+	}
+	if (e->flags & TD_F_DWELL_KNOWN)
+		snprintf(ms, sizeof(ms), "%.3f", e->dwell_ns / 1e6);
+	else
+		strcpy(ms, "-");
+	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s\n", when, pid, comm,
+		aw, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
+		aw, td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
+		td_state_name(e->oldstate), td_state_name(e->newstate), ms);
+}
+
+void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	fprintf(f, "{\"type\":\"transition\",\"time_ns\":%" PRIu64 ",\"pid\":",
+		(uint64_t)(e->ts_ns + (uint64_t)o->realtime_offset_ns));
+	if (e->flags & TD_F_PID_KNOWN) {
+		fprintf(f, "%u,\"comm\":", e->pid);
+		json_str(f, e->comm, TD_COMM_LEN);
+	} else {
+		fputs("null,\"comm\":null", f);
+	}
+	fprintf(f, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,"
+		"\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":",
+		e->family, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
+		td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
+		td_state_name(e->oldstate), td_state_name(e->newstate));
+	if (e->flags & TD_F_DWELL_KNOWN)
+		fprintf(f, "%" PRIu64, (uint64_t)e->dwell_ns);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 ",\"skaddr\":\"0x%" PRIx64 "\"}\n",
+		e->netns, (uint64_t)e->cgroup_id, (uint64_t)e->skaddr);
+}
+
+/* Bar rows follow a 1-2-5 sequence (1us, 2us, 5us, 10us, ...). A fine bucket
+ * goes to the row that holds its midpoint. */
+static uint64_t row_floor(uint64_t v)
+{
+	uint64_t decade = 1;
+
+	while (decade <= v / 10)
+		decade *= 10;
+	if (v >= 5 * decade)
+		return 5 * decade;
+	if (v >= 2 * decade)
+		return 2 * decade;
+	return decade;
+}
+
+static uint64_t row_next(uint64_t lo)
+{
+	uint64_t decade = 1;
+
+	while (decade <= lo / 10)
+		decade *= 10;
+	if (lo == decade)
+		return 2 * decade;
+	if (lo == 2 * decade)
+		return 5 * decade;
+	return 10 * decade;
+}
+
+static void render_bars(FILE *f, const struct hist *h)
+{
+	uint64_t lo = row_floor(h->min ? h->min : 1), top = 0;
+	uint64_t rows[64][2];
+	int n = 0;
+
+	/* Rows from the one holding min to the one holding max. */
+	while (n < 64) {
+		uint64_t hi = row_next(lo), c = 0;
+
+		for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+			uint64_t mid;
+
+			if (!h->buckets[i])
+				continue;
+			mid = hist_bucket_low(i) + (hist_bucket_high(i) - hist_bucket_low(i)) / 2;
+			if (mid < h->min)
+				mid = h->min;
+			if (mid > h->max)
+				mid = h->max;
+			if (mid >= lo && mid < hi)
+				c += h->buckets[i];
+		}
+		rows[n][0] = lo;
+		rows[n][1] = c;
+		if (c > top)
+			top = c;
+		n++;
+		if (h->max < hi || hi < lo)
+			break;
+		lo = hi;
+	}
+	for (int r = 0; r < n; r++) {
+		char a[16], b[16], bar[BAR_WIDTH + 1];
+		int w = top ? (int)((rows[r][1] * BAR_WIDTH + top - 1) / top) : 0;
+
+		memset(bar, ' ', BAR_WIDTH);
+		memset(bar, '*', (size_t)w);
+		bar[BAR_WIDTH] = '\0';
+		fprintf(f, "  %8s .. %-8s %10" PRIu64 " |%s|\n", td_fmt_duration(a, sizeof(a), rows[r][0]),
+			td_fmt_duration(b, sizeof(b), row_next(rows[r][0])), rows[r][1], bar);
+	}
+}
+
+void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns)
+{
+	time_t secs = (time_t)(now_ns / 1000000000ull);
+	struct tm tm;
+	int shown = 0;
+
+	localtime_r(&secs, &tm);
+	fprintf(f, "%02d:%02d:%02d tcpdwell: %" PRIu64 " transitions, %" PRIu64 " lost",
+		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, td_loss_total(l));
+	if (td_loss_total(l))
+		fprintf(f, " (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
+			"; raise --ringbuf-size)", l->ringbuf, l->recursion);
+	if (l->no_storage)
+		fprintf(f, ", %" PRIu64 " without socket storage", l->no_storage);
+	fputc('\n', f);
+
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		const struct hist *h = &a->dwell[s];
+		char p50[16], p90[16], p99[16], max[16];
+
+		if (!h->count && !a->unknown[s])
+			continue;
+		shown++;
+		fprintf(f, "\n%-12s count %" PRIu64, td_state_name(s), h->count);
+		if (h->count)
+			fprintf(f, "  p50 %s  p90 %s  p99 %s  max %s",
+				td_fmt_duration(p50, sizeof(p50), hist_quantile(h, 0.50)),
+				td_fmt_duration(p90, sizeof(p90), hist_quantile(h, 0.90)),
+				td_fmt_duration(p99, sizeof(p99), hist_quantile(h, 0.99)),
+				td_fmt_duration(max, sizeof(max), h->max));
+		else
+			fputs("  p50 -  p90 -  p99 -  max -", f);
+		if (a->unknown[s])
+			fprintf(f, "  (+%" PRIu64 " unknown: entered before tracing began)", a->unknown[s]);
+		fputc('\n', f);
+		if (h->count)
+			render_bars(f, h);
+	}
+	if (!shown)
+		fputs("\n(no dwell times yet)\n", f);
+
+	if (a->events) {
+		fputs("\nTRANSITIONS\n", f);
+		for (int o = 1; o < TD_MAX_STATES; o++)
+			for (int n = 1; n < TD_MAX_STATES; n++)
+				if (a->trans[o][n])
+					fprintf(f, "  %-12s -> %-12s %10" PRIu64 "\n", td_state_name(o),
+						td_state_name(n), a->trans[o][n]);
+	}
+	fflush(f);
+}
+
+void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l)
+{
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		const struct hist *h = &a->dwell[s];
+		int first = 1;
+
+		if (!h->count && !a->unknown[s])
+			continue;
+		fprintf(f, "{\"type\":\"histogram\",\"state\":\"%s\",\"count\":%" PRIu64 ",\"unknown\":%" PRIu64,
+			td_state_name(s), h->count, a->unknown[s]);
+		if (h->count)
+			fprintf(f, ",\"min_ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
+				",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%" PRIu64,
+				h->min, hist_quantile(h, 0.50), hist_quantile(h, 0.90),
+				hist_quantile(h, 0.99), h->max, h->sum);
+		else
+			fputs(",\"min_ns\":null,\"p50_ns\":null,\"p90_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"sum_ns\":0", f);
+		fputs(",\"buckets\":[", f);
+		for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+			if (!h->buckets[i])
+				continue;
+			fprintf(f, "%s{\"le_ns\":%" PRIu64 ",\"count\":%" PRIu64 "}", first ? "" : ",",
+				hist_bucket_high(i), h->buckets[i]);
+			first = 0;
+		}
+		fputs("]}\n", f);
+	}
+	for (int o = 1; o < TD_MAX_STATES; o++)
+		for (int n = 1; n < TD_MAX_STATES; n++)
+			if (a->trans[o][n])
+				fprintf(f, "{\"type\":\"transitions\",\"old\":\"%s\",\"new\":\"%s\",\"count\":%" PRIu64 "}\n",
+					td_state_name(o), td_state_name(n), a->trans[o][n]);
+	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
+		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"no_storage\":%" PRIu64 "}\n",
+		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->no_storage);
+	fflush(f);
+}

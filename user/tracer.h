@@ -1,0 +1,27 @@
+/* BPF lifecycle: open, configure, load, attach, poll, read counters, close. */
+#ifndef TD_TRACER_H
+#define TD_TRACER_H
+
+#include <linux/types.h>
+#include "tcpdwell.h"
+#include "agg.h"
+#include "opts.h"
+
+struct td_tracer;
+
+/* Called for each well-formed record; a non-zero return stops the poll. */
+typedef int (*td_event_fn)(void *ctx, const struct td_event *e);
+
+/* Opens, configures from cfg, loads and attaches. On failure prints one
+ * "tcpdwell: failed to ..." line to stderr and returns -errno. */
+int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event_fn fn, void *ctx);
+/* Waits up to timeout_ms for a wakeup, then drains the ring buffer. Returns
+ * the number of records handled or -errno (-EINTR is not an error). */
+int td_tracer_poll(struct td_tracer *t, int timeout_ms);
+/* Totals since open: lost records, skipped runs, storage failures. */
+int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
+/* Records rejected by the decoder (should stay 0). */
+unsigned long td_tracer_bad_records(const struct td_tracer *t);
+void td_tracer_close(struct td_tracer *t);
+
+#endif
