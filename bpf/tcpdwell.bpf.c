@@ -114,7 +114,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 
 	/* inet_sport, as the tracepoint itself reports it: skc_num is already
 	 * cleared by inet_put_port() when a socket moves to CLOSE. */
-	lport = bpf_ntohs(((struct inet_sock *)sk)->inet_sport);
+	lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (filter_lport || filter_rport || filter_either) {
 		ports = ports_match(lport, rport);
@@ -185,8 +185,8 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
 		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
 	} else {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(e->saddr, sizeof(e->saddr), &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, sizeof(e->daddr), &sk->__sk_common.skc_v6_daddr);
 	}
 
 	/* Batch wakeups: the consumer also polls on a timeout, so a quiet
