@@ -1,0 +1,239 @@
+/* Integration-test harness implementation. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+void require_root(void)
+{
+	const char *ci = getenv("CI");
+
+	if (geteuid() == 0)
+		return;
+	if (ci && strcmp(ci, "true") == 0)
+		cr_assert_fail("BPF integration tests need root and must not skip in CI");
+	cr_skip_test("skipped: loading BPF needs root (run `sudo make test`)");
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+uint64_t tolerance_ns(uint64_t expected)
+{
+	uint64_t pct = expected * 3 / 100;
+
+	return pct > 5000000ull ? pct : 5000000ull;
+}
+
+unsigned pick_ms(unsigned lo, unsigned hi)
+{
+	static int seeded;
+
+	if (!seeded) {
+		srand((unsigned)(now_ns() ^ (uint64_t)getpid()));
+		seeded = 1;
+	}
+	return lo + (unsigned)rand() % (hi - lo);
+}
+
+void config_for_port(struct td_config *cfg, uint16_t port)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_bytes = 1u << 22;
+	if (port) {
+		cfg->filter_either = true;
+		cfg->port_filter[port] |= TD_PORT_EITHER;
+	}
+}
+
+static int collect(void *ctx, const struct td_event *e)
+{
+	struct capture *c = ctx;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		c->ev = realloc(c->ev, c->cap * sizeof(*c->ev));
+		cr_assert_not_null(c->ev);
+	}
+	c->ev[c->n++] = *e;
+	return 0;
+}
+
+void capture_start(struct capture *c, const struct td_config *cfg)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = td_tracer_open(&c->tracer, cfg, collect, c);
+	cr_assert_eq(err, 0, "tracer failed to start: %s", strerror(-err));
+}
+
+size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	do {
+		int n = td_tracer_poll(c->tracer, 20);
+
+		cr_assert_geq(n, 0, "poll failed: %s", strerror(-n));
+	} while (c->n < want && now_ns() < end);
+	return c->n;
+}
+
+void capture_stop(struct capture *c)
+{
+	td_tracer_close(c->tracer);
+	free(c->ev);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
+				  int oldstate, int newstate)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct td_event *e = &c->ev[i];
+
+		if (e->oldstate == oldstate && e->newstate == newstate &&
+		    (lport == 0 || e->sport == lport) && (rport == 0 || e->dport == rport))
+			return e;
+	}
+	return NULL;
+}
+
+size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if ((lport == 0 || c->ev[i].sport == lport) && (rport == 0 || c->ev[i].dport == rport))
+			n++;
+	return n;
+}
+
+static socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = in6addr_loopback;
+	return sizeof(*sin6);
+}
+
+uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int tcp_listen(int family, uint16_t *port, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, *port, &ss);
+	int one = 1, fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&ss, len), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(listen(fd, backlog), 0, "listen: %s", strerror(errno));
+	*port = local_port(fd);
+	return fd;
+}
+
+int tcp_connect(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
+	int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
+	return fd;
+}
+
+uint16_t free_port(int family)
+{
+	uint16_t port = 0;
+	int fd = tcp_listen(family, &port, 1);
+
+	close(fd);
+	return port;
+}
+
+void child_start(struct child *ch, int (*fn)(void *arg, int wfd), void *arg)
+{
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	ch->pid = fork();
+	cr_assert_geq(ch->pid, 0, "fork: %s", strerror(errno));
+	if (ch->pid == 0) {
+		close(p[0]);
+		_exit(fn(arg, p[1]));
+	}
+	close(p[1]);
+	ch->fd = p[0];
+}
+
+void report_u64(int wfd, uint64_t v)
+{
+	if (write(wfd, &v, sizeof(v)) != sizeof(v))
+		_exit(99);
+}
+
+uint64_t child_read_u64(struct child *ch)
+{
+	struct pollfd pfd = { .fd = ch->fd, .events = POLLIN };
+	uint64_t v;
+
+	cr_assert_eq(poll(&pfd, 1, 20000), 1, "child %d reported nothing in 20 s", ch->pid);
+	cr_assert_eq(read(ch->fd, &v, sizeof(v)), (ssize_t)sizeof(v), "child %d: short report", ch->pid);
+	return v;
+}
+
+void child_wait(struct child *ch)
+{
+	int status;
+
+	cr_assert_eq(waitpid(ch->pid, &status, 0), ch->pid);
+	close(ch->fd);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d failed (status 0x%x)",
+		  ch->pid, status);
+}

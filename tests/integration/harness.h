@@ -1,0 +1,65 @@
+/* Integration-test harness: runs the real tracer in-process and makes
+ * loopback connections whose timing the test controls. */
+#ifndef TD_HARNESS_H
+#define TD_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "tcpdwell.h"
+#include "agg.h"
+#include "opts.h"
+#include "tracer.h"
+
+struct capture {
+	struct td_tracer *tracer;
+	struct td_event *ev;
+	size_t n, cap;
+};
+
+/* Skips the test outside CI without root; fails it in CI (CI=true). */
+void require_root(void);
+
+uint64_t now_ns(void);
+void sleep_ms(unsigned ms);
+/* max(5 ms, 3%) of the expected value, the tolerance. */
+uint64_t tolerance_ns(uint64_t expected);
+/* A dwell chosen at random in [lo, hi) ms, so scenarios differ run to run. */
+unsigned pick_ms(unsigned lo, unsigned hi);
+
+/* A default config with -P port (either side) when port != 0. */
+void config_for_port(struct td_config *cfg, uint16_t port);
+/* Starts the tracer or fails the test. */
+void capture_start(struct capture *c, const struct td_config *cfg);
+/* Polls until at least `want` events are held or timeout; returns the count. */
+size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms);
+void capture_stop(struct capture *c);
+
+/* Events of one socket, selected by its local and remote ports. */
+const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
+				  int oldstate, int newstate);
+size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport);
+
+/* Sockets on loopback; family is 4 or 6. Port 0 picks an ephemeral one. */
+int tcp_listen(int family, uint16_t *port, int backlog);
+int tcp_connect(int family, uint16_t port);
+/* A free loopback port (bound then released). */
+uint16_t free_port(int family);
+uint16_t local_port(int fd);
+
+/* A forked helper process; its reports come back through a pipe. */
+struct child {
+	pid_t pid;
+	int fd; /* read end */
+};
+/* Runs fn(arg, write_fd) in a child that exits with fn's return value. */
+void child_start(struct child *ch, int (*fn)(void *arg, int wfd), void *arg);
+/* Reads one u64 the child wrote with report_u64(); fails on timeout. */
+uint64_t child_read_u64(struct child *ch);
+void report_u64(int wfd, uint64_t v);
+/* Waits for the child and asserts it exited 0. */
+void child_wait(struct child *ch);
+
+#endif
