@@ -108,8 +108,7 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
-	if (!cfg.json)
-		fprintf(stderr, "tcpdwell: tracing TCP state transitions%s; Ctrl-C to stop\n",
+	fprintf(stderr, "tcpdwell: tracing TCP state transitions%s; Ctrl-C to stop\n",
 			cfg.interval_ns ? "" : ", report at exit");
 	if (cfg.events && !cfg.json)
 		td_render_event_header(stdout, &r.ropts);

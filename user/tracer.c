@@ -199,6 +199,11 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out)
 	return 0;
 }
 
+int td_tracer_matched(struct td_tracer *t, uint64_t *out)
+{
+	return percpu_sum(t, TD_CNT_EVENTS, out);
+}
+
 unsigned long td_tracer_bad_records(const struct td_tracer *t)
 {
 	return t->bad_records;

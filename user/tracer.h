@@ -20,6 +20,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 int td_tracer_poll(struct td_tracer *t, int timeout_ms);
 /* Totals since open: lost records, skipped runs, storage failures. */
 int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
+/* Transitions that passed the kernel-side filters (delivered or dropped). */
+int td_tracer_matched(struct td_tracer *t, uint64_t *out);
 /* Records rejected by the decoder (should stay 0). */
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
 void td_tracer_close(struct td_tracer *t);

@@ -1,0 +1,500 @@
+/* Event counts, owner attribution, kernel-side filters and loss accounting,
+ * each checked against connections the test makes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+/* The events of the socket at skaddr, in order. */
+static size_t socket_events(const struct capture *c, __u64 skaddr, const struct td_event **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n && n < max; i++)
+		if (c->ev[i].skaddr == skaddr)
+			out[n++] = &c->ev[i];
+	return n;
+}
+
+static void assert_sequence(const struct capture *c, __u64 skaddr, const int (*want)[2], size_t nwant,
+			    const char *who)
+{
+	const struct td_event *got[16];
+	size_t n = socket_events(c, skaddr, got, 16);
+
+	cr_assert_eq(n, nwant, "%s: %zu transitions, expected %zu", who, n, nwant);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(got[i]->oldstate == want[i][0] && got[i]->newstate == want[i][1],
+			  "%s: transition %zu is %d->%d, expected %d->%d", who, i, got[i]->oldstate,
+			  got[i]->newstate, want[i][0], want[i][1]);
+}
+
+struct server_args {
+	int family;
+	uint16_t port;    /* 0: ephemeral */
+	int conns;        /* connections to serve */
+	const char *comm; /* NULL: keep the test's */
+	int go_fd;        /* >= 0: wait for a byte here before listening */
+};
+
+/* Listens (reporting its pid and port), accepts, drains and closes `conns`
+ * connections, closes the listener, then reports 0. */
+static int listen_and_serve(void *arg, int wfd)
+{
+	struct server_args *a = arg;
+	uint16_t port = a->port;
+	char buf[64];
+	int lfd;
+
+	if (a->comm)
+		prctl(PR_SET_NAME, a->comm);
+	if (a->go_fd >= 0 && read(a->go_fd, buf, 1) != 1)
+		return 1;
+	lfd = tcp_listen(a->family, &port, 128);
+	report_u64(wfd, (uint64_t)getpid());
+	report_u64(wfd, port);
+	for (int i = 0; i < a->conns; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			return 1;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	close(lfd);
+	report_u64(wfd, 0);
+	return 0;
+}
+
+/* Connects and closes `conns` times; returns the last client port. */
+static uint16_t connect_close(int family, uint16_t port, int conns)
+{
+	uint16_t cport = 0;
+
+	for (int i = 0; i < conns; i++) {
+		int fd = tcp_connect(family, port);
+
+		cport = local_port(fd);
+		close(fd);
+	}
+	return cport;
+}
+
+static const int client_seq[][2] = {
+	{ TD_CLOSE, TD_SYN_SENT }, { TD_SYN_SENT, TD_ESTABLISHED }, { TD_ESTABLISHED, TD_FIN_WAIT1 },
+	{ TD_FIN_WAIT1, TD_FIN_WAIT2 }, { TD_FIN_WAIT2, TD_CLOSE },
+};
+static const int server_seq[][2] = {
+	{ TD_LISTEN, TD_SYN_RECV }, { TD_SYN_RECV, TD_ESTABLISHED }, { TD_ESTABLISHED, TD_CLOSE_WAIT },
+	{ TD_CLOSE_WAIT, TD_LAST_ACK }, { TD_LAST_ACK, TD_CLOSE },
+};
+static const int listener_seq[][2] = { { TD_CLOSE, TD_LISTEN }, { TD_LISTEN, TD_CLOSE } };
+
+Test(events, exact_sequence_of_one_connection, .init = require_root, .timeout = 30)
+{
+	struct server_args sa = { .family = 4, .conns = 1, .go_fd = -1 };
+	struct td_config cfg;
+	struct capture c;
+	struct child srv;
+	const struct td_event *est, *child, *lst;
+	uint16_t cport;
+
+	/* The tracer, filtered on a port reserved here, is attached before the
+	 * listener exists, so it sees every transition. */
+	sa.port = free_port(4);
+	config_for_port(&cfg, sa.port);
+	capture_start(&c, &cfg);
+	child_start(&srv, listen_and_serve, &sa);
+	(void)child_read_u64(&srv);
+	cr_assert_eq(child_read_u64(&srv), sa.port);
+	cport = connect_close(4, sa.port, 1);
+	cr_assert_eq(child_read_u64(&srv), 0);
+	child_wait(&srv);
+	capture_wait(&c, 12, 3000);
+	sleep_ms(200);
+	capture_wait(&c, 13, 100); /* anything extra would show up now */
+
+	cr_assert_eq(c.n, 12, "%zu transitions for one connection and its listener, expected 12", c.n);
+	est = find_event(&c, cport, sa.port, TD_SYN_SENT, TD_ESTABLISHED);
+	child = find_event(&c, sa.port, cport, TD_LISTEN, TD_SYN_RECV);
+	lst = find_event(&c, sa.port, 0, TD_CLOSE, TD_LISTEN);
+	cr_assert(est && child && lst);
+	assert_sequence(&c, est->skaddr, client_seq, 5, "client");
+	assert_sequence(&c, child->skaddr, server_seq, 5, "server");
+	assert_sequence(&c, lst->skaddr, listener_seq, 2, "listener");
+	/* The listener's LISTEN dwell was seen whole; CLOSE before connect()
+	 * and listen() has no dwell. */
+	cr_assert(find_event(&c, sa.port, 0, TD_LISTEN, TD_CLOSE)->flags & TD_F_DWELL_KNOWN);
+	cr_assert_not(lst->flags & TD_F_DWELL_KNOWN);
+	capture_stop(&c);
+}
+
+/* Every transition of a socket carries its owner's pid and comm, including
+ * those that run in softirq while another task is on the CPU. */
+Test(events, owner_pid_and_comm, .init = require_root, .timeout = 60)
+{
+	struct server_args sa = { .family = 4, .conns = 50, .comm = "td-server", .go_fd = -1 };
+	struct td_config cfg;
+	struct capture c;
+	struct child srv;
+	pid_t spid, me = getpid();
+	size_t nclient = 0, nserver = 0;
+
+	prctl(PR_SET_NAME, "td-client");
+	sa.port = free_port(4);
+	config_for_port(&cfg, sa.port);
+	capture_start(&c, &cfg);
+	child_start(&srv, listen_and_serve, &sa);
+	spid = (pid_t)child_read_u64(&srv);
+	cr_assert_eq(child_read_u64(&srv), sa.port);
+	connect_close(4, sa.port, sa.conns);
+	cr_assert_eq(child_read_u64(&srv), 0);
+	child_wait(&srv);
+	capture_wait(&c, 10 * 50 + 2, 5000);
+	cr_assert_eq(c.n, 10 * 50 + 2);
+
+	for (size_t i = 0; i < c.n; i++) {
+		const struct td_event *e = &c.ev[i];
+		int server_side = e->sport == sa.port;
+		pid_t want = server_side ? spid : me;
+
+		cr_assert(e->flags & TD_F_PID_KNOWN, "event %zu (%d->%d) has no owner", i, e->oldstate, e->newstate);
+		cr_assert_eq((pid_t)e->pid, want, "event %zu (%d->%d, %s side): pid %u, expected %d", i,
+			     e->oldstate, e->newstate, server_side ? "server" : "client", e->pid, want);
+		cr_assert_str_eq(e->comm, server_side ? "td-server" : "td-client");
+		if (server_side)
+			nserver++;
+		else
+			nclient++;
+	}
+	cr_assert_eq(nclient, 5 * 50);
+	cr_assert_eq(nserver, 5 * 50 + 2);
+	capture_stop(&c);
+}
+
+/* A socket first seen mid-life has no owner and an unknown dwell. */
+Test(events, first_seen_mid_life_is_unknown, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	uint16_t port = 0, cport;
+	int lfd, fd, afd;
+	const struct td_event *e;
+
+	lfd = tcp_listen(4, &port, 8);
+	fd = tcp_connect(4, port);
+	afd = accept(lfd, NULL, NULL);
+	cport = local_port(fd);
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	/* The peer closes first, so the server side's ESTABLISHED -> CLOSE_WAIT
+	 * runs in softirq: nobody acted on it since tracing began. */
+	close(fd);
+	capture_wait(&c, 3, 2000);
+	e = find_event(&c, port, cport, TD_ESTABLISHED, TD_CLOSE_WAIT);
+	cr_assert_not_null(e);
+	cr_assert_not(e->flags & TD_F_DWELL_KNOWN, "dwell of a state entered before tracing must be unknown");
+	cr_assert_not(e->flags & TD_F_PID_KNOWN, "owner must be unknown, not the interrupted task");
+	cr_assert_eq(e->pid, 0);
+	/* The client's close() is its owner acting: pid known, dwell unknown. */
+	e = find_event(&c, cport, port, TD_ESTABLISHED, TD_FIN_WAIT1);
+	cr_assert_not_null(e);
+	cr_assert(e->flags & TD_F_PID_KNOWN);
+	cr_assert_eq((pid_t)e->pid, getpid());
+	cr_assert_not(e->flags & TD_F_DWELL_KNOWN);
+	close(afd);
+	close(lfd);
+	capture_stop(&c);
+}
+
+/* Starts the tracer, then runs one client-closes-first connection against
+ * each of two listeners on the preset ports a->port and b->port. */
+static void run_two(struct capture *c, const struct td_config *cfg, struct server_args *a,
+		    struct server_args *b)
+{
+	struct child ca, cb;
+
+	a->conns = b->conns = 1;
+	a->go_fd = b->go_fd = -1;
+	capture_start(c, cfg);
+	child_start(&ca, listen_and_serve, a);
+	child_start(&cb, listen_and_serve, b);
+	(void)child_read_u64(&ca);
+	(void)child_read_u64(&cb);
+	cr_assert_eq(child_read_u64(&ca), a->port);
+	cr_assert_eq(child_read_u64(&cb), b->port);
+	connect_close(a->family, a->port, 1);
+	connect_close(b->family, b->port, 1);
+	cr_assert_eq(child_read_u64(&ca), 0);
+	cr_assert_eq(child_read_u64(&cb), 0);
+	child_wait(&ca);
+	child_wait(&cb);
+	capture_wait(c, 24, 1500);
+	sleep_ms(100);
+	capture_wait(c, 25, 100);
+}
+
+static void family_filter(int keep)
+{
+	struct server_args a = { .family = 4 }, b = { .family = 6 };
+	struct td_config cfg;
+	struct capture c;
+
+	a.port = free_port(4);
+	b.port = free_port(6);
+	config_for_port(&cfg, a.port);
+	cfg.port_filter[b.port] |= TD_PORT_EITHER;
+	cfg.family = keep;
+	run_two(&c, &cfg, &a, &b);
+	for (size_t i = 0; i < c.n; i++)
+		cr_assert_eq(c.ev[i].family, keep, "family %d event with -%d", c.ev[i].family, keep);
+	cr_assert_eq(c.n, 12, "-%d: %zu events, expected the 12 of its own family", keep, c.n);
+	capture_stop(&c);
+}
+
+Test(filters, ipv4_only, .init = require_root, .timeout = 30) { family_filter(4); }
+Test(filters, ipv6_only, .init = require_root, .timeout = 30) { family_filter(6); }
+
+enum port_kind { LOCAL, REMOTE, EITHER };
+
+/* Ports a (listed) and b (not listed): only a's events pass, and of those
+ * only the side the filter names. */
+static void port_filter(enum port_kind kind)
+{
+	struct server_args a = { .family = 4 }, b = { .family = 4 };
+	struct td_config cfg;
+	struct capture c;
+	size_t server_side = 0, client_side = 0;
+
+	a.port = free_port(4);
+	b.port = free_port(4);
+	config_for_port(&cfg, 0);
+	if (kind == LOCAL) {
+		cfg.filter_lport = true;
+		cfg.port_filter[a.port] |= TD_PORT_LOCAL;
+	} else if (kind == REMOTE) {
+		cfg.filter_rport = true;
+		cfg.port_filter[a.port] |= TD_PORT_REMOTE;
+	} else {
+		cfg.filter_either = true;
+		cfg.port_filter[a.port] |= TD_PORT_EITHER;
+	}
+	run_two(&c, &cfg, &a, &b);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct td_event *e = &c.ev[i];
+
+		cr_assert(e->sport == a.port || e->dport == a.port, "event %u->%u passed a filter on %u",
+			  e->sport, e->dport, a.port);
+		if (e->sport == a.port)
+			server_side++;
+		else
+			client_side++;
+	}
+	/* Server side: listener (2) + accepted socket (5); client side: 5. */
+	cr_assert_eq(server_side, kind == REMOTE ? 0 : 7);
+	cr_assert_eq(client_side, kind == LOCAL ? 0 : 5);
+	capture_stop(&c);
+}
+
+Test(filters, lport, .init = require_root, .timeout = 30) { port_filter(LOCAL); }
+Test(filters, rport, .init = require_root, .timeout = 30) { port_filter(REMOTE); }
+Test(filters, either_port, .init = require_root, .timeout = 30) { port_filter(EITHER); }
+
+struct client_args {
+	int family;
+	uint16_t port;
+	int conns;
+	int go_fd;
+};
+
+static int wait_and_connect(void *arg, int wfd)
+{
+	struct client_args *a = arg;
+	char b;
+
+	if (read(a->go_fd, &b, 1) != 1)
+		return 1;
+	connect_close(a->family, a->port, a->conns);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+/* -p: only sockets owned by one process, whoever runs the softirq. */
+Test(filters, pid, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct child c1, c2;
+	int go[2], lfd;
+	uint16_t port = 0;
+	struct client_args ca;
+	char buf[64];
+
+	lfd = tcp_listen(4, &port, 64);
+	cr_assert_eq(pipe(go), 0);
+	ca = (struct client_args){ .family = 4, .port = port, .conns = 3, .go_fd = go[0] };
+	child_start(&c1, wait_and_connect, &ca);
+	child_start(&c2, wait_and_connect, &ca);
+	config_for_port(&cfg, port);
+	cfg.pid = (uint32_t)c1.pid;
+	capture_start(&c, &cfg);
+	cr_assert_eq(write(go[1], "gg", 2), 2);
+	for (int i = 0; i < 6; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		cr_assert_geq(fd, 0);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	(void)child_read_u64(&c1);
+	(void)child_read_u64(&c2);
+	child_wait(&c1);
+	child_wait(&c2);
+	capture_wait(&c, 15, 2000);
+	sleep_ms(100);
+	capture_wait(&c, 16, 100);
+	for (size_t i = 0; i < c.n; i++)
+		cr_assert_eq((pid_t)c.ev[i].pid, c1.pid, "event of pid %u passed -p %d", c.ev[i].pid, c1.pid);
+	cr_assert_eq(c.n, 15, "%zu events, expected 5 per connection of the one process", c.n);
+	capture_stop(&c);
+	close(lfd);
+	close(go[0]);
+	close(go[1]);
+}
+
+/* The cgroup v2 hierarchy: an existing mount, or one made for the test. */
+static const char *cgroup2_root(void)
+{
+	static char root[PATH_MAX / 2];
+	char dev[256], dir[PATH_MAX / 2], type[64];
+	FILE *m = fopen("/proc/self/mounts", "r");
+
+	cr_assert_not_null(m);
+	while (fscanf(m, "%255s %2047s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(root, sizeof(root), "%s", dir);
+			fclose(m);
+			return root;
+		}
+	}
+	fclose(m);
+	snprintf(root, sizeof(root), "/tmp/tcpdwell-cgroup2");
+	mkdir(root, 0755);
+	cr_assert_eq(mount("none", root, "cgroup2", 0, NULL), 0, "mount cgroup2: %s", strerror(errno));
+	return root;
+}
+
+static int join_cgroup_and_connect(void *arg, int wfd)
+{
+	struct client_args *a = arg;
+	char procs[PATH_MAX], b;
+	FILE *f;
+
+	if (read(a->go_fd, &procs, sizeof(procs)) <= 0)
+		return 1;
+	f = fopen(procs, "w");
+	if (!f || fprintf(f, "0\n") < 0 || fclose(f))
+		return 2;
+	report_u64(wfd, 1);
+	if (read(a->go_fd, &b, 1) != 1)
+		return 3;
+	connect_close(a->family, a->port, a->conns);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+/* -c: only sockets created inside a cgroup, here one the test creates. */
+Test(filters, cgroup, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct child inside;
+	char dir[PATH_MAX], procs[PATH_MAX + 16], buf[64];
+	uint16_t port = 0;
+	int go[2], lfd;
+	struct client_args ca;
+
+	snprintf(dir, sizeof(dir), "%s/tcpdwell-test-%d", cgroup2_root(), getpid());
+	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	lfd = tcp_listen(4, &port, 64);
+	cr_assert_eq(pipe(go), 0);
+	ca = (struct client_args){ .family = 4, .port = port, .conns = 2, .go_fd = go[0] };
+	child_start(&inside, join_cgroup_and_connect, &ca);
+	cr_assert_eq(write(go[1], procs, strlen(procs) + 1), (ssize_t)strlen(procs) + 1);
+	(void)child_read_u64(&inside);
+
+	config_for_port(&cfg, port);
+	cfg.cgroup_path = dir;
+	capture_start(&c, &cfg);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	connect_close(4, port, 1); /* from outside the cgroup: filtered out */
+	for (int i = 0; i < 3; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		cr_assert_geq(fd, 0);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	(void)child_read_u64(&inside);
+	child_wait(&inside);
+	capture_wait(&c, 10, 2000);
+	sleep_ms(100);
+	capture_wait(&c, 11, 100);
+	for (size_t i = 0; i < c.n; i++)
+		cr_assert_eq((pid_t)c.ev[i].pid, inside.pid, "event of pid %u passed the cgroup filter",
+			     c.ev[i].pid);
+	cr_assert_eq(c.n, 10, "%zu events, expected 5 per connection made inside the cgroup", c.n);
+	capture_stop(&c);
+	close(lfd);
+	close(go[0]);
+	close(go[1]);
+	cr_assert_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
+/* A ring buffer too small for a burst: what does not fit is counted as
+ * lost, and delivered + lost accounts for every transition. */
+Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct td_loss loss;
+	uint64_t matched;
+	uint16_t port = 0;
+	int lfd, n = 200;
+
+	lfd = tcp_listen(4, &port, 256);
+	config_for_port(&cfg, port);
+	cfg.ringbuf_bytes = 4096;
+	capture_start(&c, &cfg);
+	for (int i = 0; i < n; i++) { /* no polling meanwhile */
+		int fd = tcp_connect(4, port), afd = accept(lfd, NULL, NULL);
+
+		cr_assert_geq(afd, 0);
+		close(fd);
+		close(afd);
+	}
+	sleep_ms(100);
+	capture_wait(&c, (size_t)n * 10, 500);
+	cr_assert_eq(td_tracer_loss(c.tracer, &loss), 0);
+	cr_assert_eq(td_tracer_matched(c.tracer, &matched), 0);
+	cr_assert_gt(loss.ringbuf, 0, "a 4 KiB ring buffer took %zu records without a drop", c.n);
+	cr_assert_geq(matched, (uint64_t)n * 10, "kernel matched %llu transitions for %d connections",
+		      (unsigned long long)matched, n);
+	cr_assert_eq(c.n + loss.ringbuf, matched, "delivered %zu + dropped %llu != matched %llu", c.n,
+		     (unsigned long long)loss.ringbuf, (unsigned long long)matched);
+	capture_stop(&c);
+	close(lfd);
+}
