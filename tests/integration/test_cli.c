@@ -1,0 +1,324 @@
+/* End-to-end: the ./tcpdwell binary run as a user would, its JSON and text
+ * output checked against connections the test makes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+struct run {
+	pid_t pid;
+	FILE *out;  /* stdout, a temporary file */
+	int errfd;  /* stderr, a pipe */
+	char err[4096];
+	size_t errlen;
+};
+
+static const char *binary(void)
+{
+	const char *b = getenv("TCPDWELL_BIN");
+
+	return b ? b : "./tcpdwell";
+}
+
+/* Starts tcpdwell with argv (NULL-terminated, without argv[0]); drop_to_uid
+ * >= 0 runs it as that user. */
+static void run_start(struct run *r, char *const *args, int drop_to_uid)
+{
+	char *argv[32];
+	int ep[2], n = 0;
+
+	memset(r, 0, sizeof(*r));
+	argv[n++] = (char *)binary();
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	r->out = tmpfile();
+	cr_assert_not_null(r->out);
+	cr_assert_eq(pipe(ep), 0);
+	r->pid = fork();
+	cr_assert_geq(r->pid, 0);
+	if (r->pid == 0) {
+		dup2(fileno(r->out), 1);
+		dup2(ep[1], 2);
+		close(ep[0]);
+		if (drop_to_uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)drop_to_uid) ||
+					 setuid((uid_t)drop_to_uid)))
+			_exit(98);
+		execv(argv[0], argv);
+		_exit(97);
+	}
+	close(ep[1]);
+	r->errfd = ep[0];
+}
+
+/* Reads stderr until `needle` shows up or the process closes it. */
+static int run_wait_stderr(struct run *r, const char *needle, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	while (!strstr(r->err, needle) && now_ns() < end) {
+		struct pollfd p = { .fd = r->errfd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		got = read(r->errfd, r->err + r->errlen, sizeof(r->err) - 1 - r->errlen);
+		if (got <= 0)
+			break;
+		r->errlen += (size_t)got;
+		r->err[r->errlen] = '\0';
+	}
+	return strstr(r->err, needle) != NULL;
+}
+
+/* Waits for exit (SIGINT first when sig), returns the exit status. */
+static int run_finish(struct run *r, int sig)
+{
+	int status;
+
+	if (sig)
+		kill(r->pid, sig);
+	run_wait_stderr(r, "\x01never", 200); /* collect the rest of stderr */
+	cr_assert_eq(waitpid(r->pid, &status, 0), r->pid);
+	close(r->errfd);
+	rewind(r->out);
+	cr_assert(WIFEXITED(status), "tcpdwell died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+/* Value of "key": in a JSON line: 1 with *v set, 0 for null, -1 if absent. */
+static int json_u64(const char *line, const char *key, uint64_t *v)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	if (strncmp(p, "null", 4) == 0)
+		return 0;
+	*v = strtoull(p, NULL, 10);
+	return 1;
+}
+
+static int json_is(const char *line, const char *key, const char *val)
+{
+	char pat[128];
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"%s\"", key, val);
+	return strstr(line, pat) != NULL;
+}
+
+struct srv_args {
+	int family;
+	uint16_t port;
+};
+
+/* Listens on the given port (so it owns the listener and its children),
+ * serves one connection, closes. Reports after listen() and at the end. */
+static int server_once(void *arg, int wfd)
+{
+	struct srv_args *a = arg;
+	uint16_t port = a->port;
+	int lfd, fd;
+	char buf[64];
+
+	prctl(PR_SET_NAME, "td-srv");
+	lfd = tcp_listen(a->family, &port, 8);
+	report_u64(wfd, port);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return 1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	close(lfd);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+Test(cli, json_events_histograms_and_summary, .init = require_root, .timeout = 60)
+{
+	char portarg[16], line[4096];
+	char *args[] = { "-j", "-e", "-P", portarg, NULL };
+	struct run r;
+	struct child srv;
+	uint16_t port = free_port(4), cport;
+	unsigned hold = pick_ms(100, 300);
+	uint64_t t1, t2, v, transitions = 0, events = 0, lost = 99, est_count = 0;
+	struct srv_args sa = { .family = 4 };
+	int fd, saw_dwell = 0, saw_summary = 0;
+
+	prctl(PR_SET_NAME, "td-cli");
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	run_start(&r, args, -1);
+	cr_assert(run_wait_stderr(&r, "tcpdwell: tracing", 15000), "tcpdwell did not start: %s", r.err);
+	sa.port = port;
+	child_start(&srv, server_once, &sa);
+	cr_assert_eq(child_read_u64(&srv), port);
+	fd = tcp_connect(4, port);
+	t1 = now_ns();
+	cport = local_port(fd);
+	sleep_ms(hold);
+	t2 = now_ns();
+	close(fd);
+	(void)child_read_u64(&srv);
+	child_wait(&srv);
+	sleep_ms(300); /* the consumer drains on a 100 ms poll */
+	cr_assert_eq(run_finish(&r, SIGINT), 0, "SIGINT must exit 0; stderr: %s", r.err);
+
+	while (fgets(line, sizeof(line), r.out)) {
+		if (json_is(line, "type", "transition")) {
+			transitions++;
+			cr_assert(json_u64(line, "pid", &v) == 1, "transition without owner: %s", line);
+			cr_assert(v == (uint64_t)getpid() || v == (uint64_t)srv.pid, "foreign pid: %s", line);
+			if (json_u64(line, "sport", &v) == 1 && v == port)
+				cr_assert(json_is(line, "comm", "td-srv"), "server side not td-srv: %s", line);
+			if (json_u64(line, "sport", &v) == 1 && v == cport && json_is(line, "old", "ESTABLISHED")) {
+				uint64_t d;
+
+				cr_assert(json_is(line, "new", "FIN_WAIT1"));
+				cr_assert(json_is(line, "comm", "td-cli"), "%s", line);
+				cr_assert_eq(json_u64(line, "pid", &v), 1);
+				cr_assert_eq(v, (uint64_t)getpid());
+				cr_assert_eq(json_u64(line, "dwell_ns", &d), 1);
+				cr_assert(d + tolerance_ns(t2 - t1) >= t2 - t1 && d <= t2 - t1 + tolerance_ns(t2 - t1),
+					  "ESTABLISHED dwell %llu ns, expected %llu", (unsigned long long)d,
+					  (unsigned long long)(t2 - t1));
+				saw_dwell = 1;
+			}
+			if (json_is(line, "old", "CLOSE"))
+				cr_assert_eq(json_u64(line, "dwell_ns", &v), 0, "CLOSE dwell must be null: %s", line);
+		} else if (json_is(line, "type", "histogram") && json_is(line, "state", "ESTABLISHED")) {
+			cr_assert_eq(json_u64(line, "count", &est_count), 1);
+			cr_assert_eq(json_u64(line, "max_ns", &v), 1);
+			cr_assert_geq(v, t2 - t1);
+			cr_assert_neq(strstr(line, "\"buckets\":[{\"le_ns\":"), NULL);
+		} else if (json_is(line, "type", "summary")) {
+			cr_assert_eq(json_u64(line, "events", &events), 1);
+			cr_assert_eq(json_u64(line, "lost", &lost), 1);
+			saw_summary = 1;
+		}
+	}
+	fclose(r.out);
+	cr_assert(saw_dwell, "no ESTABLISHED -> FIN_WAIT1 transition for client port %u", cport);
+	/* Listener (2: its CLOSE->LISTEN was after start) + 5 + 5. */
+	cr_assert_eq(transitions, 12);
+	cr_assert_eq(est_count, 2, "client and server ESTABLISHED dwells");
+	cr_assert(saw_summary);
+	cr_assert_eq(events, 12);
+	cr_assert_eq(lost, 0);
+}
+
+Test(cli, text_events_and_report, .init = require_root, .timeout = 60)
+{
+	char portarg[16], line[4096];
+	char *args[] = { "-e", "-w", "-6", "-L", portarg, "-d", "3", NULL };
+	struct run r;
+	struct child srv;
+	uint16_t port = free_port(6);
+	struct srv_args sa = { .family = 6 };
+	int fd, header = 0, est_line = 0, hist_line = 0, table = 0;
+
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	run_start(&r, args, -1);
+	cr_assert(run_wait_stderr(&r, "tcpdwell: tracing", 15000), "tcpdwell did not start: %s", r.err);
+	sa.port = port;
+	child_start(&srv, server_once, &sa);
+	cr_assert_eq(child_read_u64(&srv), port);
+	fd = tcp_connect(6, port);
+	sleep_ms(50);
+	close(fd);
+	(void)child_read_u64(&srv);
+	child_wait(&srv);
+	/* -d 3: exits by itself, status 0. */
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	while (fgets(line, sizeof(line), r.out)) {
+		if (strncmp(line, "TIME ", 5) == 0 && strstr(line, "LADDR") && strstr(line, "MS"))
+			header = 1;
+		/* -L: the server side only; its accepted socket went to CLOSE_WAIT. */
+		if (strstr(line, "ESTABLISHED -> CLOSE_WAIT") && strstr(line, "::1") && strstr(line, "td-srv"))
+			est_line = 1;
+		if (strstr(line, "FIN_WAIT1"))
+			cr_assert_fail("-L %u leaked a client transition: %s", port, line);
+		if (strncmp(line, "ESTABLISHED  count 1  p50 ", 26) == 0)
+			hist_line = 1;
+		if (strncmp(line, "TRANSITIONS", 11) == 0)
+			table = 1;
+	}
+	fclose(r.out);
+	cr_assert(header && est_line && hist_line && table, "header %d, event %d, histogram %d, table %d",
+		  header, est_line, hist_line, table);
+}
+
+Test(cli, interval_reports, .init = require_root, .timeout = 30)
+{
+	char *args[] = { "-j", "-i", "300ms", "-d", "1100ms", "-P", "9", NULL };
+	char line[4096];
+	struct run r;
+	int summaries = 0;
+
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	while (fgets(line, sizeof(line), r.out))
+		if (json_is(line, "type", "summary"))
+			summaries++;
+	fclose(r.out);
+	/* At 0.3, 0.6 and 0.9 s, then the final one. */
+	cr_assert_eq(summaries, 4);
+}
+
+Test(cli, without_privileges_says_what_is_needed, .init = require_root, .timeout = 30)
+{
+	char *args[] = { "-d", "1", NULL };
+	struct run r;
+
+	run_start(&r, args, 65534);
+	cr_assert_eq(run_finish(&r, 0), 1, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, "CAP_BPF+CAP_PERFMON"), NULL, "stderr: %s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
+	fclose(r.out);
+}
+
+Test(cli, bad_input_exits_2_with_one_line)
+{
+	static char *const cases[][3] = {
+		{ "-P", "0", NULL }, { "-L", "65536", NULL }, { "-D", "80,x", NULL }, { "-p", "-1", NULL },
+		{ "-i", "0", NULL }, { "-d", "5parsecs", NULL }, { "--bogus", NULL, NULL },
+		{ "-c", "relative/path", NULL }, { "-r", "5000", NULL }, { "-4", "-6", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		run_start(&r, cases[i], -1);
+		cr_assert_eq(run_finish(&r, 0), 2, "%s %s: stderr: %s", cases[i][0], cases[i][1], r.err);
+		cr_assert(r.errlen > 0 && strchr(r.err, '\n') == r.err + r.errlen - 1,
+			  "%s: expected one line, got: %s", cases[i][0], r.err);
+		cr_assert_eq(strncmp(r.err, "tcpdwell: ", 10), 0);
+		fclose(r.out);
+	}
+}
+
+Test(cli, missing_cgroup_is_an_error, .init = require_root, .timeout = 30)
+{
+	char *args[] = { "-c", "/sys/fs/cgroup/no-such-cgroup-tcpdwell", "-d", "1", NULL };
+	struct run r;
+
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 1, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, "no-such-cgroup-tcpdwell"), NULL, "stderr: %s", r.err);
+	fclose(r.out);
+}
