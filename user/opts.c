@@ -223,7 +223,10 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = DEFAULT_RINGBUF_BYTES;
-	optind = 1;
+	/* 0, not 1: glibc and musl then also drop their pointer into the
+	 * previous argv (a cluster like -hv left half-read), so a second call
+	 * never reads the old, possibly freed, strings. */
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:r:vhV", longopts, NULL)) != -1) {
 		switch (opt) {

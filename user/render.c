@@ -17,15 +17,16 @@
 
 #define BAR_WIDTH 40
 
+/* Each unit ends at 999.5 of it, not 1000: %.3g rounds 999.5 up to "1e+03". */
 char *td_fmt_duration(char *buf, size_t len, uint64_t ns)
 {
 	if (ns < 1000)
 		snprintf(buf, len, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000)
+	else if (ns < 999500)
 		snprintf(buf, len, "%.3gus", ns / 1e3);
-	else if (ns < 1000000000)
+	else if (ns < 999500000)
 		snprintf(buf, len, "%.3gms", ns / 1e6);
-	else if (ns < 1000000000000ull)
+	else if (ns < 999500000000ull)
 		snprintf(buf, len, "%.3gs", ns / 1e9);
 	else
 		snprintf(buf, len, "%.0fs", ns / 1e9);
@@ -153,7 +154,8 @@ static uint64_t row_next(uint64_t lo)
 
 static void render_bars(FILE *f, const struct hist *h)
 {
-	uint64_t lo = row_floor(h->min ? h->min : 1), top = 0;
+	/* A 0 ns dwell gets a first row of 0 .. 10ns (row_next(0) is 10). */
+	uint64_t lo = h->min ? row_floor(h->min) : 0, top = 0;
 	uint64_t rows[64][2];
 	int n = 0;
 
