@@ -45,4 +45,27 @@ static __always_inline __u64 td_sock_cgroup_id(const struct sock *sk)
 	return td_kernfs_id(BPF_CORE_READ(cg, kn));
 }
 
+/* v6.18 (commit "ns: rename to __ns_ref") renamed ns_common.count; the
+ * ___old flavour matches the earlier name. */
+struct ns_common___old {
+	refcount_t count;
+};
+
+/* Whether a network namespace is being torn down (no references left). */
+static __always_inline bool td_net_dying(const struct net *net)
+{
+	int refs;
+
+	if (bpf_core_field_exists(net->ns.__ns_ref)) {
+		refs = BPF_CORE_READ(net, ns.__ns_ref.refs.counter);
+	} else {
+		struct ns_common___old *ns = (void *)&net->ns;
+
+		if (!bpf_core_field_exists(ns->count))
+			return false;
+		refs = BPF_CORE_READ(ns, count.refs.counter);
+	}
+	return refs == 0;
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Kernel side of tcpdwell: turns each TCP state change seen by the
  * sock:inet_sock_set_state tracepoint into a td_event, with the time the
- * socket dwelt in its old state and the process that owns the socket. */
+ * socket dwelt in its old state and the process that owns the socket. The
+ * timer tracepoints add what that tracepoint cannot see: the life of the
+ * timewait sock (TIME_WAIT, orphaned FIN_WAIT2) and of the request sock
+ * (the server's real SYN_RECV). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -13,6 +16,7 @@
 #define AF_INET  2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define TCP_TIMEWAIT_LEN_NS (60ull * 1000000000ull) /* include/net/tcp.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -22,8 +26,15 @@ const volatile __u32 targ_tgid;       /* 0: any owner */
 const volatile __u64 targ_cgroup_id;  /* 0: any cgroup */
 const volatile bool  filter_lport, filter_rport, filter_either;
 const volatile __u64 wakeup_bytes = 256 * 1024;
+const volatile bool  timers_on;       /* the timer programs are attached */
+const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
+const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
+
+/* Gauges of live mini sockets, and a jiffies<->ns calibration point. */
+__s64 gauges[TD_GAUGE_MAX];
+__u64 calib_jiffies, calib_ns;
 
 /* What a socket carries between transitions. BPF_F_CLONE copies it into a
  * listener's children (sk_clone_lock -> bpf_sk_storage_clone), which is how
@@ -31,7 +42,9 @@ const volatile __u8  port_filter[65536];
 struct sk_info {
 	__u64 entered_ns; /* when the socket entered its current state; 0: unknown */
 	__u32 tgid;
-	__u32 owner_known;
+	__u8  owner_known;
+	__u8  handshake;  /* entered_ns is its request sock's SYN arrival */
+	__u8  _pad[2];
 	char  comm[TD_COMM_LEN];
 };
 
@@ -54,12 +67,81 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Timewait socks by address. Mini socks have no sk_storage, so this is a
+ * hash; userspace sizes it from net.ipv4.tcp_max_tw_buckets and a full map
+ * is counted (TD_CNT_MINI_FULL), never silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct td_tw);
+} tw_socks SEC(".maps");
+
+struct td_req {
+	__u64 syn_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u8  owner_known;
+	__u8  retrans;
+	__u8  _pad[2];
+	char  comm[TD_COMM_LEN];
+};
+
+/* Request socks by 4-tuple, so that the child created at the final ACK
+ * finds its handshake. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct td_tuple);
+	__type(value, struct td_req);
+} req_socks SEC(".maps");
+
+struct owner {
+	__u32 tgid;
+	__u32 _pad;
+	char  comm[TD_COMM_LEN];
+	__u64 cgroup_id;
+};
+
+/* Listener owners by socket address, for their request socks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct owner);
+} listeners SEC(".maps");
+
+/* Per-CPU scratch for sequences that the kernel runs back to back on one CPU:
+ * - tw_handoff: timer_start of a new timewait sock, which precedes the full
+ *   socket's FIN_WAIT2->CLOSE by microseconds (tcp_time_wait);
+ * - tw_pending: a timewait timer cancel, which is followed at once by the
+ *   expiry (expire_timers: detach, then call) or by the restart of a re-arm,
+ *   and by nothing when the sock is killed early;
+ * - req: a request sock's timer between expire_entry and expire_exit; a
+ *   re-arm inside means a SYN-ACK retransmit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_scratch);
+} scratch SEC(".maps");
+
 static __always_inline void count(__u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
 
 	if (c)
 		*c += 1;
+}
+
+static __always_inline struct td_scratch *cpu_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
 /* Only a system call made by the socket's user can cause these, so the
@@ -93,15 +175,520 @@ static __always_inline enum port_verdict ports_match(__u16 lport, __u16 rport)
 	return PORTS_MATCH;
 }
 
+static __always_inline bool ports_filtered(void)
+{
+	return filter_lport || filter_rport || filter_either;
+}
+
+/* The 4-tuple and netns of any sock_common: full, timewait or request sock.
+ * skc_num is the local port of mini socks; full sockets pass inet_sport. */
+static __always_inline void read_tuple(const struct sock_common *skc, __u16 lport, struct td_tuple *t)
+{
+	__u16 family = BPF_CORE_READ(skc, skc_family);
+
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = family == AF_INET ? 4 : 6;
+	if (family == AF_INET) {
+		*(__u32 *)t->saddr = BPF_CORE_READ(skc, skc_rcv_saddr);
+		*(__u32 *)t->daddr = BPF_CORE_READ(skc, skc_daddr);
+	} else {
+		bpf_core_read(t->saddr, sizeof(t->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, sizeof(t->daddr), &skc->skc_v6_daddr);
+	}
+	t->sport = lport ? lport : BPF_CORE_READ(skc, skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	t->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+}
+
+static __always_inline bool same_tuple(const struct td_tuple *a, const struct td_tuple *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	/* sizeof(struct td_tuple) == 44: five u64 words and a u32 */
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4] && *(const __u32 *)&x[5] == *(const __u32 *)&y[5];
+}
+
+/* Family, port and cgroup filters for a mini sock's known tuple. */
+static __always_inline bool tuple_passes(const struct td_tuple *t, __u64 cgid, bool cgid_known)
+{
+	if (targ_family && (t->family == 4 ? AF_INET : AF_INET6) != targ_family)
+		return false;
+	if (ports_filtered() && ports_match(t->sport, t->dport) != PORTS_MATCH)
+		return false;
+	if (targ_cgroup_id && (!cgid_known || cgid != targ_cgroup_id))
+		return false;
+	return true;
+}
+
+static __always_inline bool owner_passes(bool known, __u32 tgid)
+{
+	return !targ_tgid || (known && tgid == targ_tgid);
+}
+
+static __always_inline void gauge_add(int g, __s64 v)
+{
+	if (g >= 0 && g < TD_GAUGE_MAX)
+		__sync_fetch_and_add(&gauges[g], v);
+}
+
+/* Reserves and fills the common part of a record; NULL when the ring is
+ * full (counted). */
+static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
+						__u8 flags, __u8 detail)
+{
+	struct td_event *e;
+
+	count(TD_CNT_EVENTS);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TD_CNT_RB_DROPS);
+		return NULL;
+	}
+	e->type = TD_REC_TRANSITION;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = flags;
+	e->detail = detail;
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	e->ts_ns = ts;
+	e->dwell_ns = dwell;
+	return e;
+}
+
+/* Batch wakeups: the consumer also polls on a timeout, so a quiet system
+ * still reports promptly without a wakeup per record. */
+static __always_inline void submit(struct td_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void fill_tuple(struct td_event *e, const struct td_tuple *t)
+{
+	e->family = t->family;
+	e->sport = t->sport;
+	e->dport = t->dport;
+	e->netns = t->netns;
+	__builtin_memcpy(e->saddr, t->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, t->daddr, sizeof(e->daddr));
+}
+
+static __always_inline void fill_owner(struct td_event *e, bool known, __u32 tgid, const char *comm)
+{
+	if (known) {
+		e->flags |= TD_F_PID_KNOWN;
+		e->pid = tgid;
+		__builtin_memcpy(e->comm, comm, sizeof(e->comm));
+	} else {
+		e->pid = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+}
+
+/* ---- timewait socks ---------------------------------------------------- */
+
+static __always_inline __u64 tw_of(const struct timer_list *timer)
+{
+	/* container_of through a scalar: the verifier refuses a negative
+	 * offset from the tp_btf pointer. */
+	return (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
+}
+
+static __always_inline int tw_gauge(__u8 substate)
+{
+	return substate == TD_FIN_WAIT2 ? TD_GAUGE_FIN_WAIT2 : TD_GAUGE_TIME_WAIT;
+}
+
+static __always_inline void emit_tw(const struct td_tw *w, __u64 tw, __u64 ts, int oldstate, int newstate,
+				   __u64 dwell, __u8 flags, __u8 detail)
+{
+	struct td_event *e;
+
+	if (!tuple_passes(&w->t, w->cgroup_id, w->owner_known) || !owner_passes(w->owner_known, w->pid))
+		return;
+	e = reserve(ts, oldstate, newstate, dwell, flags | TD_F_MINI, detail);
+	if (!e)
+		return;
+	fill_tuple(e, &w->t);
+	fill_owner(e, w->owner_known, w->pid, w->comm);
+	e->skaddr = tw;
+	e->cgroup_id = w->cgroup_id;
+	submit(e);
+}
+
+/* ns per jiffy, from a calibration point taken at the first timer event. */
+static __always_inline __u64 ns_per_jiffy(__u64 now, __u64 jnow)
+{
+	if (!calib_ns || jnow <= calib_jiffies + 100)
+		return 0;
+	return (now - calib_ns) / (jnow - calib_jiffies);
+}
+
+/* An orphaned FIN_WAIT2 turns into TIME_WAIT when the peer's FIN arrives:
+ * tcp_timewait_state_process re-arms the timer to now + TCP_TIMEWAIT_LEN.
+ * A re-arm into the same timer-wheel bucket emits no event, but it updates
+ * timer->expires, so the FIN's arrival is expires - 60 s in jiffies. */
+static __always_inline __u64 infer_fin_ns(__u64 tw, __u64 now)
+{
+	struct inet_timewait_sock *t = (void *)tw;
+	__u64 expires = BPF_CORE_READ(t, tw_timer.expires);
+	__u64 jnow = bpf_jiffies64(), npj = ns_per_jiffy(now, jnow), at;
+
+	if (!npj)
+		return 0;
+	if ((__s64)(jnow - expires) >= 0)
+		at = now - (jnow - expires) * npj;
+	else
+		at = now + (expires - jnow) * npj;
+	return at > TCP_TIMEWAIT_LEN_NS ? at - TCP_TIMEWAIT_LEN_NS : 0;
+}
+
+/* The timewait sock's life is over. The map delete is the claim: whoever
+ * deletes the entry (here, another CPU, or userspace's sweep) reports it. */
+static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_entry)
+{
+	struct inet_timewait_sock *t = (void *)tw;
+	struct td_tw w, *found = bpf_map_lookup_elem(&tw_socks, &tw);
+	__u8 substate_now;
+
+	if (found) {
+		w = *found;
+		if (bpf_map_delete_elem(&tw_socks, &tw))
+			return;
+		gauge_add(tw_gauge(w.substate), -1);
+	} else {
+		/* Userspace's sweep may have reported it already. */
+		if (need_entry)
+			return;
+		/* Created before tracing began: its start is unknown. */
+		__builtin_memset(&w, 0, sizeof(w));
+		read_tuple(&t->__tw_common, 0, &w.t);
+		w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+	}
+	substate_now = BPF_CORE_READ(t, tw_substate);
+	if (w.substate == TD_FIN_WAIT2 && substate_now == TCP_TIME_WAIT) {
+		__u64 fin = w.start_known ? infer_fin_ns(tw, ts) : 0;
+
+		/* The peer's FIN came, unseen: report the orphaned FIN_WAIT2's
+		 * end at the inferred time, then TIME_WAIT from there. */
+		if (fin && fin >= w.start_ns && fin <= ts) {
+			emit_tw(&w, tw, fin, TD_FIN_WAIT2, TD_TIME_WAIT, fin - w.start_ns,
+				TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_DETAIL_NONE);
+			emit_tw(&w, tw, ts, TD_TIME_WAIT, TD_CLOSE, ts - fin,
+				TD_F_DWELL_KNOWN | TD_F_INFERRED, reason);
+		} else {
+			emit_tw(&w, tw, ts, TD_FIN_WAIT2, TD_TIME_WAIT, 0, TD_F_ORPHAN, TD_DETAIL_NONE);
+			emit_tw(&w, tw, ts, TD_TIME_WAIT, TD_CLOSE, 0, 0, reason);
+		}
+		return;
+	}
+	emit_tw(&w, tw, ts, w.substate, TD_CLOSE, w.start_known ? ts - w.start_ns : 0,
+		(w.start_known ? TD_F_DWELL_KNOWN : 0) | (w.substate == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0),
+		reason);
+}
+
+/* A cancel that neither an expiry nor a re-arm followed: an early kill. */
+static __always_inline void flush_pending(struct td_tw_pending *p)
+{
+	__u64 tw = p->tw;
+
+	p->tw = 0;
+	if (tw)
+		tw_end(tw, p->cancel_ns, p->cause, true);
+}
+
+static __always_inline void calibrate(__u64 now)
+{
+	if (!calib_ns) {
+		calib_jiffies = bpf_jiffies64();
+		calib_ns = now;
+	}
+}
+
+static __always_inline int tw_timer_start(const struct timer_list *timer)
+{
+	__u64 tw = tw_of(timer), now = bpf_ktime_get_ns();
+	struct inet_timewait_sock *t = (void *)tw;
+	struct td_scratch *s = cpu_scratch();
+	struct td_tw *found, w = {};
+	bool rearm = false;
+
+	if (!s)
+		return 0;
+	calibrate(now);
+	if (s->tw_pending.tw == tw) {
+		s->tw_pending.tw = 0;
+		rearm = true;
+	} else {
+		flush_pending(&s->tw_pending);
+	}
+	found = bpf_map_lookup_elem(&tw_socks, &tw);
+	if (found && rearm) {
+		/* The peer's FIN turned an orphaned FIN_WAIT2 into TIME_WAIT. */
+		if (found->substate == TD_FIN_WAIT2 && BPF_CORE_READ(t, tw_substate) == TCP_TIME_WAIT) {
+			emit_tw(found, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT,
+				found->start_known ? now - found->start_ns : 0,
+				(found->start_known ? TD_F_DWELL_KNOWN : 0) | TD_F_ORPHAN, TD_DETAIL_NONE);
+			found->substate = TD_TIME_WAIT;
+			found->start_ns = now;
+			found->start_known = 1;
+			gauge_add(TD_GAUGE_FIN_WAIT2, -1);
+			gauge_add(TD_GAUGE_TIME_WAIT, 1);
+		}
+		return 0;
+	}
+	/* A new timewait sock (inet_twsk_hashdance_schedule). */
+	read_tuple(&t->__tw_common, 0, &w.t);
+	if (targ_family && (w.t.family == 4 ? AF_INET : AF_INET6) != targ_family)
+		return 0;
+	if (ports_filtered() && ports_match(w.t.sport, w.t.dport) != PORTS_MATCH)
+		return 0;
+	w.start_ns = now;
+	w.start_known = 1;
+	w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+	if (found)
+		gauge_add(tw_gauge(found->substate), -1); /* a stale entry at a reused address */
+	if (bpf_map_update_elem(&tw_socks, &tw, &w, BPF_ANY)) {
+		count(TD_CNT_MINI_FULL);
+		return 0;
+	}
+	gauge_add(tw_gauge(w.substate), 1);
+	s->tw_handoff = tw;
+	return 0;
+}
+
+static __always_inline int tw_timer_cancel(const struct timer_list *timer)
+{
+	__u64 tw = tw_of(timer), now = bpf_ktime_get_ns();
+	struct inet_timewait_sock *t = (void *)tw;
+	struct td_scratch *s = cpu_scratch();
+
+	if (!s)
+		return 0;
+	if (s->tw_pending.tw != tw)
+		flush_pending(&s->tw_pending);
+	/* __inet_check_established unhashes a timewait sock it reuses before
+	 * inet_twsk_deschedule_put cancels the timer; an expiry or a kill
+	 * cancels it while still hashed. */
+	if (!BPF_CORE_READ(t, __tw_common.skc_nulls_node.pprev)) {
+		s->tw_pending.tw = 0;
+		tw_end(tw, now, TD_END_REUSE, false);
+		return 0;
+	}
+	s->tw_pending.tw = tw;
+	s->tw_pending.cancel_ns = now;
+	s->tw_pending.cause = td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net)) ?
+		TD_END_NETNS : TD_END_KILLED;
+	return 0;
+}
+
+static __always_inline int tw_timer_expire(const struct timer_list *timer)
+{
+	__u64 tw = tw_of(timer), now = bpf_ktime_get_ns();
+	struct td_scratch *s = cpu_scratch();
+
+	if (!s)
+		return 0;
+	if (s->tw_pending.tw == tw)
+		s->tw_pending.tw = 0;
+	else
+		flush_pending(&s->tw_pending);
+	tw_end(tw, now, TD_END_EXPIRED, false);
+	return 0;
+}
+
+/* ---- request socks ----------------------------------------------------- */
+
+static __always_inline __u64 req_of(const struct timer_list *timer)
+{
+	return (__u64)timer - bpf_core_field_offset(struct request_sock, rsk_timer);
+}
+
+static __always_inline void req_end(const struct td_tuple *t, __u64 now, __u8 outcome)
+{
+	struct td_req r, *found = bpf_map_lookup_elem(&req_socks, t);
+	struct td_event *e;
+
+	if (!found)
+		return;
+	r = *found;
+	if (bpf_map_delete_elem(&req_socks, t))
+		return;
+	gauge_add(TD_GAUGE_SYN_RECV, -1);
+	if (!owner_passes(r.owner_known, r.pid) || !tuple_passes(t, r.cgroup_id, true))
+		return;
+	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - r.syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, outcome);
+	if (!e)
+		return;
+	fill_tuple(e, t);
+	fill_owner(e, r.owner_known, r.pid, r.comm);
+	e->skaddr = 0;
+	e->cgroup_id = r.cgroup_id;
+	submit(e);
+}
+
+static __always_inline int req_timer_start(const struct timer_list *timer)
+{
+	struct request_sock *req = (void *)req_of(timer);
+	struct td_scratch *s = cpu_scratch();
+	struct td_req r = {}, *found;
+	struct td_tuple t;
+	struct owner *o;
+	__u64 listener;
+
+	if (!s)
+		return 0;
+	read_tuple(&req->__req_common, 0, &t);
+	found = bpf_map_lookup_elem(&req_socks, &t);
+	if (found) {
+		/* reqsk_timer_handler re-arms after a SYN-ACK retransmit. */
+		if (s->req.timer == (__u64)timer)
+			s->req.rearmed = 1;
+		found->retrans++;
+		return 0;
+	}
+	/* A SYN arrived: reqsk_queue_hash_req arms the timer. */
+	listener = (__u64)BPF_CORE_READ(req, __req_common.skc_listener);
+	r.cgroup_id = td_sock_cgroup_id((struct sock *)listener);
+	if (!tuple_passes(&t, r.cgroup_id, true))
+		return 0;
+	o = bpf_map_lookup_elem(&listeners, &listener);
+	if (o) {
+		r.pid = o->tgid;
+		r.owner_known = 1;
+		__builtin_memcpy(r.comm, o->comm, sizeof(r.comm));
+	}
+	r.syn_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&req_socks, &t, &r, BPF_NOEXIST)) {
+		count(TD_CNT_MINI_FULL);
+		return 0;
+	}
+	gauge_add(TD_GAUGE_SYN_RECV, 1);
+	return 0;
+}
+
+static __always_inline int req_timer_cancel(const struct timer_list *timer)
+{
+	struct request_sock *req = (void *)req_of(timer);
+	struct td_tuple t;
+
+	/* inet_csk_reqsk_queue_drop unlinks the request before deleting its
+	 * timer; an expiry detaches it while still hashed. A request whose
+	 * child was created is already gone from the map. */
+	if (BPF_CORE_READ(req, __req_common.skc_nulls_node.pprev))
+		return 0;
+	read_tuple(&req->__req_common, 0, &t);
+	req_end(&t, bpf_ktime_get_ns(), TD_HS_DROPPED);
+	return 0;
+}
+
+static __always_inline int req_timer_expire(const struct timer_list *timer)
+{
+	struct request_sock *req = (void *)req_of(timer);
+	struct td_scratch *s = cpu_scratch();
+	struct sock *listener;
+
+	if (!s)
+		return 0;
+	s->req.timer = (__u64)timer;
+	s->req.rearmed = 0;
+	listener = BPF_CORE_READ(req, __req_common.skc_listener);
+	s->req.listener_gone = BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN;
+	read_tuple(&req->__req_common, 0, &s->req.t);
+	return 0;
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(handle_timer_start, struct timer_list *timer)
+{
+	__u64 fn = (__u64)timer->function; /* the filter: one load, two compares */
+
+	if (fn == tw_timer_fn)
+		return tw_timer_start(timer);
+	if (fn == reqsk_timer_fn)
+		return req_timer_start(timer);
+	return 0;
+}
+
+SEC("tp_btf/timer_cancel")
+int BPF_PROG(handle_timer_cancel, struct timer_list *timer)
+{
+	__u64 fn = (__u64)timer->function;
+
+	if (fn == tw_timer_fn)
+		return tw_timer_cancel(timer);
+	if (fn == reqsk_timer_fn)
+		return req_timer_cancel(timer);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(handle_timer_expire_entry, struct timer_list *timer)
+{
+	__u64 fn = (__u64)timer->function;
+
+	if (fn == tw_timer_fn)
+		return tw_timer_expire(timer);
+	if (fn == reqsk_timer_fn)
+		return req_timer_expire(timer);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_exit")
+int BPF_PROG(handle_timer_expire_exit, struct timer_list *timer)
+{
+	struct td_scratch *s;
+
+	/* The request sock may be freed by now: compare addresses only. */
+	if ((__u64)timer->function != reqsk_timer_fn)
+		return 0;
+	s = cpu_scratch();
+	if (!s || s->req.timer != (__u64)timer)
+		return 0;
+	s->req.timer = 0;
+	if (!s->req.rearmed)
+		req_end(&s->req.t, bpf_ktime_get_ns(), s->req.listener_gone ? TD_HS_DROPPED : TD_HS_EXPIRED);
+	return 0;
+}
+
+/* ---- full sockets -------------------------------------------------------- */
+
+/* tcp_time_wait() arms the new timewait sock's timer just before tcp_done()
+ * moves the full socket to CLOSE, on this CPU: the pair is one move into
+ * TIME_WAIT (or into an orphaned FIN_WAIT2 held by the timewait sock). */
+static __always_inline struct td_tw *tw_handoff(const struct sock *sk, __u16 lport)
+{
+	struct td_scratch *s = cpu_scratch();
+	struct td_tuple t;
+	struct td_tw *w;
+	__u64 tw;
+
+	if (!s || !s->tw_handoff)
+		return NULL;
+	tw = s->tw_handoff;
+	s->tw_handoff = 0;
+	w = bpf_map_lookup_elem(&tw_socks, &tw);
+	if (!w)
+		return NULL;
+	read_tuple(&sk->__sk_common, lport, &t);
+	return same_tuple(&t, &w->t) ? w : NULL;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	enum port_verdict ports = PORTS_MATCH;
+	struct td_tw *tw = NULL;
 	struct sk_info *info;
 	struct td_event *e;
 	__u16 family, lport, rport;
-	__u64 now, cgid, dwell = 0, flags;
-	__u8 evflags = 0;
+	__u64 now, cgid, dwell = 0;
+	__u8 evflags = 0, detail = TD_DETAIL_NONE;
+	int reported = newstate;
 
 	/* The tracepoint also fires for SCTP and others (inet_sk_set_state). */
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -116,7 +703,10 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	 * cleared by inet_put_port() when a socket moves to CLOSE. */
 	lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	rport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (filter_lport || filter_rport || filter_either) {
+	if (timers_on && newstate == TCP_CLOSE &&
+	    (oldstate == TCP_FIN_WAIT2 || oldstate == TCP_FIN_WAIT1 || oldstate == TCP_CLOSING))
+		tw = tw_handoff(sk, lport);
+	if (ports_filtered()) {
 		ports = ports_match(lport, rport);
 		if (ports == PORTS_NEVER)
 			return 0;
@@ -130,13 +720,39 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (!info) {
 		count(TD_CNT_NO_STORAGE);
 	} else {
-		/* A child's storage was cloned from the listener, so its
-		 * entered_ns is the listener's: the child was never in LISTEN. */
-		if (info->entered_ns && !(oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV)) {
-			dwell = now - info->entered_ns;
-			evflags |= TD_F_DWELL_KNOWN;
+		if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) {
+			/* A child: its storage is the listener's clone, and it was
+			 * never in LISTEN. Its SYN_RECV began at the SYN, when the
+			 * request sock was created. */
+			struct td_tuple t;
+			struct td_req *r = NULL;
+
+			info->handshake = 0;
+			if (timers_on) {
+				read_tuple(&sk->__sk_common, lport, &t);
+				r = bpf_map_lookup_elem(&req_socks, &t);
+			}
+			if (r) {
+				info->entered_ns = r->syn_ns;
+				info->handshake = 1;
+				if (!bpf_map_delete_elem(&req_socks, &t))
+					gauge_add(TD_GAUGE_SYN_RECV, -1);
+			} else {
+				/* Without its request sock the handshake time is
+				 * unknown; microseconds of child life are not it. */
+				info->entered_ns = 0;
+			}
+		} else {
+			if (info->entered_ns) {
+				dwell = now - info->entered_ns;
+				evflags |= TD_F_DWELL_KNOWN;
+			}
+			if (oldstate == TCP_SYN_RECV && info->handshake) {
+				detail = TD_HS_ESTABLISHED;
+				info->handshake = 0;
+			}
+			info->entered_ns = now;
 		}
-		info->entered_ns = now;
 		if (owner_is_current(oldstate, newstate)) {
 			info->tgid = bpf_get_current_pid_tgid() >> 32;
 			bpf_get_current_comm(info->comm, sizeof(info->comm));
@@ -144,41 +760,54 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		}
 		if (info->owner_known)
 			evflags |= TD_F_PID_KNOWN;
+		if (timers_on && newstate == TCP_LISTEN && info->owner_known) {
+			struct owner o = { .tgid = info->tgid, .cgroup_id = cgid };
+			__u64 key = (__u64)sk;
+
+			__builtin_memcpy(o.comm, info->comm, sizeof(o.comm));
+			bpf_map_update_elem(&listeners, &key, &o, BPF_ANY);
+		} else if (timers_on && oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
+			__u64 key = (__u64)sk;
+
+			bpf_map_delete_elem(&listeners, &key);
+		}
+	}
+
+	if (tw) {
+		/* The timewait sock carries the owner and the cgroup on. */
+		tw->cgroup_id = cgid;
+		if (info && info->owner_known) {
+			tw->pid = info->tgid;
+			tw->owner_known = 1;
+			__builtin_memcpy(tw->comm, info->comm, sizeof(tw->comm));
+		}
+		if (tw->substate == TD_FIN_WAIT2) {
+			/* Orphaned: FIN_WAIT2 goes on in the timewait sock. */
+			if (oldstate == TCP_FIN_WAIT2 && (evflags & TD_F_DWELL_KNOWN))
+				tw->start_ns = now - dwell;
+			else
+				tw->start_known = oldstate != TCP_FIN_WAIT2;
+			return 0;
+		}
+		tw->start_ns = now;
+		reported = TD_TIME_WAIT;
 	}
 
 	if (ports == PORTS_NOT_YET)
 		return 0;
-	if (targ_tgid && (!(evflags & TD_F_PID_KNOWN) || info->tgid != targ_tgid))
+	if (!owner_passes(evflags & TD_F_PID_KNOWN, info ? info->tgid : 0))
 		return 0;
 
-	count(TD_CNT_EVENTS);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TD_CNT_RB_DROPS);
+	e = reserve(now, oldstate, reported, dwell, evflags, detail);
+	if (!e)
 		return 0;
-	}
-	e->type = TD_REC_TRANSITION;
 	e->family = family == AF_INET ? 4 : 6;
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	e->flags = evflags;
-	e->detail = 0;
 	e->sport = lport;
 	e->dport = rport;
-	e->_pad0 = 0;
-	e->_pad1 = 0;
-	e->ts_ns = now;
 	e->skaddr = (__u64)sk;
-	e->dwell_ns = dwell;
 	e->cgroup_id = cgid;
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (info && (evflags & TD_F_PID_KNOWN)) {
-		e->pid = info->tgid;
-		__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-	} else {
-		e->pid = 0;
-		__builtin_memset(e->comm, 0, sizeof(e->comm));
-	}
+	fill_owner(e, info && (evflags & TD_F_PID_KNOWN), info ? info->tgid : 0, info ? info->comm : NULL);
 	if (family == AF_INET) {
 		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
@@ -188,11 +817,6 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		bpf_core_read(e->saddr, sizeof(e->saddr), &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(e->daddr, sizeof(e->daddr), &sk->__sk_common.skc_v6_daddr);
 	}
-
-	/* Batch wakeups: the consumer also polls on a timeout, so a quiet
-	 * system still reports promptly without a wakeup per record. */
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
+	submit(e);
 	return 0;
 }

@@ -33,6 +33,26 @@ enum td_rec_type {
 /* td_event.flags */
 #define TD_F_PID_KNOWN   0x01 /* pid/comm name the socket's owner */
 #define TD_F_DWELL_KNOWN 0x02 /* dwell_ns is the time spent in oldstate */
+#define TD_F_ORPHAN      0x04 /* closed by its owner before the peer's FIN:
+				 the kernel finished FIN_WAIT2 in a timewait sock */
+#define TD_F_MINI        0x08 /* about a timewait or request sock, seen
+				 through its kernel timer */
+#define TD_F_INFERRED    0x10 /* the time of this transition was inferred
+				 from the timer's expiry, not observed */
+
+/* td_event.detail: why a TIME_WAIT (or orphaned FIN_WAIT2) ended, or how a
+ * handshake (SYN_RECV) ended. */
+enum td_detail {
+	TD_DETAIL_NONE = 0,
+	TD_END_EXPIRED,    /* the timewait timer ran out */
+	TD_END_REUSE,      /* the 4-tuple was reused by a new connect() */
+	TD_END_KILLED,     /* killed early: RST, or another early end */
+	TD_END_NETNS,      /* its network namespace was torn down */
+	TD_HS_ESTABLISHED, /* the final ACK arrived: a child socket exists */
+	TD_HS_EXPIRED,     /* the SYN-ACK retries ran out */
+	TD_HS_DROPPED,     /* dropped: RST, listener closed, ... */
+	TD_DETAIL_MAX,
+};
 
 struct td_event {
 	__u8  type;      /* TD_REC_* */
@@ -66,7 +86,64 @@ enum td_counter {
 	TD_CNT_EVENTS,     /* transitions that passed the filters */
 	TD_CNT_RB_DROPS,   /* ring buffer reservation failures: lost records */
 	TD_CNT_NO_STORAGE, /* sk_storage allocation failed: dwell/owner unknown */
+	TD_CNT_MINI_FULL,  /* timewait/request map full: that mini sock untracked */
 	TD_CNT_MAX,
+};
+
+/* Live mini sockets created since tracing began (global gauges). */
+enum td_gauge {
+	TD_GAUGE_TIME_WAIT,     /* timewait socks in substate TIME_WAIT */
+	TD_GAUGE_FIN_WAIT2,     /* orphaned FIN_WAIT2, held by a timewait sock */
+	TD_GAUGE_SYN_RECV,      /* request socks awaiting the final ACK */
+	TD_GAUGE_MAX,
+};
+
+/* A connection's identity: addresses in network order, ports in host order. */
+struct td_tuple {
+	__u8  saddr[16];
+	__u8  daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u32 netns;
+	__u16 family; /* 4 or 6 */
+	__u16 _pad;
+};
+
+/* What the kernel side keeps for each timewait sock (keyed by address). */
+struct td_tw {
+	struct td_tuple t;
+	__u64 start_ns;   /* entered TIME_WAIT (or the orphaned FIN_WAIT2) */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u8  owner_known;
+	__u8  substate;   /* TD_TIME_WAIT or TD_FIN_WAIT2 (orphan) */
+	__u8  start_known;
+	__u8  _pad;
+	char  comm[TD_COMM_LEN];
+};
+
+/* A timewait timer cancel not yet explained by an expiry or a re-arm on the
+ * same CPU; if nothing follows, the timewait sock was killed early. */
+struct td_tw_pending {
+	__u64 tw;         /* address of the timewait sock, 0: none */
+	__u64 cancel_ns;
+	__u32 cause;      /* TD_END_KILLED or TD_END_NETNS */
+	__u32 _pad;
+};
+
+/* A request sock's timer between expire_entry and expire_exit. */
+struct td_req_expiring {
+	__u64 timer;
+	__u32 rearmed;       /* re-armed inside: a SYN-ACK retransmit */
+	__u32 listener_gone; /* the listener was no longer listening */
+	struct td_tuple t;
+};
+
+/* Per-CPU scratch of the kernel side; userspace reads tw_pending. */
+struct td_scratch {
+	struct td_tw_pending tw_pending;
+	__u64 tw_handoff;
+	struct td_req_expiring req;
 };
 
 #endif /* TCPDWELL_H */

@@ -20,6 +20,10 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 {
 	a->events++;
 	a->trans[e->oldstate][e->newstate]++;
+	if (e->detail && e->detail < TD_DETAIL_MAX)
+		a->details[e->detail]++;
+	if ((e->flags & TD_F_ORPHAN) && e->oldstate == TD_FIN_WAIT2)
+		a->orphans++;
 	if (!td_has_dwell(e->oldstate, e->newstate))
 		return;
 	if (e->flags & TD_F_DWELL_KNOWN)

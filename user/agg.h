@@ -15,6 +15,9 @@ struct td_agg {
 	 * seen mid-life): their dwell is unknown and kept out of the histogram. */
 	uint64_t unknown[TD_MAX_STATES];
 	uint64_t trans[TD_MAX_STATES][TD_MAX_STATES];
+	/* How TIME_WAITs and handshakes ended (enum td_detail). */
+	uint64_t details[TD_DETAIL_MAX];
+	uint64_t orphans; /* FIN_WAIT2 finished by a timewait sock */
 };
 
 /* Counters of what never reached the aggregate. */
@@ -22,11 +25,12 @@ struct td_loss {
 	uint64_t ringbuf;    /* records dropped: ring buffer full */
 	uint64_t recursion;  /* program runs skipped by the kernel (recursion) */
 	uint64_t no_storage; /* events whose socket storage could not be created */
+	uint64_t mini_untracked; /* timewait/request socks the full map could not hold */
 };
 
 static inline uint64_t td_loss_total(const struct td_loss *l)
 {
-	return l->ringbuf + l->recursion;
+	return l->ringbuf + l->recursion + l->mini_untracked;
 }
 
 void td_agg_reset(struct td_agg *a);

@@ -63,11 +63,21 @@ static void report(struct run *r, struct td_tracer *t)
 		delta.ringbuf -= r->reported.ringbuf;
 		delta.recursion -= r->reported.recursion;
 		delta.no_storage -= r->reported.no_storage;
+		delta.mini_untracked -= r->reported.mini_untracked;
 	}
 	if (r->cfg->json)
 		td_render_report_json(stdout, r->agg, &delta);
 	else
 		td_render_report_text(stdout, r->agg, &delta, clock_ns(CLOCK_REALTIME));
+	if (td_tracer_timers(t)) {
+		int64_t g[TD_GAUGE_MAX];
+
+		td_tracer_gauges(t, g);
+		if (r->cfg->json)
+			td_render_gauges_json(stdout, g);
+		else
+			td_render_gauges_text(stdout, g);
+	}
 	fflush(stdout);
 	if (!r->cfg->cumulative) {
 		r->reported = total;

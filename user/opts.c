@@ -36,6 +36,8 @@ static const char usage[] =
 "  -p, --pid PID          sockets owned by this process (tgid)\n"
 "  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
 "Tuning:\n"
+"      --no-timers        only the state tracepoint: no TIME_WAIT lifetimes,\n"
+"                         no handshake (SYN_RECV) times; see README\n"
 "  -r, --ringbuf-size N   ring buffer size, power of two (default 8M; K/M/G)\n"
 "  -v, --verbose          print libbpf's log\n"
 "  -h, --help             this help\n"
@@ -195,7 +197,7 @@ int td_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-enum { OPT_VERSION = 'V' };
+enum { OPT_VERSION = 'V', OPT_NO_TIMERS = 0x100 };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -217,6 +219,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
 		{ 0 },
 	};
 	int opt, e;
@@ -235,6 +238,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		case 'j': cfg->json = true; break;
 		case 'C': cfg->cumulative = true; break;
 		case 'v': cfg->verbose = true; break;
+		case OPT_NO_TIMERS: cfg->no_timers = true; break;
 		case '4':
 		case '6':
 			if (cfg->family && cfg->family != opt - '0') {

@@ -57,6 +57,23 @@ static void json_str(FILE *f, const char *s, size_t max)
 	fputc('"', f);
 }
 
+/* Words for td_event.detail. TIME_WAIT ends are "expired" or early, with
+ * the cause; handshakes have an outcome. */
+static const char *const detail_words[TD_DETAIL_MAX] = {
+	[TD_END_EXPIRED] = "expired",
+	[TD_END_REUSE] = "reuse",
+	[TD_END_KILLED] = "killed",
+	[TD_END_NETNS] = "netns",
+	[TD_HS_ESTABLISHED] = "established",
+	[TD_HS_EXPIRED] = "expired",
+	[TD_HS_DROPPED] = "dropped",
+};
+
+static bool is_tw_end(int detail)
+{
+	return detail >= TD_END_EXPIRED && detail <= TD_END_NETNS;
+}
+
 static void wall_clock(char *buf, size_t len, uint64_t realtime_ns)
 {
 	time_t secs = (time_t)(realtime_ns / 1000000000ull);
@@ -93,10 +110,18 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 		snprintf(ms, sizeof(ms), "%.3f", e->dwell_ns / 1e6);
 	else
 		strcpy(ms, "-");
-	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s\n", when, pid, comm,
+	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s", when, pid, comm,
 		aw, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
 		aw, td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
 		td_state_name(e->oldstate), td_state_name(e->newstate), ms);
+	if (e->detail && e->detail < TD_DETAIL_MAX)
+		fprintf(f, " %s%s", is_tw_end(e->detail) && e->detail != TD_END_EXPIRED ? "early:" : "",
+			detail_words[e->detail]);
+	if (e->flags & TD_F_ORPHAN)
+		fputs(" orphan", f);
+	if (e->flags & TD_F_INFERRED)
+		fputs(" inferred", f);
+	fputc('\n', f);
 }
 
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
@@ -120,6 +145,17 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 		fprintf(f, "%" PRIu64, (uint64_t)e->dwell_ns);
 	else
 		fputs("null", f);
+	if (is_tw_end(e->detail)) {
+		fprintf(f, ",\"reason\":\"%s\"", e->detail == TD_END_EXPIRED ? "expired" : "early");
+		if (e->detail != TD_END_EXPIRED)
+			fprintf(f, ",\"cause\":\"%s\"", detail_words[e->detail]);
+	} else if (e->detail && e->detail < TD_DETAIL_MAX) {
+		fprintf(f, ",\"outcome\":\"%s\"", detail_words[e->detail]);
+	}
+	if (e->flags & TD_F_ORPHAN)
+		fputs(",\"orphan\":true", f);
+	if (e->flags & TD_F_INFERRED)
+		fputs(",\"inferred\":true", f);
 	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 ",\"skaddr\":\"0x%" PRIx64 "\"}\n",
 		e->netns, (uint64_t)e->cgroup_id, (uint64_t)e->skaddr);
 }
@@ -197,6 +233,17 @@ static void render_bars(FILE *f, const struct hist *h)
 	}
 }
 
+static uint64_t tw_ends(const struct td_agg *a)
+{
+	return a->details[TD_END_EXPIRED] + a->details[TD_END_REUSE] + a->details[TD_END_KILLED] +
+	       a->details[TD_END_NETNS];
+}
+
+static uint64_t handshakes(const struct td_agg *a)
+{
+	return a->details[TD_HS_ESTABLISHED] + a->details[TD_HS_EXPIRED] + a->details[TD_HS_DROPPED];
+}
+
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns)
 {
 	time_t secs = (time_t)(now_ns / 1000000000ull);
@@ -208,7 +255,8 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, td_loss_total(l));
 	if (td_loss_total(l))
 		fprintf(f, " (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
-			"; raise --ringbuf-size)", l->ringbuf, l->recursion);
+			", mini socks untracked: %" PRIu64 "; raise --ringbuf-size)", l->ringbuf, l->recursion,
+			l->mini_untracked);
 	if (l->no_storage)
 		fprintf(f, ", %" PRIu64 " without socket storage", l->no_storage);
 	fputc('\n', f);
@@ -246,6 +294,32 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 					fprintf(f, "  %-12s -> %-12s %10" PRIu64 "\n", td_state_name(o),
 						td_state_name(n), a->trans[o][n]);
 	}
+	if (tw_ends(a))
+		fprintf(f, "\nTIME_WAIT ends: %" PRIu64 " expired, %" PRIu64 " early (reuse %" PRIu64
+			", killed %" PRIu64 ", netns %" PRIu64 "); %" PRIu64 " orphaned FIN_WAIT2\n",
+			a->details[TD_END_EXPIRED],
+			a->details[TD_END_REUSE] + a->details[TD_END_KILLED] + a->details[TD_END_NETNS],
+			a->details[TD_END_REUSE], a->details[TD_END_KILLED], a->details[TD_END_NETNS], a->orphans);
+	if (handshakes(a))
+		fprintf(f, "%sHandshakes (SYN_RECV): %" PRIu64 " established, %" PRIu64 " expired, %" PRIu64
+			" dropped\n", tw_ends(a) ? "" : "\n", a->details[TD_HS_ESTABLISHED],
+			a->details[TD_HS_EXPIRED], a->details[TD_HS_DROPPED]);
+	fflush(f);
+}
+
+void td_render_gauges_text(FILE *f, const int64_t g[TD_GAUGE_MAX])
+{
+	fprintf(f, "Live now (since tracing began): %" PRId64 " TIME_WAIT, %" PRId64
+		" orphaned FIN_WAIT2, %" PRId64 " SYN_RECV request socks\n",
+		g[TD_GAUGE_TIME_WAIT], g[TD_GAUGE_FIN_WAIT2], g[TD_GAUGE_SYN_RECV]);
+	fflush(f);
+}
+
+void td_render_gauges_json(FILE *f, const int64_t g[TD_GAUGE_MAX])
+{
+	fprintf(f, "{\"type\":\"gauges\",\"time_wait\":%" PRId64 ",\"fin_wait2_orphan\":%" PRId64
+		",\"syn_recv\":%" PRId64 "}\n",
+		g[TD_GAUGE_TIME_WAIT], g[TD_GAUGE_FIN_WAIT2], g[TD_GAUGE_SYN_RECV]);
 	fflush(f);
 }
 
@@ -281,8 +355,18 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 			if (a->trans[o][n])
 				fprintf(f, "{\"type\":\"transitions\",\"old\":\"%s\",\"new\":\"%s\",\"count\":%" PRIu64 "}\n",
 					td_state_name(o), td_state_name(n), a->trans[o][n]);
+	if (tw_ends(a) || a->orphans)
+		fprintf(f, "{\"type\":\"time_wait_ends\",\"expired\":%" PRIu64 ",\"reuse\":%" PRIu64
+			",\"killed\":%" PRIu64 ",\"netns\":%" PRIu64 ",\"orphaned_fin_wait2\":%" PRIu64 "}\n",
+			a->details[TD_END_EXPIRED], a->details[TD_END_REUSE], a->details[TD_END_KILLED],
+			a->details[TD_END_NETNS], a->orphans);
+	if (handshakes(a))
+		fprintf(f, "{\"type\":\"handshakes\",\"established\":%" PRIu64 ",\"expired\":%" PRIu64
+			",\"dropped\":%" PRIu64 "}\n",
+			a->details[TD_HS_ESTABLISHED], a->details[TD_HS_EXPIRED], a->details[TD_HS_DROPPED]);
 	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
-		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"no_storage\":%" PRIu64 "}\n",
-		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->no_storage);
+		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"lost_untracked_mini\":%" PRIu64
+		",\"no_storage\":%" PRIu64 "}\n",
+		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->mini_untracked, l->no_storage);
 	fflush(f);
 }

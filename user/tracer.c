@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,7 +22,16 @@ struct td_tracer {
 	void *ctx;
 	unsigned long bad_records;
 	int ncpus;
+	bool timers;
+	uint32_t targ_pid;
+	uint64_t targ_cgroup;
+	size_t scratch_size;     /* per-CPU value size of the scratch map */
+	void *scratch;           /* ncpus values */
 };
+
+/* Pending timewait cancels older than this were early kills: an expiry or a
+ * re-arm follows its cancel within microseconds on the same CPU. */
+#define TW_PENDING_GRACE_NS (50ull * 1000000ull)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -60,6 +71,45 @@ static int cgroup_id_of(const char *path, __u64 *id)
 		return -ENOTDIR;
 	*id = st.st_ino;
 	return 0;
+}
+
+/* Address of a kernel text symbol from /proc/kallsyms; 0 when missing or
+ * hidden (kptr_restrict). */
+static uint64_t kallsyms_addr(const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long long addr;
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) == 3 && strcmp(sym, name) == 0) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The timewait map is sized like the kernel's own cap on timewait socks. */
+static uint32_t max_tw_buckets(void)
+{
+	unsigned long v = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_max_tw_buckets", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	if (v < 65536)
+		v = 65536;
+	if (v > (1u << 22))
+		v = 1u << 22;
+	return (uint32_t)v;
 }
 
 static const char *privilege_hint(int err)
@@ -109,6 +159,29 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		fprintf(stderr, "tcpdwell: failed to open BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	t->targ_pid = cfg->pid;
+	t->targ_cgroup = cgid;
+	t->timers = !cfg->no_timers;
+	if (t->timers) {
+		t->skel->rodata->tw_timer_fn = kallsyms_addr("tw_timer_handler");
+		t->skel->rodata->reqsk_timer_fn = kallsyms_addr("reqsk_timer_handler");
+		/* Warned about after a successful load: without privileges the
+		 * addresses read as 0 and the load fails anyway. */
+		if (!t->skel->rodata->tw_timer_fn || !t->skel->rodata->reqsk_timer_fn)
+			t->timers = false;
+	}
+	t->skel->rodata->timers_on = t->timers;
+	if (!t->timers) {
+		bpf_program__set_autoload(t->skel->progs.handle_timer_start, false);
+		bpf_program__set_autoload(t->skel->progs.handle_timer_cancel, false);
+		bpf_program__set_autoload(t->skel->progs.handle_timer_expire_entry, false);
+		bpf_program__set_autoload(t->skel->progs.handle_timer_expire_exit, false);
+	}
+	err = bpf_map__set_max_entries(t->skel->maps.tw_socks, max_tw_buckets());
+	if (err) {
+		fprintf(stderr, "tcpdwell: failed to size the timewait map: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	t->skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
 	t->skel->rodata->targ_tgid = cfg->pid;
 	t->skel->rodata->targ_cgroup_id = cgid;
@@ -133,8 +206,18 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	}
 	err = tcpdwell_bpf__attach(t->skel);
 	if (err) {
-		fprintf(stderr, "tcpdwell: failed to attach to tracepoint sock:inet_sock_set_state: %s%s\n",
-			strerror(-err), privilege_hint(err));
+		fprintf(stderr, "tcpdwell: failed to attach to tracepoints sock:inet_sock_set_state%s: %s%s\n",
+			t->timers ? " and timer:*" : "", strerror(-err), privilege_hint(err));
+		goto cleanup;
+	}
+	if (!cfg->no_timers && !t->timers)
+		fprintf(stderr, "tcpdwell: warning: tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
+			"TIME_WAIT and handshake times are not measured (as with --no-timers)\n");
+	t->scratch_size = bpf_map__value_size(t->skel->maps.scratch);
+	t->scratch = calloc((size_t)t->ncpus, (t->scratch_size + 7) / 8 * 8);
+	if (!t->scratch) {
+		err = -ENOMEM;
+		fprintf(stderr, "tcpdwell: failed to allocate: %s\n", strerror(ENOMEM));
 		goto cleanup;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
@@ -151,9 +234,84 @@ cleanup:
 	return err;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reports a timewait sock killed early whose cancel no later timer event on
+ * its CPU has explained (a quiet CPU). Deleting the map entry is the claim
+ * the kernel side also makes, so exactly one side reports it. */
+static int report_killed_tw(struct td_tracer *t, const struct td_tw_pending *p)
+{
+	int fd = bpf_map__fd(t->skel->maps.tw_socks);
+	struct td_event e;
+	struct td_tw w;
+	__u64 key = p->tw;
+
+	if (bpf_map_lookup_elem(fd, &key, &w) || bpf_map_delete_elem(fd, &key))
+		return 0;
+	__sync_fetch_and_add(&t->skel->bss->gauges[w.substate == TD_FIN_WAIT2 ? TD_GAUGE_FIN_WAIT2 :
+						     TD_GAUGE_TIME_WAIT], -1);
+	if (t->targ_pid && (!w.owner_known || w.pid != t->targ_pid))
+		return 0;
+	if (t->targ_cgroup && w.cgroup_id != t->targ_cgroup)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.type = TD_REC_TRANSITION;
+	e.family = (__u8)w.t.family;
+	e.oldstate = w.substate;
+	e.newstate = TD_CLOSE;
+	e.flags = TD_F_MINI | (w.substate == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0);
+	if (w.start_known && p->cancel_ns >= w.start_ns) {
+		e.flags |= TD_F_DWELL_KNOWN;
+		e.dwell_ns = p->cancel_ns - w.start_ns;
+	}
+	if (w.owner_known) {
+		e.flags |= TD_F_PID_KNOWN;
+		e.pid = w.pid;
+		memcpy(e.comm, w.comm, sizeof(e.comm));
+	}
+	e.detail = (__u8)p->cause;
+	e.sport = w.t.sport;
+	e.dport = w.t.dport;
+	e.netns = w.t.netns;
+	e.ts_ns = p->cancel_ns;
+	e.skaddr = p->tw;
+	e.cgroup_id = w.cgroup_id;
+	memcpy(e.saddr, w.t.saddr, sizeof(e.saddr));
+	memcpy(e.daddr, w.t.daddr, sizeof(e.daddr));
+	t->fn(t->ctx, &e);
+	return 1;
+}
+
+static int sweep_pending(struct td_tracer *t)
+{
+	size_t stride = (t->scratch_size + 7) / 8 * 8;
+	uint64_t now = monotonic_ns();
+	__u32 zero = 0;
+	int n = 0;
+
+	if (!t->timers)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.scratch), &zero, t->scratch))
+		return -errno;
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		const struct td_tw_pending *p = (const void *)((const char *)t->scratch + (size_t)cpu * stride +
+							     offsetof(struct td_scratch, tw_pending));
+
+		if (p->tw && p->cancel_ns + TW_PENDING_GRACE_NS < now)
+			n += report_killed_tw(t, p);
+	}
+	return n;
+}
+
 int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 {
-	int n, m;
+	int n, m, k;
 
 	/* The kernel side submits with BPF_RB_NO_WAKEUP until a fill threshold,
 	 * so epoll may time out with data ready: always drain afterwards. */
@@ -163,7 +321,10 @@ int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 	m = ring_buffer__consume(t->rb);
 	if (m < 0 && m != -EINTR)
 		return m;
-	return (n > 0 ? n : 0) + (m > 0 ? m : 0);
+	k = sweep_pending(t);
+	if (k < 0)
+		return k;
+	return (n > 0 ? n : 0) + (m > 0 ? m : 0) + k;
 }
 
 static int percpu_sum(struct td_tracer *t, __u32 slot, uint64_t *sum)
@@ -190,18 +351,43 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out)
 	err = percpu_sum(t, TD_CNT_RB_DROPS, &out->ringbuf);
 	if (!err)
 		err = percpu_sum(t, TD_CNT_NO_STORAGE, &out->no_storage);
+	if (!err)
+		err = percpu_sum(t, TD_CNT_MINI_FULL, &out->mini_untracked);
 	if (err)
 		return err;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(t->skel->progs.handle_set_state), &info, &len))
-		return -errno;
-	out->recursion = info.recursion_misses;
+	/* Every attached program's skipped runs are lost transitions. */
+	{
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, t->skel->obj) {
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0)
+				continue;
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(fd, &info, &len))
+				return -errno;
+			out->recursion += info.recursion_misses;
+		}
+	}
 	return 0;
 }
 
 int td_tracer_matched(struct td_tracer *t, uint64_t *out)
 {
 	return percpu_sum(t, TD_CNT_EVENTS, out);
+}
+
+bool td_tracer_timers(const struct td_tracer *t)
+{
+	return t->timers;
+}
+
+void td_tracer_gauges(const struct td_tracer *t, int64_t out[TD_GAUGE_MAX])
+{
+	for (int i = 0; i < TD_GAUGE_MAX; i++)
+		out[i] = t->timers ? __atomic_load_n(&t->skel->bss->gauges[i], __ATOMIC_RELAXED) : 0;
 }
 
 unsigned long td_tracer_bad_records(const struct td_tracer *t)
@@ -215,5 +401,6 @@ void td_tracer_close(struct td_tracer *t)
 		return;
 	ring_buffer__free(t->rb);
 	tcpdwell_bpf__destroy(t->skel);
+	free(t->scratch);
 	free(t);
 }

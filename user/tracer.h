@@ -2,6 +2,8 @@
 #ifndef TD_TRACER_H
 #define TD_TRACER_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "agg.h"
@@ -22,6 +24,10 @@ int td_tracer_poll(struct td_tracer *t, int timeout_ms);
 int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
 /* Transitions that passed the kernel-side filters (delivered or dropped). */
 int td_tracer_matched(struct td_tracer *t, uint64_t *out);
+/* Whether the timer programs (TIME_WAIT, handshakes) are attached. */
+bool td_tracer_timers(const struct td_tracer *t);
+/* Live timewait/request socks created since tracing began (enum td_gauge). */
+void td_tracer_gauges(const struct td_tracer *t, int64_t out[TD_GAUGE_MAX]);
 /* Records rejected by the decoder (should stay 0). */
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
 void td_tracer_close(struct td_tracer *t);

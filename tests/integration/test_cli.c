@@ -152,7 +152,7 @@ static int server_once(void *arg, int wfd)
 Test(cli, json_events_histograms_and_summary, .init = require_root, .timeout = 60)
 {
 	char portarg[16], line[4096];
-	char *args[] = { "-j", "-e", "-P", portarg, NULL };
+	char *args[] = { "-j", "-e", "--no-timers", "-P", portarg, NULL };
 	struct run r;
 	struct child srv;
 	uint16_t port = free_port(4), cport;

@@ -366,7 +366,7 @@ Test(render, report_text_loss_and_empty)
 	td_render_report_text(m.f, a, &l, WALL_NS);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf,
-		"22:13:20 tcpdwell: 0 transitions, 4 lost (ring buffer full: 3, kernel recursion: 1; "
+		"22:13:20 tcpdwell: 0 transitions, 4 lost (ring buffer full: 3, kernel recursion: 1, mini socks untracked: 0; "
 		"raise --ringbuf-size), 2 without socket storage\n"
 		"\n"
 		"(no dwell times yet)\n");
@@ -598,7 +598,7 @@ Test(render, report_json)
 	cr_assert_str_eq(lines[6], "{\"type\":\"transitions\",\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\",\"count\":3}");
 	cr_assert_str_eq(lines[7], "{\"type\":\"transitions\",\"old\":\"CLOSE\",\"new\":\"SYN_SENT\",\"count\":1}");
 	cr_assert_str_eq(lines[8], "{\"type\":\"summary\",\"events\":5338,\"lost\":4,\"lost_ringbuf\":3,"
-				   "\"lost_recursion\":1,\"no_storage\":2}");
+				   "\"lost_recursion\":1,\"lost_untracked_mini\":0,\"no_storage\":2}");
 	free(copy);
 	memout_free(&m);
 	free(est);
@@ -616,7 +616,7 @@ Test(render, report_json_empty)
 	td_render_report_json(m.f, a, &l);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf, "{\"type\":\"summary\",\"events\":0,\"lost\":0,\"lost_ringbuf\":0,"
-				"\"lost_recursion\":0,\"no_storage\":0}\n");
+				"\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0}\n");
 	memout_free(&m);
 	free(a);
 }
