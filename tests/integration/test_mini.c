@@ -1,0 +1,458 @@
+/* TIME_WAIT, orphaned FIN_WAIT2 and SYN_RECV through the mini sockets'
+ * timers, against ground truth the test makes. Tests that change sysctls or
+ * routes do it in a network namespace of their own. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+#define SEC_NS 1000000000ull
+/* TCP_TIMEWAIT_LEN, plus the timer wheel's rounding: a 60 s timer fires up
+ * to 1/8 late (kernel/time/timer.c, LVL_GRAN). */
+#define TW_MIN_NS (60 * SEC_NS - 5000000ull)
+#define TW_MAX_NS (60 * SEC_NS + 60 * SEC_NS / 8)
+
+static void enter_netns(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	strcpy(ifr.ifr_name, "lo");
+	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "lo up: %s", strerror(errno));
+	close(fd);
+}
+
+/* Writes a sysctl of the current network namespace. */
+static void sysctl_set(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_geq(fprintf(f, "%s\n", value), 0);
+	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
+}
+
+static const struct td_event *find_tuple(const struct capture *c, uint16_t sport, uint16_t dport, int oldstate,
+					 int newstate)
+{
+	return find_event(c, sport, dport, oldstate, newstate);
+}
+
+/* Polls the capture until the transition shows up. */
+static const struct td_event *await(struct capture *c, uint16_t sport, uint16_t dport, int oldstate, int newstate,
+				    unsigned timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	const struct td_event *e;
+
+	while (!(e = find_tuple(c, sport, dport, oldstate, newstate)) && now_ns() < end)
+		capture_wait(c, c->n + 1, 200);
+	return e;
+}
+
+static void assert_near(uint64_t got, uint64_t want, uint64_t lo, uint64_t hi, const char *what)
+{
+	uint64_t tol = tolerance_ns(want);
+
+	cr_assert(got + tol >= want && got <= want + tol, "%s: %.3f ms, expected %.3f ms +- %.3f", what,
+		  got / 1e6, want / 1e6, tol / 1e6);
+	cr_assert(got >= lo && got <= hi, "%s: %.3f ms outside [%.3f, %.3f] ms", what, got / 1e6, lo / 1e6,
+		  hi / 1e6);
+}
+
+struct server_times {
+	uint64_t eof, close0, close1;
+};
+
+struct holder_args {
+	int lfd;
+	unsigned hold_ms;
+};
+
+/* Accepts one connection, reads to EOF, holds, closes; reports its times. */
+static int accept_hold_close(void *arg, int wfd)
+{
+	struct holder_args *a = arg;
+	char buf[64];
+	int fd = accept(a->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return 1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	report_u64(wfd, now_ns());
+	sleep_ms(a->hold_ms);
+	report_u64(wfd, now_ns());
+	close(fd);
+	report_u64(wfd, now_ns());
+	return 0;
+}
+
+static void read_times(struct child *ch, struct server_times *t)
+{
+	t->eof = child_read_u64(ch);
+	t->close0 = child_read_u64(ch);
+	t->close1 = child_read_u64(ch);
+}
+
+/* One slow test for both 60 s cases, so they share the wait:
+ * A) shutdown() then the peer's FIN: FIN_WAIT2 -> TIME_WAIT, then expiry;
+ * B) close() before the peer's FIN (orphaned): the timewait sock holds
+ *    FIN_WAIT2 until the FIN that the server delays by a chosen time. */
+Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root, .timeout = 150)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct child sa, sb;
+	struct holder_args ha = { .hold_ms = 0 }, hb = { .hold_ms = pick_ms(150, 450) };
+	struct server_times ta, tb;
+	const struct td_event *tw_a, *end_a, *fw1_b, *fw2_b, *end_b;
+	uint16_t port = 0, pa, pb;
+	uint64_t b_close0, b_close1, fw_sum;
+	int lfd, fa, fb;
+
+	lfd = tcp_listen(4, &port, 8);
+	ha.lfd = hb.lfd = lfd;
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+
+	child_start(&sa, accept_hold_close, &ha);
+	fa = tcp_connect(4, port);
+	pa = local_port(fa);
+	cr_assert_eq(shutdown(fa, SHUT_WR), 0);
+	read_times(&sa, &ta);
+	child_wait(&sa);
+
+	child_start(&sb, accept_hold_close, &hb);
+	fb = tcp_connect(4, port);
+	pb = local_port(fb);
+	b_close0 = now_ns();
+	close(fb);
+	b_close1 = now_ns();
+	read_times(&sb, &tb);
+	child_wait(&sb);
+	close(fa);
+
+	tw_a = await(&c, pa, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
+	cr_assert_not_null(tw_a, "A: FIN_WAIT2 -> TIME_WAIT not reported");
+	cr_assert_not(tw_a->flags & TD_F_ORPHAN);
+	cr_assert_eq((pid_t)tw_a->pid, getpid());
+	end_a = await(&c, pa, port, TD_TIME_WAIT, TD_CLOSE, 75000);
+	cr_assert_not_null(end_a, "A: TIME_WAIT did not end within 75 s");
+	cr_assert_eq(end_a->detail, TD_END_EXPIRED);
+	cr_assert(end_a->flags & TD_F_DWELL_KNOWN);
+	cr_assert(end_a->dwell_ns >= TW_MIN_NS && end_a->dwell_ns <= TW_MAX_NS, "A: TIME_WAIT %.3f s",
+		  end_a->dwell_ns / 1e9);
+	cr_assert_eq((pid_t)end_a->pid, getpid(), "the timewait sock keeps its owner");
+
+	/* B: FIN_WAIT1 ends at the server's ACK, FIN_WAIT2 at its FIN; both
+	 * are bracketed by the client's close() and the server's close(). */
+	end_b = await(&c, pb, port, TD_TIME_WAIT, TD_CLOSE, 75000);
+	fw1_b = find_event(&c, pb, port, TD_FIN_WAIT1, TD_FIN_WAIT2);
+	fw2_b = find_event(&c, pb, port, TD_FIN_WAIT2, TD_TIME_WAIT);
+	cr_assert(fw1_b && fw2_b && end_b, "B: transitions missing (%p %p %p)", fw1_b, fw2_b, end_b);
+	cr_assert(fw2_b->flags & TD_F_ORPHAN, "B: FIN_WAIT2 -> TIME_WAIT not marked orphaned");
+	cr_assert(fw2_b->flags & TD_F_DWELL_KNOWN);
+	cr_assert_eq((pid_t)fw2_b->pid, getpid());
+	fw_sum = fw1_b->dwell_ns + fw2_b->dwell_ns;
+	cr_assert(fw_sum + 5000000ull >= tb.close0 - b_close1 && fw_sum <= tb.close1 - b_close0 + 5000000ull,
+		  "B: FIN_WAIT1+FIN_WAIT2 %.3f ms outside [%.3f, %.3f] ms", fw_sum / 1e6,
+		  (tb.close0 - b_close1) / 1e6, (tb.close1 - b_close0) / 1e6);
+	assert_near(fw2_b->dwell_ns, tb.close0 - b_close1 - fw1_b->dwell_ns, 0, tb.close1 - b_close0,
+		    "B: orphaned FIN_WAIT2");
+	cr_assert_eq(end_b->detail, TD_END_EXPIRED);
+	cr_assert(end_b->dwell_ns >= TW_MIN_NS && end_b->dwell_ns <= TW_MAX_NS, "B: TIME_WAIT %.3f s",
+		  end_b->dwell_ns / 1e9);
+	(void)ta;
+	capture_stop(&c);
+	close(lfd);
+}
+
+/* A TIME_WAIT cut short: net.ipv4.tcp_tw_reuse lets a new connect() take
+ * the same 4-tuple after a gap the test chooses (at least 1 s, the kernel's
+ * tcp_tw_reuse_delay). */
+Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct child srv;
+	struct holder_args ha = { .hold_ms = 0 };
+	struct server_times t;
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	const struct td_event *into, *end;
+	uint16_t port = 0, cport = (uint16_t)(40000 + pick_ms(0, 9999));
+	unsigned gap = pick_ms(1300, 2000);
+	uint64_t c0, c1;
+	int one = 1, lfd, fd;
+
+	enter_netns();
+	sysctl_set("/proc/sys/net/ipv4/tcp_tw_reuse", "1");
+	lfd = tcp_listen(4, &port, 8);
+	ha.lfd = lfd;
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	child_start(&srv, accept_hold_close, &ha);
+
+	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	src.sin_port = htons(cport);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	read_times(&srv, &t);
+	child_wait(&srv);
+	close(fd);
+
+	sleep_ms(gap);
+	child_start(&srv, accept_hold_close, &ha);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "rebind: %s", strerror(errno));
+	c0 = now_ns();
+	cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0, "reuse connect: %s", strerror(errno));
+	c1 = now_ns();
+	close(fd);
+	read_times(&srv, &t);
+	child_wait(&srv);
+
+	into = await(&c, cport, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
+	end = await(&c, cport, port, TD_TIME_WAIT, TD_CLOSE, 2000);
+	cr_assert(into && end, "TIME_WAIT entry %p / end %p not reported", into, end);
+	cr_assert_eq(end->detail, TD_END_REUSE, "reason %u, expected reuse", end->detail);
+	cr_assert(end->flags & TD_F_DWELL_KNOWN);
+	assert_near(end->dwell_ns, c0 - into->ts_ns, c0 - into->ts_ns, c1 - into->ts_ns, "TIME_WAIT until reuse");
+	cr_assert(end->dwell_ns >= (uint64_t)gap * 1000000ull, "TIME_WAIT %.3f ms shorter than the gap %u ms",
+		  end->dwell_ns / 1e6, gap);
+	capture_stop(&c);
+	close(lfd);
+}
+
+struct hs_args {
+	int lfd;
+};
+
+/* Accepts (the child exists only once data came), reads a byte, closes. */
+static int accept_one_byte(void *arg, int wfd)
+{
+	struct hs_args *a = arg;
+	char b;
+	int fd = accept(a->lfd, NULL, NULL);
+
+	if (fd < 0 || read(fd, &b, 1) != 1)
+		return 1;
+	close(fd);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+/* The server's SYN_RECV is the request sock's life: with TCP_DEFER_ACCEPT
+ * the bare final ACK is ignored, so the handshake completes only when the
+ * client's first byte arrives, a delay the test chooses. */
+Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	struct child srv;
+	struct hs_args ha;
+	const struct td_event *e;
+	uint16_t port = 0, cport;
+	unsigned delay = pick_ms(150, 450);
+	uint64_t t0, t1, s0, s1;
+	int defer = 10, fd;
+
+	ha.lfd = tcp_listen(4, &port, 8);
+	cr_assert_eq(setsockopt(ha.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)), 0);
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	child_start(&srv, accept_one_byte, &ha);
+	t0 = now_ns();
+	fd = tcp_connect(4, port);
+	t1 = now_ns();
+	cport = local_port(fd);
+	sleep_ms(delay);
+	s0 = now_ns();
+	cr_assert_eq(write(fd, "x", 1), 1);
+	s1 = now_ns();
+	(void)child_read_u64(&srv);
+	child_wait(&srv);
+	close(fd);
+
+	e = await(&c, port, cport, TD_SYN_RECV, TD_ESTABLISHED, 2000);
+	cr_assert_not_null(e, "server SYN_RECV -> ESTABLISHED not reported");
+	cr_assert_eq(e->detail, TD_HS_ESTABLISHED);
+	cr_assert(e->flags & TD_F_DWELL_KNOWN);
+	assert_near(e->dwell_ns, s0 - t1, s0 - t1, s1 - t0, "SYN_RECV (SYN to completing segment)");
+	capture_stop(&c);
+	close(ha.lfd);
+}
+
+/* A SYN from a source the test controls; the server's SYN-ACK goes to a
+ * place the test chose: nowhere (expired) or a closed port (dropped). */
+static uint16_t csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint16_t *p = data;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dport)
+{
+	struct {
+		struct iphdr ip;
+		struct tcphdr tcp;
+	} pkt;
+	struct {
+		uint32_t s, d;
+		uint8_t zero, proto;
+		uint16_t len;
+		struct tcphdr tcp;
+	} pseudo;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+
+	cr_assert_geq(fd, 0, "raw socket: %s", strerror(errno));
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_TCP;
+	pkt.ip.tot_len = htons(sizeof(pkt));
+	pkt.ip.saddr = inet_addr(saddr);
+	pkt.ip.daddr = inet_addr(daddr);
+	pkt.tcp.source = htons(sport);
+	pkt.tcp.dest = htons(dport);
+	pkt.tcp.seq = htonl(0x10000);
+	pkt.tcp.doff = 5;
+	pkt.tcp.syn = 1;
+	pkt.tcp.window = htons(65535);
+	memset(&pseudo, 0, sizeof(pseudo));
+	pseudo.s = pkt.ip.saddr;
+	pseudo.d = pkt.ip.daddr;
+	pseudo.proto = IPPROTO_TCP;
+	pseudo.len = htons(sizeof(pkt.tcp));
+	pseudo.tcp = pkt.tcp;
+	pkt.tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	cr_assert_eq(sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(pkt),
+		     "sendto: %s", strerror(errno));
+	close(fd);
+}
+
+/* Whether /proc/net/tcp lists a request sock (SYN_RECV, state 03) on port. */
+static int syn_recv_listed(uint16_t port)
+{
+	char line[512];
+	unsigned lp, st;
+	int found = 0;
+	FILE *f = fopen("/proc/net/tcp", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*8x:%4x %*8x:%*4x %2x", &lp, &st) == 2 && lp == port && st == 3)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* The SYN comes from 10.200.0.2 to the local 10.200.0.1 of a veth whose
+ * peer is down: the SYN-ACK goes out there and is lost, so the request sock
+ * retransmits until net.ipv4.tcp_synack_retries (1 here) runs out. (From a
+ * 127/8 source the SYN-ACK could not be routed off loopback at all, and the
+ * request would never be queued.) */
+Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	const struct td_event *e;
+	uint16_t port = 0, sport = (uint16_t)(20000 + pick_ms(0, 9999));
+	uint64_t t0, t1, seen, gone;
+	int lfd;
+
+	enter_netns();
+	cr_assert_eq(system("ip link add tdv0 type veth peer name tdv1 && ip link set tdv0 up && "
+			    "ip addr add 10.200.0.1/24 dev tdv0"), 0, "veth setup failed");
+	sysctl_set("/proc/sys/net/ipv4/tcp_synack_retries", "1");
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = inet_addr("10.200.0.1") };
+
+		cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0, "bind: %s", strerror(errno));
+		cr_assert_eq(listen(lfd, 8), 0);
+		port = local_port(lfd);
+	}
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	t0 = now_ns();
+	send_syn("10.200.0.2", "10.200.0.1", sport, port);
+	t1 = now_ns();
+	cr_assert(syn_recv_listed(port), "no request sock after the SYN");
+	/* Alive at `seen` (taken before a check that listed it), gone by
+	 * `gone` (taken after the first check that did not). */
+	for (seen = t1;;) {
+		uint64_t before = now_ns();
+
+		if (!syn_recv_listed(port)) {
+			gone = now_ns();
+			break;
+		}
+		seen = before;
+		cr_assert_lt(seen - t0, 20 * SEC_NS, "request sock still there after 20 s");
+		sleep_ms(5);
+	}
+
+	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 2000);
+	cr_assert_not_null(e, "request sock end not reported");
+	cr_assert_eq(e->detail, TD_HS_EXPIRED, "outcome %u, expected expired", e->detail);
+	assert_near(e->dwell_ns, seen - t1, seen - t1, gone - t0, "unanswered SYN_RECV");
+	cr_assert_gt(e->dwell_ns, SEC_NS, "expired before the first SYN-ACK retransmit");
+	capture_stop(&c);
+	close(lfd);
+}
+
+/* The SYN-ACK reaches a local port with no socket, which answers RST. */
+Test(mini, reset_handshake_is_dropped, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	const struct td_event *e;
+	uint16_t port = 0, sport = (uint16_t)(30000 + pick_ms(0, 9999));
+	int lfd;
+
+	enter_netns();
+	lfd = tcp_listen(4, &port, 8);
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	send_syn("127.0.0.2", "127.0.0.1", sport, port);
+	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 3000);
+	cr_assert_not_null(e, "request sock end not reported");
+	cr_assert_eq(e->detail, TD_HS_DROPPED, "outcome %u, expected dropped", e->detail);
+	cr_assert_lt(e->dwell_ns, SEC_NS);
+	capture_stop(&c);
+	close(lfd);
+}
