@@ -29,11 +29,13 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool  timers_on;       /* the timer programs are attached */
 const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
 const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
+const volatile __u32 nr_cpus = 1;     /* possible CPUs */
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
 
-/* Gauges of live mini sockets, and a jiffies<->ns calibration point. */
-__s64 gauges[TD_GAUGE_MAX];
+/* The census that userspace reads after running census_tcp, and a
+ * jiffies<->ns calibration point. */
+__u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
 __u64 calib_jiffies, calib_ns;
 
 /* What a socket carries between transitions. BPF_F_CLONE copies it into a
@@ -226,12 +228,6 @@ static __always_inline bool owner_passes(bool known, __u32 tgid)
 	return !targ_tgid || (known && tgid == targ_tgid);
 }
 
-static __always_inline void gauge_add(int g, __s64 v)
-{
-	if (g >= 0 && g < TD_GAUGE_MAX)
-		__sync_fetch_and_add(&gauges[g], v);
-}
-
 /* Reserves and fills the common part of a record; NULL when the ring is
  * full (counted). */
 static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
@@ -298,11 +294,6 @@ static __always_inline __u64 tw_of(const struct timer_list *timer)
 	return (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
 }
 
-static __always_inline int tw_gauge(__u8 substate)
-{
-	return substate == TD_FIN_WAIT2 ? TD_GAUGE_FIN_WAIT2 : TD_GAUGE_TIME_WAIT;
-}
-
 static __always_inline void emit_tw(const struct td_tw *w, __u64 tw, __u64 ts, int oldstate, int newstate,
 				   __u64 dwell, __u8 flags, __u8 detail)
 {
@@ -347,19 +338,46 @@ static __always_inline __u64 infer_fin_ns(__u64 tw, __u64 now)
 	return at > TCP_TIMEWAIT_LEN_NS ? at - TCP_TIMEWAIT_LEN_NS : 0;
 }
 
+/* An orphaned FIN_WAIT2 whose timewait sock has meanwhile turned into
+ * TIME_WAIT: report the FIN_WAIT2's end at the inferred time, once. Called
+ * at the sock's end and by the census, which walks live socks every second. */
+static __always_inline void tw_settle(__u64 tw, __u64 now)
+{
+	struct inet_timewait_sock *t = (void *)tw;
+	struct td_tw *w = bpf_map_lookup_elem(&tw_socks, &tw);
+	__u64 fin;
+
+	if (!w || w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
+		return;
+	fin = w->start_known ? infer_fin_ns(tw, now) : 0;
+	if (fin && fin >= w->start_ns && fin <= now) {
+		emit_tw(w, tw, fin, TD_FIN_WAIT2, TD_TIME_WAIT, fin - w->start_ns,
+			TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_DETAIL_NONE);
+		w->start_ns = fin;
+	} else {
+		emit_tw(w, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT, 0, TD_F_ORPHAN, TD_DETAIL_NONE);
+		w->start_known = 0;
+	}
+	w->substate = TD_TIME_WAIT;
+}
+
 /* The timewait sock's life is over. The map delete is the claim: whoever
  * deletes the entry (here, another CPU, or userspace's sweep) reports it. */
 static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_entry)
 {
 	struct inet_timewait_sock *t = (void *)tw;
-	struct td_tw w, *found = bpf_map_lookup_elem(&tw_socks, &tw);
-	__u8 substate_now;
+	struct td_tw w, *found;
 
+	tw_settle(tw, ts);
+	found = bpf_map_lookup_elem(&tw_socks, &tw);
 	if (found) {
+		/* A pending cancel older than this entry belongs to an earlier
+		 * sock at the same address, already reported. */
+		if (ts < found->start_ns)
+			return;
 		w = *found;
 		if (bpf_map_delete_elem(&tw_socks, &tw))
 			return;
-		gauge_add(tw_gauge(w.substate), -1);
 	} else {
 		/* Userspace's sweep may have reported it already. */
 		if (need_entry)
@@ -368,23 +386,6 @@ static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_en
 		__builtin_memset(&w, 0, sizeof(w));
 		read_tuple(&t->__tw_common, 0, &w.t);
 		w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
-	}
-	substate_now = BPF_CORE_READ(t, tw_substate);
-	if (w.substate == TD_FIN_WAIT2 && substate_now == TCP_TIME_WAIT) {
-		__u64 fin = w.start_known ? infer_fin_ns(tw, ts) : 0;
-
-		/* The peer's FIN came, unseen: report the orphaned FIN_WAIT2's
-		 * end at the inferred time, then TIME_WAIT from there. */
-		if (fin && fin >= w.start_ns && fin <= ts) {
-			emit_tw(&w, tw, fin, TD_FIN_WAIT2, TD_TIME_WAIT, fin - w.start_ns,
-				TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_DETAIL_NONE);
-			emit_tw(&w, tw, ts, TD_TIME_WAIT, TD_CLOSE, ts - fin,
-				TD_F_DWELL_KNOWN | TD_F_INFERRED, reason);
-		} else {
-			emit_tw(&w, tw, ts, TD_FIN_WAIT2, TD_TIME_WAIT, 0, TD_F_ORPHAN, TD_DETAIL_NONE);
-			emit_tw(&w, tw, ts, TD_TIME_WAIT, TD_CLOSE, 0, 0, reason);
-		}
-		return;
 	}
 	emit_tw(&w, tw, ts, w.substate, TD_CLOSE, w.start_known ? ts - w.start_ns : 0,
 		(w.start_known ? TD_F_DWELL_KNOWN : 0) | (w.substate == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0),
@@ -399,6 +400,23 @@ static __always_inline void flush_pending(struct td_tw_pending *p)
 	p->tw = 0;
 	if (tw)
 		tw_end(tw, p->cancel_ns, p->cause, true);
+}
+
+/* Finds the CPU whose pending cancel names tw and reports that early end. */
+static __noinline void flush_stale(__u64 tw)
+{
+	struct td_scratch *p;
+	__u32 zero = 0;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_map_lookup_percpu_elem))
+		return;
+	for (__u32 cpu = 0; cpu < 1024 && cpu < nr_cpus; cpu++) {
+		p = bpf_map_lookup_percpu_elem(&scratch, &zero, cpu);
+		if (p && p->tw_pending.tw == tw) {
+			flush_pending(&p->tw_pending);
+			return;
+		}
+	}
 }
 
 static __always_inline void calibrate(__u64 now)
@@ -436,8 +454,6 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 			found->substate = TD_TIME_WAIT;
 			found->start_ns = now;
 			found->start_known = 1;
-			gauge_add(TD_GAUGE_FIN_WAIT2, -1);
-			gauge_add(TD_GAUGE_TIME_WAIT, 1);
 		}
 		return 0;
 	}
@@ -450,13 +466,14 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 	w.start_ns = now;
 	w.start_known = 1;
 	w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+	/* An entry at this address is a sock killed early whose end is still
+	 * pending on another CPU: report it before its memory's new tenant. */
 	if (found)
-		gauge_add(tw_gauge(found->substate), -1); /* a stale entry at a reused address */
+		flush_stale(tw);
 	if (bpf_map_update_elem(&tw_socks, &tw, &w, BPF_ANY)) {
 		count(TD_CNT_MINI_FULL);
 		return 0;
 	}
-	gauge_add(tw_gauge(w.substate), 1);
 	s->tw_handoff = tw;
 	return 0;
 }
@@ -518,7 +535,6 @@ static __always_inline void req_end(const struct td_tuple *t, __u64 now, __u8 ou
 	r = *found;
 	if (bpf_map_delete_elem(&req_socks, t))
 		return;
-	gauge_add(TD_GAUGE_SYN_RECV, -1);
 	if (!owner_passes(r.owner_known, r.pid) || !tuple_passes(t, r.cgroup_id, true))
 		return;
 	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - r.syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, outcome);
@@ -567,7 +583,6 @@ static __always_inline int req_timer_start(const struct timer_list *timer)
 		count(TD_CNT_MINI_FULL);
 		return 0;
 	}
-	gauge_add(TD_GAUGE_SYN_RECV, 1);
 	return 0;
 }
 
@@ -735,8 +750,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			if (r) {
 				info->entered_ns = r->syn_ns;
 				info->handshake = 1;
-				if (!bpf_map_delete_elem(&req_socks, &t))
-					gauge_add(TD_GAUGE_SYN_RECV, -1);
+				bpf_map_delete_elem(&req_socks, &t);
 			} else {
 				/* Without its request sock the handshake time is
 				 * unknown; microseconds of child life are not it. */
@@ -818,5 +832,53 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		bpf_core_read(e->daddr, sizeof(e->daddr), &sk->__sk_common.skc_v6_daddr);
 	}
 	submit(e);
+	return 0;
+}
+
+/* ---- census ---------------------------------------------------------------- */
+
+/* Walks the TCP sockets of the reader's network namespace (full, timewait
+ * and request socks, as ss does) and counts them per state; it also settles
+ * orphaned FIN_WAIT2s whose peer's FIN came unseen. */
+SEC("iter/tcp")
+int census_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_timewait_sock *tw;
+	__u16 family;
+	int state;
+
+	if (!skc)
+		return 0;
+	family = skc->skc_family;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (targ_family && family != targ_family)
+		return 0;
+	if (ports_filtered() && ports_match(skc->skc_num, bpf_ntohs(skc->skc_dport)) != PORTS_MATCH)
+		return 0;
+	state = skc->skc_state;
+	if (state == TCP_TIME_WAIT) {
+		tw = bpf_skc_to_tcp_timewait_sock(skc);
+		if (!tw)
+			return 0;
+		if (tw->tw_sk.tw_substate == TCP_FIN_WAIT2) {
+			census[TD_FIN_WAIT2]++;
+			census[TD_CENSUS_ORPHANS]++;
+		} else {
+			census[TD_TIME_WAIT]++;
+		}
+		if (timers_on)
+			tw_settle((__u64)tw, bpf_ktime_get_ns());
+		return 0;
+	}
+	if (state > 0 && state < TD_MAX_STATES) {
+		__u32 idx = state;
+
+		/* Hide the range from the compiler so that the mask stays for
+		 * the verifier. */
+		asm volatile("" : "+r"(idx));
+		census[idx & 15]++;
+	}
 	return 0;
 }

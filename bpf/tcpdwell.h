@@ -90,13 +90,12 @@ enum td_counter {
 	TD_CNT_MAX,
 };
 
-/* Live mini sockets created since tracing began (global gauges). */
-enum td_gauge {
-	TD_GAUGE_TIME_WAIT,     /* timewait socks in substate TIME_WAIT */
-	TD_GAUGE_FIN_WAIT2,     /* orphaned FIN_WAIT2, held by a timewait sock */
-	TD_GAUGE_SYN_RECV,      /* request socks awaiting the final ACK */
-	TD_GAUGE_MAX,
-};
+/* The census of live sockets (iter/tcp) counts per state, indexed by
+ * enum td_state, plus this slot: the FIN_WAIT2 ones that are orphaned and
+ * held by a timewait sock (also counted under FIN_WAIT2, as ss shows them).
+ * Request socks count under NEW_SYN_RECV. */
+#define TD_CENSUS_ORPHANS TD_MAX_STATES
+#define TD_CENSUS_MAX     (TD_MAX_STATES + 1)
 
 /* A connection's identity: addresses in network order, ports in host order. */
 struct td_tuple {

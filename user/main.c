@@ -12,6 +12,8 @@
 #include "render.h"
 #include "tracer.h"
 
+#define CENSUS_PERIOD_NS 1000000000ull
+
 /* The only mutable global: set by the signal handler. */
 static volatile sig_atomic_t stop_requested;
 
@@ -53,6 +55,15 @@ static int on_event(void *ctx, const struct td_event *e)
 static void report(struct run *r, struct td_tracer *t)
 {
 	struct td_loss total, delta;
+	uint64_t census[TD_CENSUS_MAX];
+	int cerr;
+
+	/* The census settles orphaned FIN_WAIT2s: drain what it reported so
+	 * that this report includes it. */
+	cerr = td_tracer_census(t, census);
+	if (cerr)
+		fprintf(stderr, "tcpdwell: failed to count live sockets: %s\n", strerror(-cerr));
+	td_tracer_poll(t, 0);
 
 	if (td_tracer_loss(t, &total)) {
 		fprintf(stderr, "tcpdwell: failed to read loss counters: %s\n", strerror(errno));
@@ -69,15 +80,10 @@ static void report(struct run *r, struct td_tracer *t)
 		td_render_report_json(stdout, r->agg, &delta);
 	else
 		td_render_report_text(stdout, r->agg, &delta, clock_ns(CLOCK_REALTIME));
-	if (td_tracer_timers(t)) {
-		int64_t g[TD_GAUGE_MAX];
-
-		td_tracer_gauges(t, g);
-		if (r->cfg->json)
-			td_render_gauges_json(stdout, g);
-		else
-			td_render_gauges_text(stdout, g);
-	}
+	if (!cerr && r->cfg->json)
+		td_render_census_json(stdout, census);
+	else if (!cerr)
+		td_render_census_text(stdout, census);
 	fflush(stdout);
 	if (!r->cfg->cumulative) {
 		r->reported = total;
@@ -91,7 +97,7 @@ int main(int argc, char **argv)
 	struct td_tracer *t = NULL;
 	struct run r = { .cfg = &cfg };
 	struct sigaction sa;
-	uint64_t start, next_report = 0, end = 0;
+	uint64_t start, next_report = 0, end = 0, next_census;
 	int err;
 
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
@@ -128,6 +134,7 @@ int main(int argc, char **argv)
 		next_report = start + cfg.interval_ns;
 	if (cfg.duration_ns)
 		end = start + cfg.duration_ns;
+	next_census = start + CENSUS_PERIOD_NS;
 	while (!stop_requested) {
 		uint64_t now;
 		int n = td_tracer_poll(t, 100);
@@ -142,6 +149,14 @@ int main(int argc, char **argv)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (end && now >= end)
 			break;
+		/* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event
+		 * the kernel reports; the census finds them. */
+		if (td_tracer_timers(t) && now >= next_census) {
+			uint64_t census[TD_CENSUS_MAX];
+
+			td_tracer_census(t, census);
+			next_census = now + CENSUS_PERIOD_NS;
+		}
 		if (next_report && now >= next_report) {
 			report(&r, t);
 			next_report += cfg.interval_ns;

@@ -307,19 +307,31 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 	fflush(f);
 }
 
-void td_render_gauges_text(FILE *f, const int64_t g[TD_GAUGE_MAX])
+/* "Sockets now: 3 LISTEN, 12 ESTABLISHED, 58 TIME_WAIT, 141 FIN_WAIT2
+ * (141 orphaned), 0 NEW_SYN_RECV" */
+void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 {
-	fprintf(f, "Live now (since tracing began): %" PRId64 " TIME_WAIT, %" PRId64
-		" orphaned FIN_WAIT2, %" PRId64 " SYN_RECV request socks\n",
-		g[TD_GAUGE_TIME_WAIT], g[TD_GAUGE_FIN_WAIT2], g[TD_GAUGE_SYN_RECV]);
+	const char *sep = "";
+
+	fputs("Sockets now:", f);
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		if (!c[s] && s != TD_TIME_WAIT && s != TD_NEW_SYN_RECV)
+			continue;
+		fprintf(f, "%s %" PRIu64 " %s", sep, c[s], td_state_name(s));
+		if (s == TD_FIN_WAIT2 && c[TD_CENSUS_ORPHANS])
+			fprintf(f, " (%" PRIu64 " orphaned)", c[TD_CENSUS_ORPHANS]);
+		sep = ",";
+	}
+	fputc('\n', f);
 	fflush(f);
 }
 
-void td_render_gauges_json(FILE *f, const int64_t g[TD_GAUGE_MAX])
+void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 {
-	fprintf(f, "{\"type\":\"gauges\",\"time_wait\":%" PRId64 ",\"fin_wait2_orphan\":%" PRId64
-		",\"syn_recv\":%" PRId64 "}\n",
-		g[TD_GAUGE_TIME_WAIT], g[TD_GAUGE_FIN_WAIT2], g[TD_GAUGE_SYN_RECV]);
+	fputs("{\"type\":\"sockets\"", f);
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		fprintf(f, ",\"%s\":%" PRIu64, td_state_name(s), c[s]);
+	fprintf(f, ",\"FIN_WAIT2_orphaned\":%" PRIu64 "}\n", c[TD_CENSUS_ORPHANS]);
 	fflush(f);
 }
 

@@ -28,8 +28,8 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
  * transition table and the loss line. now_ns is CLOCK_REALTIME. */
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns);
 void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l);
-/* Live timewait/request socks (enum td_gauge): a line, or a "gauges" object. */
-void td_render_gauges_text(FILE *f, const int64_t g[TD_GAUGE_MAX]);
-void td_render_gauges_json(FILE *f, const int64_t g[TD_GAUGE_MAX]);
+/* The live sockets per state (TD_CENSUS_*): a line, or a "sockets" object. */
+void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
+void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
 
 #endif

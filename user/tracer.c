@@ -114,7 +114,7 @@ static uint32_t max_tw_buckets(void)
 
 static const char *privilege_hint(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM)
 		return "; run as root or grant CAP_BPF+CAP_PERFMON";
 	return "";
 }
@@ -171,6 +171,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 			t->timers = false;
 	}
 	t->skel->rodata->timers_on = t->timers;
+	t->skel->rodata->nr_cpus = (__u32)t->ncpus;
 	if (!t->timers) {
 		bpf_program__set_autoload(t->skel->progs.handle_timer_start, false);
 		bpf_program__set_autoload(t->skel->progs.handle_timer_cancel, false);
@@ -254,8 +255,6 @@ static int report_killed_tw(struct td_tracer *t, const struct td_tw_pending *p)
 
 	if (bpf_map_lookup_elem(fd, &key, &w) || bpf_map_delete_elem(fd, &key))
 		return 0;
-	__sync_fetch_and_add(&t->skel->bss->gauges[w.substate == TD_FIN_WAIT2 ? TD_GAUGE_FIN_WAIT2 :
-						     TD_GAUGE_TIME_WAIT], -1);
 	if (t->targ_pid && (!w.owner_known || w.pid != t->targ_pid))
 		return 0;
 	if (t->targ_cgroup && w.cgroup_id != t->targ_cgroup)
@@ -384,10 +383,25 @@ bool td_tracer_timers(const struct td_tracer *t)
 	return t->timers;
 }
 
-void td_tracer_gauges(const struct td_tracer *t, int64_t out[TD_GAUGE_MAX])
+int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])
 {
-	for (int i = 0; i < TD_GAUGE_MAX; i++)
-		out[i] = t->timers ? __atomic_load_n(&t->skel->bss->gauges[i], __ATOMIC_RELAXED) : 0;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	/* census_tcp runs in this thread while we read its iterator. */
+	memset(t->skel->bss->census, 0, sizeof(t->skel->bss->census));
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.census_tcp));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < TD_CENSUS_MAX; i++)
+		out[i] = t->skel->bss->census[i];
+	return 0;
 }
 
 unsigned long td_tracer_bad_records(const struct td_tracer *t)

@@ -26,8 +26,9 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
 int td_tracer_matched(struct td_tracer *t, uint64_t *out);
 /* Whether the timer programs (TIME_WAIT, handshakes) are attached. */
 bool td_tracer_timers(const struct td_tracer *t);
-/* Live timewait/request socks created since tracing began (enum td_gauge). */
-void td_tracer_gauges(const struct td_tracer *t, int64_t out[TD_GAUGE_MAX]);
+/* Counts the live TCP sockets of this network namespace per state (see
+ * TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
+int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);
 /* Records rejected by the decoder (should stay 0). */
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
 void td_tracer_close(struct td_tracer *t);
