@@ -30,6 +30,7 @@ const volatile bool  timers_on;       /* the timer programs are attached */
 const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
 const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
 const volatile __u32 nr_cpus = 1;     /* possible CPUs */
+const volatile __u32 kernel_hz;       /* CONFIG_HZ; 0: unknown */
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
 
@@ -311,31 +312,35 @@ static __always_inline void emit_tw(const struct td_tw *w, __u64 tw, __u64 ts, i
 	submit(e);
 }
 
-/* ns per jiffy, from a calibration point taken at the first timer event. */
+/* ns per jiffy: exact from CONFIG_HZ, else from a calibration point taken
+ * at the first timer event. */
 static __always_inline __u64 ns_per_jiffy(__u64 now, __u64 jnow)
 {
+	if (kernel_hz)
+		return 1000000000ull / kernel_hz;
 	if (!calib_ns || jnow <= calib_jiffies + 100)
 		return 0;
 	return (now - calib_ns) / (jnow - calib_jiffies);
 }
 
 /* An orphaned FIN_WAIT2 turns into TIME_WAIT when the peer's FIN arrives:
- * tcp_timewait_state_process re-arms the timer to now + TCP_TIMEWAIT_LEN.
+ * tcp_timewait_state_process re-arms the timer to jiffies + TCP_TIMEWAIT_LEN.
  * A re-arm into the same timer-wheel bucket emits no event, but it updates
- * timer->expires, so the FIN's arrival is expires - 60 s in jiffies. */
+ * timer->expires, so the FIN came in jiffy expires - 60 s: the estimate is
+ * good to a jiffy. */
 static __always_inline __u64 infer_fin_ns(__u64 tw, __u64 now)
 {
 	struct inet_timewait_sock *t = (void *)tw;
 	__u64 expires = BPF_CORE_READ(t, tw_timer.expires);
-	__u64 jnow = bpf_jiffies64(), npj = ns_per_jiffy(now, jnow), at;
+	__u64 jnow = bpf_jiffies64(), npj = ns_per_jiffy(now, jnow), fin_j, back;
 
 	if (!npj)
 		return 0;
-	if ((__s64)(jnow - expires) >= 0)
-		at = now - (jnow - expires) * npj;
-	else
-		at = now + (expires - jnow) * npj;
-	return at > TCP_TIMEWAIT_LEN_NS ? at - TCP_TIMEWAIT_LEN_NS : 0;
+	fin_j = expires - TCP_TIMEWAIT_LEN_NS / npj;
+	if ((__s64)(jnow - fin_j) < 0)
+		return 0;
+	back = (jnow - fin_j) * npj;
+	return back < now ? now - back : 0;
 }
 
 /* An orphaned FIN_WAIT2 whose timewait sock has meanwhile turned into

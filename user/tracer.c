@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tracer.h"
@@ -94,6 +96,66 @@ static uint64_t kallsyms_addr(const char *name)
 	return found;
 }
 
+/* CONFIG_HZ, to turn the timewait timer's jiffies into time: from
+ * /proc/config.gz or /boot/config-*, else measured from /proc/timer_list's
+ * jiffies over 100 ms and rounded to a usual value. 0 when unknown. */
+static unsigned int config_hz_from(gzFile f)
+{
+	char line[256];
+	unsigned int hz = 0;
+
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	return hz;
+}
+
+static long long timer_list_jiffies(void)
+{
+	char line[256];
+	long long j = -1;
+	FILE *f = fopen("/proc/timer_list", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "jiffies: %lld", &j) == 1)
+			break;
+	fclose(f);
+	return j;
+}
+
+static unsigned int kernel_hz(void)
+{
+	static const unsigned int usual[] = { 100, 250, 300, 1000 };
+	char path[320];
+	struct utsname u;
+	unsigned int hz = 0;
+	long long j0, j1;
+	gzFile f;
+
+	f = gzopen("/proc/config.gz", "r");
+	if (!f && uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = gzopen(path, "r");
+	}
+	if (f) {
+		hz = config_hz_from(f);
+		gzclose(f);
+		if (hz)
+			return hz;
+	}
+	j0 = timer_list_jiffies();
+	usleep(100000);
+	j1 = timer_list_jiffies();
+	if (j0 < 0 || j1 <= j0)
+		return 0;
+	for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]); i++)
+		if ((j1 - j0) * 10 >= usual[i] * 9 && (j1 - j0) * 10 <= usual[i] * 11 + 10)
+			return usual[i];
+	return 0;
+}
+
 /* The timewait map is sized like the kernel's own cap on timewait socks. */
 static uint32_t max_tw_buckets(void)
 {
@@ -172,6 +234,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	}
 	t->skel->rodata->timers_on = t->timers;
 	t->skel->rodata->nr_cpus = (__u32)t->ncpus;
+	if (t->timers)
+		t->skel->rodata->kernel_hz = kernel_hz();
 	if (!t->timers) {
 		bpf_program__set_autoload(t->skel->progs.handle_timer_start, false);
 		bpf_program__set_autoload(t->skel->progs.handle_timer_cancel, false);
