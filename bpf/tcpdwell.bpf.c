@@ -355,7 +355,12 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 	if (!w || w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
 		return;
 	fin = w->start_known ? infer_fin_ns(tw, now) : 0;
-	if (fin && fin >= w->start_ns && fin <= now) {
+	/* The estimate is good to a jiffy or two: clamp it into the state. */
+	if (fin && fin < w->start_ns && w->start_ns - fin <= 2 * ns_per_jiffy(now, bpf_jiffies64()))
+		fin = w->start_ns;
+	if (fin > now)
+		fin = now;
+	if (fin && fin >= w->start_ns) {
 		emit_tw(w, tw, fin, TD_FIN_WAIT2, TD_TIME_WAIT, fin - w->start_ns,
 			TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_DETAIL_NONE);
 		w->start_ns = fin;

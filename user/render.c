@@ -278,7 +278,7 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 		else
 			fputs("  p50 -  p90 -  p99 -  max -", f);
 		if (a->unknown[s])
-			fprintf(f, "  (+%" PRIu64 " unknown: entered before tracing began)", a->unknown[s]);
+			fprintf(f, "  (+%" PRIu64 " of unknown dwell)", a->unknown[s]);
 		fputc('\n', f);
 		if (h->count)
 			render_bars(f, h);

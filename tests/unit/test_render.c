@@ -346,7 +346,7 @@ Test(render, report_text_exact)
 		"      50ns .. 100ns            50 |****************************************|\n"
 		"     100ns .. 200ns             1 |*                                       |\n"
 		"\n"
-		"FIN_WAIT2    count 0  p50 -  p90 -  p99 -  max -  (+3 unknown: entered before tracing began)\n"
+		"FIN_WAIT2    count 0  p50 -  p90 -  p99 -  max -  (+3 of unknown dwell)\n"
 		"\n"
 		"TRANSITIONS\n"
 		"  ESTABLISHED  -> FIN_WAIT1           100\n"
