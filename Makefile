@@ -1,4 +1,4 @@
-# tcpdwell build. `make` builds ./tcpdwell; `make run` and `make test` first
+# tcpdwell build. `make` builds ./tcpdwell; `make run`, `make test` and `make bench` first
 # install missing Debian packages. V=1 shows full commands.
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
@@ -32,12 +32,14 @@ TRACER_OBJ := $(OUTPUT)/user/tracer.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
+BENCH_OUT  := $(OUTPUT)/bench
+BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor
 
-.PHONY: all run test unit-test integration-test deps clean vmlinux
+.PHONY: all run test unit-test integration-test bench bench-bins deps clean vmlinux
 
 all: tcpdwell
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/tcpdwell.bpf.o: bpf/tcpdwell.bpf.c bpf/tcpdwell.h bpf/core_fixes.bpf.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -78,6 +80,33 @@ $(OUTPUT)/tests/integration: $(INTEG_SRCS) $(wildcard tests/integration/*.h) $(T
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/integration $(INTEG_SRCS) $(TRACER_OBJ) $(LIB_OBJS) -lcriterion -lpthread $(LDLIBS) -o $@
 
+# Benchmark (issue 4): a churn load and the floor probes, driven by scripts/bench.sh.
+$(BENCH_OUT)/floor.bpf.o: tests/bench/floor.bpf.c tests/bench/floor.h bpf/tcpdwell.h vmlinux/vmlinux.h | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
+
+$(BENCH_OUT)/floor.skel.h: $(BENCH_OUT)/floor.bpf.o | $(BENCH_OUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(BENCH_OUT)/floor.o: tests/bench/floor.c tests/bench/floor.h $(BENCH_OUT)/floor.skel.h bpf/tcpdwell.h | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/bench -I$(BENCH_OUT) -c $< -o $@
+
+$(BENCH_OUT)/floor: $(BENCH_OUT)/floor.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BENCH_OUT)/churn.o: tests/bench/churn.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -pthread -c $< -o $@
+
+$(BENCH_OUT)/churn: $(BENCH_OUT)/churn.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@
+
+bench-bins: tcpdwell $(BENCH_BINS)
+
 deps:
 	$(Q)scripts/install-deps.sh
 
@@ -97,6 +126,10 @@ integration-test: $(OUTPUT)/tests/integration tcpdwell
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit-test integration-test
+
+# Needs root. DURATION, REPEATS, MODES...: see scripts/bench.sh.
+bench: deps
+	$(Q)scripts/bench.sh
 
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh
