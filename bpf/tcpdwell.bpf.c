@@ -31,6 +31,7 @@ const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
 const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
 const volatile __u32 nr_cpus = 1;     /* possible CPUs */
 const volatile __u32 kernel_hz;       /* CONFIG_HZ; 0: unknown */
+const volatile bool  kernel_agg;      /* --kernel-agg: histograms here, no records */
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
 
@@ -132,6 +133,21 @@ struct {
 	__type(value, struct td_scratch);
 } scratch SEC(".maps");
 
+/* --kernel-agg: a histogram per old state and the counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TD_MAX_STATES);
+	__type(key, __u32);
+	__type(value, struct td_khist);
+} agg_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_kcounts);
+} agg_counts SEC(".maps");
+
 static __always_inline void count(__u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
@@ -229,14 +245,61 @@ static __always_inline bool owner_passes(bool known, __u32 tgid)
 	return !targ_tgid || (known && tgid == targ_tgid);
 }
 
+/* The same aggregation as userspace's td_agg_add, done in place. */
+static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dwell, __u32 flags, __u32 detail)
+{
+	struct td_kcounts *c;
+	struct td_khist *h;
+	__u32 zero = 0;
+	__u64 idx;
+
+	c = bpf_map_lookup_elem(&agg_counts, &zero);
+	if (!c)
+		return;
+	oldstate &= 15;
+	newstate &= 15;
+	c->events++;
+	c->trans[oldstate][newstate]++;
+	if (detail)
+		c->details[detail & 7]++;
+	if ((flags & TD_F_ORPHAN) && oldstate == TD_FIN_WAIT2)
+		c->orphans++;
+	if (!td_has_dwell(oldstate, newstate))
+		return;
+	if (!(flags & TD_F_DWELL_KNOWN)) {
+		c->unknown[oldstate]++;
+		return;
+	}
+	h = bpf_map_lookup_elem(&agg_hists, &oldstate);
+	if (!h)
+		return;
+	/* 64-bit and opaque to the compiler, so that the bound checked is the
+	 * register used. */
+	idx = td_hist_index(dwell);
+	asm volatile("" : "+r"(idx));
+	if (idx >= TD_HIST_NBUCKETS)
+		return;
+	h->buckets[idx]++;
+	if (!h->count || dwell < h->min)
+		h->min = dwell;
+	if (dwell > h->max)
+		h->max = dwell;
+	h->count++;
+	h->sum += dwell;
+}
+
 /* Reserves and fills the common part of a record; NULL when the ring is
- * full (counted). */
+ * full (counted), and always with --kernel-agg, which aggregates here. */
 static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
 						__u8 flags, __u8 detail)
 {
 	struct td_event *e;
 
 	count(TD_CNT_EVENTS);
+	if (kernel_agg) {
+		kernel_aggregate(oldstate, newstate, dwell, flags, detail);
+		return NULL;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(TD_CNT_RB_DROPS);

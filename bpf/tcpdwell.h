@@ -145,4 +145,65 @@ struct td_scratch {
 	struct td_req_expiring req;
 };
 
+/* Log-linear (HDR-style) histogram layout, one definition for userspace
+ * (user/hist.c) and the in-kernel aggregation: values below 64 are exact,
+ * above that each power of two has 64 equal buckets. */
+#define TD_HIST_SUB_BITS 6
+#define TD_HIST_SUB (1u << TD_HIST_SUB_BITS)
+#define TD_HIST_NBUCKETS (TD_HIST_SUB + (64 - TD_HIST_SUB_BITS) * TD_HIST_SUB)
+
+/* Index of the highest set bit of v (v != 0), without builtins BPF lacks. */
+static inline unsigned int td_msb64(__u64 v)
+{
+	unsigned int r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+static inline unsigned int td_hist_index(__u64 v)
+{
+	unsigned int e;
+
+	if (v < TD_HIST_SUB)
+		return (unsigned int)v;
+	e = td_msb64(v); /* >= TD_HIST_SUB_BITS */
+	/* The top TD_HIST_SUB_BITS+1 bits of v are 64..127: sub-bucket + 64. */
+	return TD_HIST_SUB + (e - TD_HIST_SUB_BITS) * TD_HIST_SUB +
+	       (unsigned int)((v >> (e - TD_HIST_SUB_BITS)) - TD_HIST_SUB);
+}
+
+/* Whether a transition's old state has a dwell to report: CLOSE before
+ * connect()/listen() has none, nor a child's LISTEN (it never listened). */
+static inline int td_has_dwell(int oldstate, int newstate)
+{
+	if (oldstate == TD_CLOSE)
+		return 0;
+	if (oldstate == TD_LISTEN && newstate == TD_SYN_RECV)
+		return 0;
+	return 1;
+}
+
+/* --kernel-agg: per-CPU histograms (one per state) and counters. */
+struct td_khist {
+	__u64 count;
+	__u64 sum;
+	__u64 min;
+	__u64 max;
+	__u64 buckets[TD_HIST_NBUCKETS];
+};
+
+struct td_kcounts {
+	__u64 events;
+	__u64 orphans;
+	__u64 trans[16][16];  /* [old][new], states < TD_MAX_STATES */
+	__u64 unknown[16];    /* dwell unknown, per old state */
+	__u64 details[8];     /* enum td_detail */
+};
+
 #endif /* TCPDWELL_H */

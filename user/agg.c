@@ -7,15 +7,6 @@ void td_agg_reset(struct td_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int td_has_dwell(int oldstate, int newstate)
-{
-	if (oldstate == TD_CLOSE)
-		return 0;
-	if (oldstate == TD_LISTEN && newstate == TD_SYN_RECV)
-		return 0;
-	return 1;
-}
-
 void td_agg_add(struct td_agg *a, const struct td_event *e)
 {
 	a->events++;
@@ -30,4 +21,55 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 		hist_add(&a->dwell[e->oldstate], e->dwell_ns);
 	else
 		a->unknown[e->oldstate]++;
+}
+
+void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
+{
+	dst->events += src->events;
+	dst->orphans += src->orphans;
+	for (int s = 0; s < TD_MAX_STATES; s++) {
+		hist_merge(&dst->dwell[s], &src->dwell[s]);
+		dst->unknown[s] += src->unknown[s];
+		for (int n = 0; n < TD_MAX_STATES; n++)
+			dst->trans[s][n] += src->trans[s][n];
+	}
+	for (int d = 0; d < TD_DETAIL_MAX; d++)
+		dst->details[d] += src->details[d];
+}
+
+static void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
+{
+	int lo = -1, hi = -1;
+
+	hist_reset(dst);
+	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+		dst->buckets[i] = cur->buckets[i] - prev->buckets[i];
+		if (dst->buckets[i]) {
+			if (lo < 0)
+				lo = (int)i;
+			hi = (int)i;
+		}
+	}
+	dst->count = cur->count - prev->count;
+	dst->sum = cur->sum - prev->sum;
+	if (lo < 0)
+		return;
+	/* The totals' extremes are exact when they fall in this interval's
+	 * outermost buckets; otherwise the bucket bounds stand in. */
+	dst->min = hist_index(cur->min) == (unsigned)lo ? cur->min : hist_bucket_low((unsigned)lo);
+	dst->max = hist_index(cur->max) == (unsigned)hi ? cur->max : hist_bucket_high((unsigned)hi);
+}
+
+void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_agg *prev)
+{
+	dst->events = cur->events - prev->events;
+	dst->orphans = cur->orphans - prev->orphans;
+	for (int s = 0; s < TD_MAX_STATES; s++) {
+		hist_delta(&dst->dwell[s], &cur->dwell[s], &prev->dwell[s]);
+		dst->unknown[s] = cur->unknown[s] - prev->unknown[s];
+		for (int n = 0; n < TD_MAX_STATES; n++)
+			dst->trans[s][n] = cur->trans[s][n] - prev->trans[s][n];
+	}
+	for (int d = 0; d < TD_DETAIL_MAX; d++)
+		dst->details[d] = cur->details[d] - prev->details[d];
 }

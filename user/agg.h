@@ -34,9 +34,12 @@ static inline uint64_t td_loss_total(const struct td_loss *l)
 }
 
 void td_agg_reset(struct td_agg *a);
+/* dst += src. */
+void td_agg_merge(struct td_agg *dst, const struct td_agg *src);
+/* dst = cur - prev, for totals that only grow (in-kernel aggregation). The
+ * extremes of an interval are not kept by such totals: min and max become
+ * the bounds of the lowest and highest non-empty buckets (within 1.6%). */
+void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_agg *prev);
 void td_agg_add(struct td_agg *a, const struct td_event *e);
-/* Whether a transition's old state has a dwell worth reporting: CLOSE before
- * connect()/listen() and a child's LISTEN (it never listened) have none. */
-int td_has_dwell(int oldstate, int newstate);
 
 #endif

@@ -10,14 +10,7 @@ void hist_reset(struct hist *h)
 
 unsigned hist_index(uint64_t v)
 {
-	unsigned e;
-
-	if (v < HIST_SUB)
-		return (unsigned)v;
-	e = 63u - (unsigned)__builtin_clzll(v); /* >= HIST_SUB_BITS */
-	/* The top HIST_SUB_BITS+1 bits of v: 64..127, i.e. sub-bucket + 64. */
-	return HIST_SUB + (e - HIST_SUB_BITS) * HIST_SUB +
-	       (unsigned)((v >> (e - HIST_SUB_BITS)) - HIST_SUB);
+	return td_hist_index(v);
 }
 
 uint64_t hist_bucket_low(unsigned idx)

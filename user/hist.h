@@ -6,10 +6,12 @@
 #define TD_HIST_H
 
 #include <stdint.h>
+#include <linux/types.h>
+#include "tcpdwell.h"
 
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_NBUCKETS (HIST_SUB + (64 - HIST_SUB_BITS) * HIST_SUB)
+#define HIST_SUB_BITS TD_HIST_SUB_BITS
+#define HIST_SUB TD_HIST_SUB
+#define HIST_NBUCKETS TD_HIST_NBUCKETS
 
 struct hist {
 	uint64_t count;

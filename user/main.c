@@ -28,6 +28,9 @@ struct run {
 	struct td_render_opts ropts;
 	struct td_agg *agg;
 	struct td_loss reported; /* loss totals at the previous report */
+	/* --kernel-agg: the kernel's totals now and at the previous report,
+	 * and what a report shows. */
+	struct td_agg *kcur, *kprev, *shown;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -55,6 +58,7 @@ static int on_event(void *ctx, const struct td_event *e)
 static void report(struct run *r, struct td_tracer *t)
 {
 	struct td_loss total, delta;
+	const struct td_agg *shown;
 	uint64_t census[TD_CENSUS_MAX];
 	int cerr;
 
@@ -76,10 +80,26 @@ static void report(struct run *r, struct td_tracer *t)
 		delta.no_storage -= r->reported.no_storage;
 		delta.mini_untracked -= r->reported.mini_untracked;
 	}
+	shown = r->agg;
+	if (r->cfg->kernel_agg) {
+		int kerr = td_tracer_read_kernel_agg(t, r->kcur);
+
+		if (kerr)
+			fprintf(stderr, "tcpdwell: failed to read the in-kernel histograms: %s\n", strerror(-kerr));
+		if (r->cfg->cumulative)
+			*r->shown = *r->kcur;
+		else
+			td_agg_delta(r->shown, r->kcur, r->kprev);
+		/* Plus what userspace itself reported (early kills it swept). */
+		td_agg_merge(r->shown, r->agg);
+		shown = r->shown;
+		if (!r->cfg->cumulative)
+			*r->kprev = *r->kcur;
+	}
 	if (r->cfg->json)
-		td_render_report_json(stdout, r->agg, &delta);
+		td_render_report_json(stdout, shown, &delta);
 	else
-		td_render_report_text(stdout, r->agg, &delta, clock_ns(CLOCK_REALTIME));
+		td_render_report_text(stdout, shown, &delta, clock_ns(CLOCK_REALTIME));
 	if (!cerr && r->cfg->json)
 		td_render_census_json(stdout, census);
 	else if (!cerr)
@@ -105,7 +125,12 @@ int main(int argc, char **argv)
 		return err == 1 ? 0 : err;
 
 	r.agg = calloc(1, sizeof(*r.agg));
-	if (!r.agg) {
+	if (r.agg && cfg.kernel_agg) {
+		r.kcur = calloc(1, sizeof(*r.kcur));
+		r.kprev = calloc(1, sizeof(*r.kprev));
+		r.shown = calloc(1, sizeof(*r.shown));
+	}
+	if (!r.agg || (cfg.kernel_agg && (!r.kcur || !r.kprev || !r.shown))) {
 		fprintf(stderr, "tcpdwell: failed to allocate the aggregate: %s\n", strerror(errno));
 		return 1;
 	}
@@ -173,5 +198,8 @@ int main(int argc, char **argv)
 cleanup:
 	td_tracer_close(t);
 	free(r.agg);
+	free(r.kcur);
+	free(r.kprev);
+	free(r.shown);
 	return err;
 }

@@ -36,6 +36,8 @@ static const char usage[] =
 "  -p, --pid PID          sockets owned by this process (tgid)\n"
 "  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
 "Tuning:\n"
+"      --kernel-agg       build the histograms in the kernel (lowest overhead;\n"
+"                         no -e)\n"
 "      --no-timers        only the state tracepoint: no TIME_WAIT lifetimes,\n"
 "                         no handshake (SYN_RECV) times; see README\n"
 "  -r, --ringbuf-size N   ring buffer size, power of two (default 8M; K/M/G)\n"
@@ -197,7 +199,7 @@ int td_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-enum { OPT_VERSION = 'V', OPT_NO_TIMERS = 0x100 };
+enum { OPT_VERSION = 'V', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -220,6 +222,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
+		{ "kernel-agg", no_argument, NULL, OPT_KERNEL_AGG },
 		{ 0 },
 	};
 	int opt, e;
@@ -239,6 +242,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		case 'C': cfg->cumulative = true; break;
 		case 'v': cfg->verbose = true; break;
 		case OPT_NO_TIMERS: cfg->no_timers = true; break;
+		case OPT_KERNEL_AGG: cfg->kernel_agg = true; break;
 		case '4':
 		case '6':
 			if (cfg->family && cfg->family != opt - '0') {
@@ -319,6 +323,10 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	}
 	if (optind < argc) {
 		fprintf(err, "tcpdwell: unexpected argument '%s'; see --help\n", argv[optind]);
+		return TD_EXIT_USAGE;
+	}
+	if (cfg->kernel_agg && cfg->events) {
+		fprintf(err, "tcpdwell: -e/--events needs the ring buffer; --kernel-agg keeps only histograms in the kernel\n");
 		return TD_EXIT_USAGE;
 	}
 	if (cfg->cumulative && !cfg->interval_ns) {

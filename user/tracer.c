@@ -25,6 +25,7 @@ struct td_tracer {
 	unsigned long bad_records;
 	int ncpus;
 	bool timers;
+	bool kernel_agg;
 	uint32_t targ_pid;
 	uint64_t targ_cgroup;
 	size_t scratch_size;     /* per-CPU value size of the scratch map */
@@ -234,6 +235,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	}
 	t->skel->rodata->timers_on = t->timers;
 	t->skel->rodata->nr_cpus = (__u32)t->ncpus;
+	t->skel->rodata->kernel_agg = cfg->kernel_agg;
+	t->kernel_agg = cfg->kernel_agg;
 	if (t->timers)
 		t->skel->rodata->kernel_hz = kernel_hz();
 	if (!t->timers) {
@@ -257,7 +260,9 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
-	err = bpf_map__set_max_entries(t->skel->maps.events, (__u32)cfg->ringbuf_bytes);
+	/* --kernel-agg sends no records: the smallest ring will do. */
+	err = bpf_map__set_max_entries(t->skel->maps.events,
+				       cfg->kernel_agg ? 4096 : (__u32)cfg->ringbuf_bytes);
 	if (err) {
 		fprintf(stderr, "tcpdwell: failed to size ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -445,6 +450,60 @@ int td_tracer_matched(struct td_tracer *t, uint64_t *out)
 bool td_tracer_timers(const struct td_tracer *t)
 {
 	return t->timers;
+}
+
+/* Sums the per-CPU in-kernel aggregation into *out (totals since start). */
+int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
+{
+	size_t hsz = sizeof(struct td_khist), csz = sizeof(struct td_kcounts);
+	void *vals = calloc((size_t)t->ncpus, hsz > csz ? hsz : csz);
+	__u32 zero = 0;
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	td_agg_reset(out);
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_counts), &zero, vals)) {
+		err = -errno;
+		goto out;
+	}
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		const struct td_kcounts *c = (const void *)((const char *)vals + (size_t)cpu * csz);
+
+		out->events += c->events;
+		out->orphans += c->orphans;
+		for (int o = 0; o < TD_MAX_STATES; o++) {
+			out->unknown[o] += c->unknown[o];
+			for (int n = 0; n < TD_MAX_STATES; n++)
+				out->trans[o][n] += c->trans[o][n];
+		}
+		for (int d = 0; d < TD_DETAIL_MAX; d++)
+			out->details[d] += c->details[d];
+	}
+	for (__u32 s = 1; s < TD_MAX_STATES; s++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_hists), &s, vals)) {
+			err = -errno;
+			goto out;
+		}
+		for (int cpu = 0; cpu < t->ncpus; cpu++) {
+			const struct td_khist *k = (const void *)((const char *)vals + (size_t)cpu * hsz);
+			struct hist *h = &out->dwell[s];
+
+			if (!k->count)
+				continue;
+			if (!h->count || k->min < h->min)
+				h->min = k->min;
+			if (k->max > h->max)
+				h->max = k->max;
+			h->count += k->count;
+			h->sum += k->sum;
+			for (unsigned i = 0; i < HIST_NBUCKETS; i++)
+				h->buckets[i] += k->buckets[i];
+		}
+	}
+out:
+	free(vals);
+	return err;
 }
 
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])

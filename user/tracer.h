@@ -26,6 +26,8 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
 int td_tracer_matched(struct td_tracer *t, uint64_t *out);
 /* Whether the timer programs (TIME_WAIT, handshakes) are attached. */
 bool td_tracer_timers(const struct td_tracer *t);
+/* --kernel-agg: the in-kernel totals since start; 0 or -errno. */
+int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out);
 /* Counts the live TCP sockets of this network namespace per state (see
  * TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);

@@ -511,3 +511,85 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 	capture_stop(&c);
 	close(lfd);
 }
+
+/* Equal within what separates two tracers: each reads the clock itself, so
+ * the same dwell differs by the other programs' run time, tens of microseconds
+ * at worst when one is interrupted. */
+static void assert_close_ns(uint64_t a, uint64_t b, const char *what, int s)
+{
+	uint64_t d = a > b ? a - b : b - a, tol = (a > b ? a : b) / 50 + 50000;
+
+	cr_assert_leq(d, tol, "state %d %s: %llu vs %llu", s, what, (unsigned long long)a, (unsigned long long)b);
+}
+
+/* --kernel-agg builds the same histograms in the kernel: two tracers on the
+ * same connections, one per mode, must agree. */
+Test(kernel_agg, same_report_as_the_ring_buffer, .init = require_root, .timeout = 60)
+{
+	struct server_args sa = { .family = 4, .conns = 20, .go_fd = -1 };
+	struct td_config cfg_rb, cfg_k;
+	struct capture rb, k;
+	struct child srv;
+	struct td_agg *from_rb = calloc(1, sizeof(*from_rb)), *from_k = calloc(1, sizeof(*from_k));
+	uint64_t est_max = 0;
+
+	cr_assert(from_rb && from_k);
+	sa.port = free_port(4);
+	config_for_port(&cfg_rb, sa.port);
+	cfg_k = cfg_rb;
+	cfg_k.kernel_agg = true;
+	capture_start(&rb, &cfg_rb);
+	capture_start(&k, &cfg_k);
+	child_start(&srv, listen_and_serve, &sa);
+	(void)child_read_u64(&srv);
+	cr_assert_eq(child_read_u64(&srv), sa.port);
+	for (int i = 0; i < sa.conns; i++) {
+		unsigned hold = pick_ms(1, 40);
+		uint64_t t1, t2;
+		int fd = tcp_connect(4, sa.port);
+
+		t1 = now_ns();
+		sleep_ms(hold);
+		t2 = now_ns();
+		close(fd);
+		if (t2 - t1 > est_max)
+			est_max = t2 - t1;
+	}
+	cr_assert_eq(child_read_u64(&srv), 0);
+	child_wait(&srv);
+	sleep_ms(300);
+	capture_wait(&rb, 1000000, 300);
+	capture_wait(&k, 1, 100);
+	cr_assert_eq(k.n, 0, "--kernel-agg sent %zu records", k.n);
+
+	for (size_t i = 0; i < rb.n; i++)
+		td_agg_add(from_rb, &rb.ev[i]);
+	cr_assert_eq(td_tracer_read_kernel_agg(k.tracer, from_k), 0);
+	cr_assert_geq(from_rb->events, (uint64_t)sa.conns * 9);
+	cr_assert_eq(from_k->events, from_rb->events);
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		const struct hist *a = &from_rb->dwell[s], *b = &from_k->dwell[s];
+
+		cr_assert_eq(b->count, a->count, "state %d: %llu vs %llu dwells", s, (unsigned long long)b->count,
+			     (unsigned long long)a->count);
+		if (!a->count)
+			continue;
+		assert_close_ns(b->sum / b->count, a->sum / a->count, "mean", s);
+		assert_close_ns(b->min, a->min, "min", s);
+		assert_close_ns(b->max, a->max, "max", s);
+		assert_close_ns(hist_quantile(b, 0.5), hist_quantile(a, 0.5), "p50", s);
+		assert_close_ns(hist_quantile(b, 0.9), hist_quantile(a, 0.9), "p90", s);
+		cr_assert_eq(from_k->unknown[s], from_rb->unknown[s]);
+		for (int n = 1; n < TD_MAX_STATES; n++)
+			cr_assert_eq(from_k->trans[s][n], from_rb->trans[s][n], "%d->%d", s, n);
+	}
+	for (int d = 0; d < TD_DETAIL_MAX; d++)
+		cr_assert_eq(from_k->details[d], from_rb->details[d]);
+	/* And the client's ESTABLISHED is there: 2 per connection (both ends). */
+	cr_assert_eq(from_k->dwell[TD_ESTABLISHED].count, (uint64_t)sa.conns * 2);
+	cr_assert_geq(from_k->dwell[TD_ESTABLISHED].max, est_max);
+	capture_stop(&rb);
+	capture_stop(&k);
+	free(from_rb);
+	free(from_k);
+}

@@ -175,3 +175,63 @@ Test(agg, transition_counts)
 	cr_assert_eq(a->dwell[TD_LISTEN].count, 0);
 	free(a);
 }
+
+/* The in-kernel totals only grow; an interval is their difference. */
+Test(agg, delta_is_the_interval_and_merge_adds)
+{
+	struct td_agg *prev = new_agg(), *cur = new_agg(), *only_new = new_agg(), *d = new_agg(), *m = new_agg();
+	struct rng r = { 42 };
+
+	for (int i = 0; i < 500; i++) {
+		uint64_t v = 1000 + rng_next(&r) % 50000000;
+
+		add(prev, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, v);
+		add(cur, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, v);
+	}
+	add(prev, TD_CLOSE_WAIT, TD_LAST_ACK, 0, 0);
+	add(cur, TD_CLOSE_WAIT, TD_LAST_ACK, 0, 0);
+	for (int i = 0; i < 300; i++) {
+		uint64_t v = 2000000 + rng_next(&r) % 3000000;
+		struct td_event e = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_DWELL_KNOWN, v);
+
+		e.detail = i % 3 ? TD_END_EXPIRED : TD_END_REUSE;
+		td_agg_add(cur, &e);
+		td_agg_add(only_new, &e);
+		add(cur, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, v);
+		add(only_new, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, v);
+	}
+	td_agg_delta(d, cur, prev);
+	cr_assert_eq(d->events, only_new->events);
+	cr_assert_eq(d->unknown[TD_CLOSE_WAIT], 0);
+	cr_assert_eq(d->details[TD_END_EXPIRED], 200);
+	cr_assert_eq(d->details[TD_END_REUSE], 100);
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		const struct hist *a = &d->dwell[s], *b = &only_new->dwell[s];
+
+		cr_assert_eq(a->count, b->count);
+		cr_assert_eq(a->sum, b->sum);
+		cr_assert_eq(memcmp(a->buckets, b->buckets, sizeof(a->buckets)), 0, "state %d", s);
+		if (!b->count)
+			continue;
+		/* Extremes: exact or the outermost buckets' bounds. */
+		cr_assert(a->min <= b->min && hist_index(a->min) == hist_index(b->min), "state %d min", s);
+		cr_assert(a->max >= b->max && hist_index(a->max) == hist_index(b->max), "state %d max", s);
+		cr_assert_eq(hist_quantile(a, 0.99) / 100, hist_quantile(b, 0.99) / 100);
+		for (int n = 1; n < TD_MAX_STATES; n++)
+			cr_assert_eq(d->trans[s][n], only_new->trans[s][n]);
+	}
+	/* merge(prev, delta) == cur */
+	*m = *prev;
+	td_agg_merge(m, d);
+	cr_assert_eq(m->events, cur->events);
+	cr_assert_eq(m->dwell[TD_ESTABLISHED].count, cur->dwell[TD_ESTABLISHED].count);
+	cr_assert_eq(m->dwell[TD_ESTABLISHED].sum, cur->dwell[TD_ESTABLISHED].sum);
+	cr_assert_eq(memcmp(m->dwell[TD_TIME_WAIT].buckets, cur->dwell[TD_TIME_WAIT].buckets,
+			    sizeof(m->dwell[0].buckets)), 0);
+	cr_assert_eq(m->details[TD_END_REUSE], cur->details[TD_END_REUSE]);
+	free(prev);
+	free(cur);
+	free(only_new);
+	free(d);
+	free(m);
+}
