@@ -55,7 +55,8 @@ static const char usage[] =
 "  tcpdwell -p 1234             # sockets owned by process 1234\n"
 "  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n";
 
-int td_parse_port(const char *s, uint16_t *port)
+/* A whole-string decimal in [lo, hi]: no sign, no spaces, no junk. */
+static int parse_decimal(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -66,10 +67,20 @@ int td_parse_port(const char *s, uint16_t *port)
 	v = strtol(s, &end, 10);
 	if (*end != '\0')
 		return -EINVAL;
-	if (errno == ERANGE || v < 1 || v > 65535)
+	if (errno == ERANGE || v < lo || v > hi)
 		return -ERANGE;
-	*port = (uint16_t)v;
+	*out = v;
 	return 0;
+}
+
+int td_parse_port(const char *s, uint16_t *port)
+{
+	long v;
+	int err = parse_decimal(s, 1, 65535, &v);
+
+	if (!err)
+		*port = (uint16_t)v;
+	return err;
 }
 
 /* Parses one "P" or "A-B" item of a port list; the item is [s, s+len). */
@@ -156,19 +167,12 @@ int td_parse_duration(const char *s, uint64_t *ns)
 
 int td_parse_pid(const char *s, uint32_t *pid)
 {
-	char *end;
 	long v;
+	int err = parse_decimal(s, 1, INT_MAX, &v);
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0')
-		return -EINVAL;
-	if (errno == ERANGE || v < 1 || v > INT_MAX)
-		return -ERANGE;
-	*pid = (uint32_t)v;
-	return 0;
+	if (!err)
+		*pid = (uint32_t)v;
+	return err;
 }
 
 int td_parse_size(const char *s, uint64_t *bytes)

@@ -487,18 +487,12 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 		}
 		for (int cpu = 0; cpu < t->ncpus; cpu++) {
 			const struct td_khist *k = (const void *)((const char *)vals + (size_t)cpu * hsz);
-			struct hist *h = &out->dwell[s];
+			struct hist h;
 
-			if (!k->count)
-				continue;
-			if (!h->count || k->min < h->min)
-				h->min = k->min;
-			if (k->max > h->max)
-				h->max = k->max;
-			h->count += k->count;
-			h->sum += k->sum;
-			for (unsigned i = 0; i < HIST_NBUCKETS; i++)
-				h->buckets[i] += k->buckets[i];
+			/* Same layout, fixed-width fields: merge like any histogram. */
+			_Static_assert(sizeof(h) == sizeof(*k), "struct hist and td_khist differ");
+			memcpy(&h, k, sizeof(h));
+			hist_merge(&out->dwell[s], &h);
 		}
 	}
 out:

@@ -110,6 +110,20 @@ void capture_stop(struct capture *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void assert_all_seen(struct capture *c, size_t got, size_t want, const char *what)
+{
+	struct td_loss loss;
+
+	cr_assert_leq(got, want, "%s: %zu transitions, expected %zu", what, got, want);
+	if (got == want)
+		return;
+	cr_assert_eq(td_tracer_loss(c->tracer, &loss), 0);
+	cr_assert_eq(loss.ringbuf, 0, "%s: ring buffer drops", what);
+	cr_assert_geq(loss.recursion, want - got, "%s: %zu of %zu transitions missing, %llu recursion misses",
+		      what, want - got, want, (unsigned long long)loss.recursion);
+	cr_log_warn("%s: %zu transitions skipped by the kernel (recursion), counted as lost", what, want - got);
+}
+
 const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
 				  int oldstate, int newstate)
 {
@@ -236,4 +250,31 @@ void child_wait(struct child *ch)
 	close(ch->fd);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d failed (status 0x%x)",
 		  ch->pid, status);
+}
+
+int hold_server(void *arg, int wfd)
+{
+	struct hold_args *a = arg;
+	char buf[64];
+	int fd = accept(a->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return 1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	report_u64(wfd, now_ns());
+	if (a->go_fd >= 0 && read(a->go_fd, buf, 1) != 1)
+		return 2;
+	sleep_ms(a->hold_ms);
+	report_u64(wfd, now_ns());
+	close(fd);
+	report_u64(wfd, now_ns());
+	return 0;
+}
+
+void hold_server_times(struct child *ch, struct hold_times *t)
+{
+	t->eof = child_read_u64(ch);
+	t->close0 = child_read_u64(ch);
+	t->close1 = child_read_u64(ch);
 }

@@ -37,6 +37,12 @@ void capture_start(struct capture *c, const struct td_config *cfg);
 size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms);
 void capture_stop(struct capture *c);
 
+/* Asserts that `got` of the `want` expected transitions arrived, or that
+ * the kernel's recursion misses of this tracer account for the rest (a
+ * softirq that interrupts the program on its CPU is skipped, and counted:
+ * parallel tests make that possible). Nothing may be missing silently. */
+void assert_all_seen(struct capture *c, size_t got, size_t want, const char *what);
+
 /* Events of one socket, selected by its local and remote ports. */
 const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
 				  int oldstate, int newstate);
@@ -61,5 +67,19 @@ uint64_t child_read_u64(struct child *ch);
 void report_u64(int wfd, uint64_t v);
 /* Waits for the child and asserts it exited 0. */
 void child_wait(struct child *ch);
+
+/* A server for one connection: accept, read to EOF, (wait for a byte on
+ * go_fd if >= 0), hold, close. It reports three times, read them with
+ * hold_server_times(): EOF read, close() called, close() returned. */
+struct hold_args {
+	int lfd;
+	unsigned hold_ms;
+	int go_fd;
+};
+struct hold_times {
+	uint64_t eof, close0, close1;
+};
+int hold_server(void *arg, int wfd);
+void hold_server_times(struct child *ch, struct hold_times *t);
 
 #endif

@@ -88,7 +88,7 @@ static int run_finish(struct run *r, int sig)
 
 	if (sig)
 		kill(r->pid, sig);
-	run_wait_stderr(r, "\x01never", 200); /* collect the rest of stderr */
+	run_wait_stderr(r, "\x01never", 30000); /* all of stderr: until it exits */
 	cr_assert_eq(waitpid(r->pid, &status, 0), r->pid);
 	close(r->errfd);
 	rewind(r->out);
@@ -157,7 +157,7 @@ Test(cli, json_events_histograms_and_summary, .init = require_root, .timeout = 6
 	struct child srv;
 	uint16_t port = free_port(4), cport;
 	unsigned hold = pick_ms(100, 300);
-	uint64_t t1, t2, v, transitions = 0, events = 0, lost = 99, est_count = 0;
+	uint64_t t1, t2, v, transitions = 0, events = 0, lost = 99, lost_rb = 99, est_count = 0;
 	struct srv_args sa = { .family = 4 };
 	int fd, saw_dwell = 0, saw_summary = 0;
 
@@ -209,17 +209,22 @@ Test(cli, json_events_histograms_and_summary, .init = require_root, .timeout = 6
 		} else if (json_is(line, "type", "summary")) {
 			cr_assert_eq(json_u64(line, "events", &events), 1);
 			cr_assert_eq(json_u64(line, "lost", &lost), 1);
+			cr_assert_eq(json_u64(line, "lost_ringbuf", &lost_rb), 1);
 			saw_summary = 1;
 		}
 	}
 	fclose(r.out);
 	cr_assert(saw_dwell, "no ESTABLISHED -> FIN_WAIT1 transition for client port %u", cport);
 	/* Listener (2: its CLOSE->LISTEN was after start) + 5 + 5. */
-	cr_assert_eq(transitions, 12);
-	cr_assert_eq(est_count, 2, "client and server ESTABLISHED dwells");
 	cr_assert(saw_summary);
-	cr_assert_eq(events, 12);
-	cr_assert_eq(lost, 0);
+	cr_assert_eq(events, transitions);
+	/* All 12, or the missing ones counted as lost (kernel recursion misses
+	 * under the parallel tests' load), never silently gone. */
+	cr_assert(transitions == 12 || (transitions < 12 && lost >= 12 - transitions),
+		  "%llu transitions, %llu lost", (unsigned long long)transitions, (unsigned long long)lost);
+	cr_assert_eq(lost_rb, 0, "ring buffer drops with an 8 MiB ring");
+	if (transitions == 12)
+		cr_assert_eq(est_count, 2, "client and server ESTABLISHED dwells");
 }
 
 Test(cli, text_events_and_report, .init = require_root, .timeout = 60)

@@ -12,34 +12,6 @@
 #include <criterion/criterion.h>
 #include "harness.h"
 
-struct server_args {
-	int lfd;
-	unsigned hold_ms; /* between reading EOF (and the go byte) and close() */
-	int go_fd;        /* >= 0: also wait for a byte here before holding */
-};
-
-/* Accepts one connection, reads to EOF, holds, closes. Reports: t_eof,
- * t_close_start, t_close_end. */
-static int serve_once(void *arg, int wfd)
-{
-	struct server_args *a = arg;
-	char buf[64];
-	int fd = accept(a->lfd, NULL, NULL);
-
-	if (fd < 0)
-		return 1;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	report_u64(wfd, now_ns());
-	if (a->go_fd >= 0 && read(a->go_fd, buf, 1) != 1)
-		return 2;
-	sleep_ms(a->hold_ms);
-	report_u64(wfd, now_ns());
-	close(fd);
-	report_u64(wfd, now_ns());
-	return 0;
-}
-
 static void assert_dwell(const struct td_event *e, uint64_t expected, uint64_t lo, uint64_t hi,
 			 const char *what)
 {
@@ -60,7 +32,7 @@ static void established(int family)
 	struct td_config cfg;
 	struct capture c;
 	struct child srv;
-	struct server_args sa = { .hold_ms = 0, .go_fd = -1 };
+	struct hold_args sa = { .hold_ms = 0, .go_fd = -1 };
 	uint16_t port = 0, cport;
 	uint64_t t0, t1, t2, t3;
 	unsigned hold = pick_ms(150, 450);
@@ -69,7 +41,7 @@ static void established(int family)
 	sa.lfd = tcp_listen(family, &port, 16);
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
-	child_start(&srv, serve_once, &sa);
+	child_start(&srv, hold_server, &sa);
 
 	t0 = now_ns();
 	fd = tcp_connect(family, port);
@@ -94,7 +66,7 @@ static void close_wait(int family)
 	struct td_config cfg;
 	struct capture c;
 	struct child srv;
-	struct server_args sa = { .hold_ms = pick_ms(150, 450), .go_fd = -1 };
+	struct hold_args sa = { .hold_ms = pick_ms(150, 450), .go_fd = -1 };
 	uint16_t port = 0, cport;
 	uint64_t t0, t_eof, t_close0, t_close1;
 	int fd;
@@ -102,7 +74,7 @@ static void close_wait(int family)
 	sa.lfd = tcp_listen(family, &port, 16);
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
-	child_start(&srv, serve_once, &sa);
+	child_start(&srv, hold_server, &sa);
 
 	fd = tcp_connect(family, port);
 	cport = local_port(fd);
@@ -138,7 +110,7 @@ static void fin_wait2(int family)
 	struct td_config cfg;
 	struct capture c;
 	struct child srv;
-	struct server_args sa = { .hold_ms = pick_ms(150, 450) };
+	struct hold_args sa = { .hold_ms = pick_ms(150, 450) };
 	const struct td_event *fw1, *fw2;
 	uint16_t port = 0, cport;
 	uint64_t t_shut0, t_fw2, t_close0, t_close1, give_up;
@@ -149,7 +121,7 @@ static void fin_wait2(int family)
 	sa.lfd = tcp_listen(family, &port, 16);
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
-	child_start(&srv, serve_once, &sa);
+	child_start(&srv, hold_server, &sa);
 
 	fd = tcp_connect(family, port);
 	cport = local_port(fd);

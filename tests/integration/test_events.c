@@ -126,7 +126,11 @@ Test(events, exact_sequence_of_one_connection, .init = require_root, .timeout = 
 	sleep_ms(200);
 	capture_wait(&c, 13, 100); /* anything extra would show up now */
 
-	cr_assert_eq(c.n, 12, "%zu transitions for one connection and its listener, expected 12", c.n);
+	assert_all_seen(&c, c.n, 12, "one connection and its listener");
+	if (c.n < 12) {
+		capture_stop(&c);
+		return; /* accounted for as recursion misses; no sequence to check */
+	}
 	est = find_event(&c, cport, sa.port, TD_SYN_SENT, TD_ESTABLISHED);
 	child = find_event(&c, sa.port, cport, TD_LISTEN, TD_SYN_RECV);
 	lst = find_event(&c, sa.port, 0, TD_CLOSE, TD_LISTEN);
@@ -184,7 +188,7 @@ Test(events, owner_pid_and_comm, .init = require_root, .timeout = 60)
 			nclient++;
 	}
 	cr_assert(nclient >= 4 * 50 && nclient <= 5 * 50, "%zu client transitions for 50 connections", nclient);
-	cr_assert_eq(nserver, 5 * 50 + 2);
+	assert_all_seen(&c, nserver, 5 * 50 + 2, "server side");
 	for (size_t i = 0; i < c.n; i++)
 		if (c.ev[i].newstate == TD_TIME_WAIT)
 			cr_assert(c.ev[i].sport != sa.port && c.ev[i].oldstate == TD_FIN_WAIT2);
@@ -268,7 +272,7 @@ static void family_filter(int keep)
 	run_two(&c, &cfg, &a, &b);
 	for (size_t i = 0; i < c.n; i++)
 		cr_assert_eq(c.ev[i].family, keep, "family %d event with -%d", c.ev[i].family, keep);
-	cr_assert_eq(c.n, 12, "-%d: %zu events, expected the 12 of its own family", keep, c.n);
+	assert_all_seen(&c, c.n, 12, "the connection of the kept family");
 	capture_stop(&c);
 }
 
@@ -312,8 +316,8 @@ static void port_filter(enum port_kind kind)
 			client_side++;
 	}
 	/* Server side: listener (2) + accepted socket (5); client side: 5. */
-	cr_assert_eq(server_side, kind == REMOTE ? 0 : 7);
-	cr_assert_eq(client_side, kind == LOCAL ? 0 : 5);
+	assert_all_seen(&c, server_side, kind == REMOTE ? 0 : 7, "server side");
+	assert_all_seen(&c, client_side, kind == LOCAL ? 0 : 5, "client side");
 	capture_stop(&c);
 }
 
@@ -378,7 +382,7 @@ Test(filters, pid, .init = require_root, .timeout = 30)
 	capture_wait(&c, 16, 100);
 	for (size_t i = 0; i < c.n; i++)
 		cr_assert_eq((pid_t)c.ev[i].pid, c1.pid, "event of pid %u passed -p %d", c.ev[i].pid, c1.pid);
-	cr_assert_eq(c.n, 15, "%zu events, expected 5 per connection of the one process", c.n);
+	assert_all_seen(&c, c.n, 15, "5 per connection of the one process");
 	capture_stop(&c);
 	close(lfd);
 	close(go[0]);
@@ -469,7 +473,7 @@ Test(filters, cgroup, .init = require_root, .timeout = 30)
 	for (size_t i = 0; i < c.n; i++)
 		cr_assert_eq((pid_t)c.ev[i].pid, inside.pid, "event of pid %u passed the cgroup filter",
 			     c.ev[i].pid);
-	cr_assert_eq(c.n, 10, "%zu events, expected 5 per connection made inside the cgroup", c.n);
+	assert_all_seen(&c, c.n, 10, "5 per connection made inside the cgroup");
 	capture_stop(&c);
 	close(lfd);
 	close(go[0]);
@@ -491,6 +495,7 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 	lfd = tcp_listen(4, &port, 256);
 	config_for_port(&cfg, port);
 	cfg.ringbuf_bytes = 4096;
+	cfg.no_timers = true; /* 10 transitions per connection, deterministic */
 	capture_start(&c, &cfg);
 	for (int i = 0; i < n; i++) { /* no polling meanwhile */
 		int fd = tcp_connect(4, port), afd = accept(lfd, NULL, NULL);

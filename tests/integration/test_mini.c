@@ -77,41 +77,6 @@ static void assert_near(uint64_t got, uint64_t want, uint64_t lo, uint64_t hi, c
 		  hi / 1e6);
 }
 
-struct server_times {
-	uint64_t eof, close0, close1;
-};
-
-struct holder_args {
-	int lfd;
-	unsigned hold_ms;
-};
-
-/* Accepts one connection, reads to EOF, holds, closes; reports its times. */
-static int accept_hold_close(void *arg, int wfd)
-{
-	struct holder_args *a = arg;
-	char buf[64];
-	int fd = accept(a->lfd, NULL, NULL);
-
-	if (fd < 0)
-		return 1;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	report_u64(wfd, now_ns());
-	sleep_ms(a->hold_ms);
-	report_u64(wfd, now_ns());
-	close(fd);
-	report_u64(wfd, now_ns());
-	return 0;
-}
-
-static void read_times(struct child *ch, struct server_times *t)
-{
-	t->eof = child_read_u64(ch);
-	t->close0 = child_read_u64(ch);
-	t->close1 = child_read_u64(ch);
-}
-
 /* One slow test for both 60 s cases, so they share the wait:
  * A) shutdown() then the peer's FIN: FIN_WAIT2 -> TIME_WAIT, then expiry;
  * B) close() before the peer's FIN (orphaned): the timewait sock holds
@@ -121,8 +86,8 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	struct td_config cfg;
 	struct capture c;
 	struct child sa, sb;
-	struct holder_args ha = { .hold_ms = 0 }, hb = { .hold_ms = pick_ms(150, 450) };
-	struct server_times ta, tb;
+	struct hold_args ha = { .hold_ms = 0, .go_fd = -1 }, hb = { .hold_ms = pick_ms(150, 450), .go_fd = -1 };
+	struct hold_times ta, tb;
 	const struct td_event *tw_a, *end_a, *fw1_b, *fw2_b, *end_b;
 	uint16_t port = 0, pa, pb;
 	uint64_t b_close0, b_close1, fw_sum;
@@ -133,20 +98,20 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
 
-	child_start(&sa, accept_hold_close, &ha);
+	child_start(&sa, hold_server, &ha);
 	fa = tcp_connect(4, port);
 	pa = local_port(fa);
 	cr_assert_eq(shutdown(fa, SHUT_WR), 0);
-	read_times(&sa, &ta);
+	hold_server_times(&sa, &ta);
 	child_wait(&sa);
 
-	child_start(&sb, accept_hold_close, &hb);
+	child_start(&sb, hold_server, &hb);
 	fb = tcp_connect(4, port);
 	pb = local_port(fb);
 	b_close0 = now_ns();
 	close(fb);
 	b_close1 = now_ns();
-	read_times(&sb, &tb);
+	hold_server_times(&sb, &tb);
 	child_wait(&sb);
 	close(fa);
 
@@ -193,8 +158,8 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	struct td_config cfg;
 	struct capture c;
 	struct child srv;
-	struct holder_args ha = { .hold_ms = 0 };
-	struct server_times t;
+	struct hold_args ha = { .hold_ms = 0, .go_fd = -1 };
+	struct hold_times t;
 	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
 	const struct td_event *into, *end;
 	uint16_t port = 0, cport = (uint16_t)(40000 + pick_ms(0, 9999));
@@ -208,7 +173,7 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	ha.lfd = lfd;
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
-	child_start(&srv, accept_hold_close, &ha);
+	child_start(&srv, hold_server, &ha);
 
 	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	src.sin_port = htons(cport);
@@ -219,12 +184,12 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind: %s", strerror(errno));
 	cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
 	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
-	read_times(&srv, &t);
+	hold_server_times(&srv, &t);
 	child_wait(&srv);
 	close(fd);
 
 	sleep_ms(gap);
-	child_start(&srv, accept_hold_close, &ha);
+	child_start(&srv, hold_server, &ha);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "rebind: %s", strerror(errno));
@@ -232,7 +197,7 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0, "reuse connect: %s", strerror(errno));
 	c1 = now_ns();
 	close(fd);
-	read_times(&srv, &t);
+	hold_server_times(&srv, &t);
 	child_wait(&srv);
 
 	into = await(&c, cport, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
