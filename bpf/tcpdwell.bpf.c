@@ -24,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u16 targ_family;     /* 0: any, else AF_INET/AF_INET6 */
 const volatile __u32 targ_tgid;       /* 0: any owner */
 const volatile __u64 targ_cgroup_id;  /* 0: any cgroup */
+const volatile __u32 targ_states;     /* bit per state, old or new; 0: all */
 const volatile bool  filter_lport, filter_rport, filter_either;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool  timers_on;       /* the timer programs are attached */
@@ -295,6 +296,8 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 {
 	struct td_event *e;
 
+	if (targ_states && !(targ_states & ((1u << (oldstate & 31)) | (1u << (newstate & 31)))))
+		return NULL;
 	count(TD_CNT_EVENTS);
 	if (kernel_agg) {
 		kernel_aggregate(oldstate, newstate, dwell, flags, detail);

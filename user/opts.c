@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "opts.h"
+#include "states.h"
 
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
 #define MIN_RINGBUF_BYTES 4096u
@@ -35,6 +36,8 @@ static const char usage[] =
 "  -P, --port LIST        ports on either side\n"
 "  -p, --pid PID          sockets owned by this process (tgid)\n"
 "  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
+"  -s, --state LIST       transitions into or out of these states, e.g.\n"
+"                         TIME_WAIT,CLOSE_WAIT\n"
 "Tuning:\n"
 "      --kernel-agg       build the histograms in the kernel (lowest overhead;\n"
 "                         no -e)\n"
@@ -203,6 +206,25 @@ int td_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+int td_parse_state_list(const char *s, uint32_t *mask)
+{
+	char buf[256], *save = NULL, *tok;
+	uint32_t m = 0;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf) || s[strlen(s) - 1] == ',' || *s == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int st = td_state_parse(tok);
+
+		if (st < 0)
+			return -EINVAL;
+		m |= 1u << st;
+	}
+	*mask = m;
+	return 0;
+}
+
 enum { OPT_VERSION = 'V', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -221,6 +243,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "port", required_argument, NULL, 'P' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
 		{ "ringbuf-size", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -238,7 +261,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	 * never reads the old, possibly freed, strings. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:r:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:r:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': cfg->events = true; break;
 		case 'w': cfg->wide = true; break;
@@ -295,6 +318,13 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 				return TD_EXIT_USAGE;
 			}
 			cfg->cgroup_path = optarg;
+			break;
+		case 's':
+			if (td_parse_state_list(optarg, &cfg->state_mask)) {
+				fprintf(err, "tcpdwell: invalid state list '%s': expected names such as ESTABLISHED,TIME_WAIT (see README)\n",
+					optarg);
+				return TD_EXIT_USAGE;
+			}
 			break;
 		case 'r':
 			if (td_parse_size(optarg, &cfg->ringbuf_bytes) ||

@@ -21,6 +21,7 @@ struct td_config {
 	uint64_t interval_ns;    /* -i: 0 = report only at exit */
 	uint64_t duration_ns;    /* -d: 0 = until a signal */
 	uint32_t pid;            /* -p: 0 = any */
+	uint32_t state_mask;     /* -s: bit per enum td_state; 0 = all */
 	const char *cgroup_path; /* -c */
 	uint64_t ringbuf_bytes;  /* -r: power of two */
 	bool filter_lport, filter_rport, filter_either;
@@ -38,5 +39,6 @@ int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit); /* "80,443,
 int td_parse_duration(const char *s, uint64_t *ns);              /* "5", "1.5", "250ms", "2m" */
 int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX */
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
+int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
 
 #endif

@@ -27,6 +27,7 @@ struct td_tracer {
 	bool timers;
 	bool kernel_agg;
 	uint32_t targ_pid;
+	uint32_t targ_states;
 	uint64_t targ_cgroup;
 	size_t scratch_size;     /* per-CPU value size of the scratch map */
 	void *scratch;           /* ncpus values */
@@ -223,6 +224,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		goto cleanup;
 	}
 	t->targ_pid = cfg->pid;
+	t->targ_states = cfg->state_mask;
 	t->targ_cgroup = cgid;
 	t->timers = !cfg->no_timers;
 	if (t->timers) {
@@ -252,6 +254,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	}
 	t->skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
 	t->skel->rodata->targ_tgid = cfg->pid;
+	t->skel->rodata->targ_states = cfg->state_mask;
 	t->skel->rodata->targ_cgroup_id = cgid;
 	t->skel->rodata->filter_lport = cfg->filter_lport;
 	t->skel->rodata->filter_rport = cfg->filter_rport;
@@ -327,6 +330,8 @@ static int report_killed_tw(struct td_tracer *t, const struct td_tw_pending *p)
 	if (t->targ_pid && (!w.owner_known || w.pid != t->targ_pid))
 		return 0;
 	if (t->targ_cgroup && w.cgroup_id != t->targ_cgroup)
+		return 0;
+	if (t->targ_states && !(t->targ_states & ((1u << w.substate) | (1u << TD_CLOSE))))
 		return 0;
 	memset(&e, 0, sizeof(e));
 	e.type = TD_REC_TRANSITION;

@@ -321,6 +321,28 @@ static void port_filter(enum port_kind kind)
 	capture_stop(&c);
 }
 
+/* -s: only transitions into or out of the listed states. */
+Test(filters, state, .init = require_root, .timeout = 30)
+{
+	struct server_args a = { .family = 4 }, b = { .family = 4 };
+	struct td_config cfg;
+	struct capture c;
+
+	a.port = free_port(4);
+	b.port = free_port(4);
+	config_for_port(&cfg, a.port);
+	cfg.port_filter[b.port] |= TD_PORT_EITHER;
+	cfg.no_timers = true;
+	cfg.state_mask = 1u << TD_CLOSE_WAIT;
+	run_two(&c, &cfg, &a, &b);
+	for (size_t i = 0; i < c.n; i++)
+		cr_assert(c.ev[i].oldstate == TD_CLOSE_WAIT || c.ev[i].newstate == TD_CLOSE_WAIT,
+			  "%d->%d passed -s CLOSE_WAIT", c.ev[i].oldstate, c.ev[i].newstate);
+	/* Per connection: ESTABLISHED -> CLOSE_WAIT and CLOSE_WAIT -> LAST_ACK. */
+	assert_all_seen(&c, c.n, 4, "CLOSE_WAIT transitions of two connections");
+	capture_stop(&c);
+}
+
 Test(filters, lport, .init = require_root, .timeout = 30) { port_filter(LOCAL); }
 Test(filters, rport, .init = require_root, .timeout = 30) { port_filter(REMOTE); }
 Test(filters, either_port, .init = require_root, .timeout = 30) { port_filter(EITHER); }

@@ -591,3 +591,20 @@ Test(opts, args_parse_twice)
 	run_free(&r);
 	run_free(&first);
 }
+
+Test(opts, state_list)
+{
+	uint32_t m = 7;
+
+	cr_assert_eq(td_parse_state_list("TIME_WAIT", &m), 0);
+	cr_assert_eq(m, 1u << TD_TIME_WAIT);
+	cr_assert_eq(td_parse_state_list("close-wait,ESTABLISHED", &m), 0);
+	cr_assert_eq(m, (1u << TD_CLOSE_WAIT) | (1u << TD_ESTABLISHED));
+	m = 7;
+	cr_assert_eq(td_parse_state_list("TIME_WAIT,BOGUS", &m), -EINVAL);
+	cr_assert_eq(td_parse_state_list("", &m), -EINVAL);
+	cr_assert_eq(td_parse_state_list(",LISTEN", &m), -EINVAL);
+	cr_assert_eq(td_parse_state_list("LISTEN,", &m), -EINVAL);
+	cr_assert_eq(td_parse_state_list("LISTEN,,CLOSE", &m), -EINVAL);
+	cr_assert_eq(m, 7, "output changed on error");
+}
