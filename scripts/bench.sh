@@ -2,14 +2,15 @@
 # Side-by-side overhead benchmark (issue 4), run by `make bench` as root: a
 # connection churn (tests/bench/churn, in a namespace of its own) under no
 # tracer, the floor probes, each tcpdwell mode and libbpf-tools' tcpstates,
-# interleaved and repeated; then a pass with kernel.bpf_stats_enabled=1 for
+# interleaved and repeated; then passes with kernel.bpf_stats_enabled=1 for
 # the BPF cost per event. Prints two tables and PASS/MISS per target.
 #
 # Environment (defaults in brackets):
 #   DURATION [5]        seconds of churn per run
 #   REPEATS [3]         rounds of the throughput pass; each round runs every
 #                       tracer once, starting one later than the round before
-#   STATS_DURATION [3]  seconds per tracer in the BPF statistics pass; 0 skips it
+#   STATS_DURATION [3]  seconds per tracer in a BPF statistics pass; 0 skips them
+#   STATS_REPEATS [3]   rounds of the BPF statistics pass (interleaved too)
 #   MODES [--kernel-agg,--no-timers]
 #                       tcpdwell variants besides the default, comma-separated:
 #                       each is the flags added to `tcpdwell -j` (see TD_MODES;
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}
 REPEATS=${REPEATS:-3}
 STATS_DURATION=${STATS_DURATION:-3}
+STATS_REPEATS=${STATS_REPEATS:-3}
 CLIENTS=${CLIENTS:-$(nproc)}
 SERVERS=${SERVERS:-$CLIENTS}
 SOURCES=${SOURCES:-64}
@@ -45,7 +47,7 @@ note() { echo "bench: $*" >&2; }
 for v in DURATION STATS_DURATION COOLDOWN; do
 	[[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$v='${!v}' is not a number of seconds"
 done
-for v in REPEATS CLIENTS SERVERS SOURCES; do
+for v in REPEATS STATS_REPEATS CLIENTS SERVERS SOURCES; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v='${!v}' is not a positive integer"
 done
 case $CLOSER in
@@ -240,7 +242,7 @@ calc() { awk "BEGIN { print $* }"; }
 round0() { if [ -n "$1" ]; then calc "sprintf(\"%.0f\", $1)"; else echo -; fi; }
 is_true() { [ "$(awk "BEGIN { print ($*) ? 1 : 0 }")" = 1 ]; }
 
-declare -A R     # R[i,round,field]: results of tracer i's run in a round ("stats" for the BPF pass)
+declare -A R     # R[i,round,field]: results of tracer i's run in a round (s1, s2...: BPF statistics passes)
 declare -A SKIP  # SKIP[i]: why tracer i is not run
 CLK_TCK=$(getconf CLK_TCK)
 FOREIGN_MAX=0
@@ -310,7 +312,7 @@ run_one() {
 		R[$i,$round,recursion]=$(bpftool_sum recursion_misses "${tp_ids[@]}")
 		R[$i,$round,recursion_other]=$(bpftool_sum recursion_misses "${other_ids[@]}")
 		R[$i,$round,nprogs]=${#ids[@]}
-		if [ "$round" = stats ]; then
+		if [[ $round == s* ]]; then
 			R[$i,$round,run_ns]=$(bpftool_sum run_time_ns "${ids[@]}")
 			R[$i,$round,run_cnt]=$(bpftool_sum run_cnt "${ids[@]}")
 			R[$i,$round,per_prog]=$(for id in "${ids[@]}"; do
@@ -378,12 +380,19 @@ done
 if [ "$STATS_DURATION" != 0 ]; then
 	STATS_OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
-	for ((i = 1; i < NT; i++)); do
-		[ -n "${SKIP[$i]:-}" ] && continue
-		IFS='|' read -r label _ <<<"${TRACERS[$i]}"
-		printf 'bench: BPF statistics: %-28s' "$label" >&2
-		run_one "$i" stats "$STATS_DURATION"
-		if [ -n "${SKIP[$i]:-}" ]; then echo " skipped: ${SKIP[$i]}" >&2; else echo " done" >&2; fi
+	for ((round = 1; round <= STATS_REPEATS; round++)); do
+		for ((k = 0; k < NT - 1; k++)); do
+			i=$(( 1 + (k + round - 1) % (NT - 1) )) # all but "none"
+			[ -n "${SKIP[$i]:-}" ] && continue
+			IFS='|' read -r label _ <<<"${TRACERS[$i]}"
+			printf 'bench: BPF statistics %d/%d: %-28s' "$round" "$STATS_REPEATS" "$label" >&2
+			run_one "$i" "s$round" "$STATS_DURATION"
+			if [ -n "${SKIP[$i]:-}" ]; then
+				echo " skipped: ${SKIP[$i]}" >&2
+			else
+				printf ' %6s ns/event\n' "$(round0 "${R[$i,s$round,run_ns]} / ${R[$i,s$round,expected]}")" >&2
+			fi
+		done
 	done
 	echo "$STATS_OLD" >/proc/sys/kernel/bpf_stats_enabled
 	STATS_OLD=
@@ -407,10 +416,17 @@ for ((i = 0; i < NT; i++)); do
 	S[$i,hwm_kb]=$(vals "$i" hwm_kb | vmax)
 	S[$i,cpu_per_ev]=$(calc "${S[$i,cpu_ns]} / ${S[$i,expected]}")
 	S[$i,cpu_exact_per_ev]=$(calc "${S[$i,cpu_exact_ns]} / ${S[$i,expected]}")
-	if [ -n "${R[$i,stats,run_ns]:-}" ]; then
-		S[$i,bpf_ns]=$(calc "${R[$i,stats,run_ns]} / ${R[$i,stats,expected]}")
-		S[$i,run_ns]=$(calc "${R[$i,stats,run_cnt]} ? ${R[$i,stats,run_ns]} / ${R[$i,stats,run_cnt]} : 0")
-		S[$i,runs_per_ev]=$(calc "${R[$i,stats,run_cnt]} / ${R[$i,stats,expected]}")
+	# BPF cost: the median over the statistics passes, and its spread.
+	bpf=$(for ((r = 1; r <= STATS_REPEATS; r++)); do
+		if [ -n "${R[$i,s$r,run_ns]:-}" ]; then calc "${R[$i,s$r,run_ns]} / ${R[$i,s$r,expected]}"; fi
+	done)
+	if [ -n "$bpf" ]; then
+		S[$i,bpf_ns]=$(median <<<"$bpf")
+		S[$i,bpf_min]=$(vmin <<<"$bpf")
+		S[$i,bpf_max]=$(vmax <<<"$bpf")
+		S[$i,run_ns]=$(for ((r = 1; r <= STATS_REPEATS; r++)); do
+			if [ -n "${R[$i,s$r,run_cnt]:-}" ]; then calc "${R[$i,s$r,run_cnt]} ? ${R[$i,s$r,run_ns]} / ${R[$i,s$r,run_cnt]} : 0"; fi
+		done | median)
 	fi
 done
 FLOOR_I=2 NULL_I=1
@@ -427,7 +443,7 @@ is_true "$NOISE_F > $NOISE" && NOISE=$NOISE_F
 
 echo
 echo "tcpdwell bench $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) CPUs, kernel $(uname -r), tcpdwell $(git describe --always --dirty 2>/dev/null || echo unknown)"
-echo "churn: $CLIENTS clients / $SERVERS servers, $SOURCES sources, $CLOSER closes first, ${DURATION}s x $REPEATS rounds (interleaved); BPF statistics pass ${STATS_DURATION}s"
+echo "churn: $CLIENTS clients / $SERVERS servers, $SOURCES sources, $CLOSER closes first, ${DURATION}s x $REPEATS rounds (interleaved); BPF statistics ${STATS_DURATION}s x $STATS_REPEATS rounds"
 echo
 printf '%-28s %9s %17s %9s %8s %10s %9s %8s\n' tracer conn/s "min-max" overhead "x floor" "CPU ns/ev" "(exact)" "RSS MB"
 for ((i = 0; i < NT; i++)); do
@@ -446,7 +462,7 @@ for ((i = 0; i < NT; i++)); do
 		"$(calc "100 * $ovh")" "$xf" "${S[$i,cpu_per_ev]}" "${S[$i,cpu_exact_per_ev]}" "$(calc "${S[$i,hwm_kb]} / 1024")"
 done
 echo
-printf '%-28s %10s %10s %8s %8s %8s %9s %8s %7s %9s %7s\n' tracer expected received "+timer" lost ringbuf recursion "lost %" unacct "BPF ns/ev" ns/run
+printf '%-28s %10s %10s %8s %8s %8s %9s %8s %7s %9s %11s %7s\n' tracer expected received "+timer" lost ringbuf recursion "lost %" unacct "BPF ns/ev" "min-max" ns/run
 ERRORS=0
 for ((i = 0; i < NT; i++)); do
 	[ -n "${SKIP[$i]:-}" ] && continue
@@ -459,9 +475,11 @@ for ((i = 0; i < NT; i++)); do
 	else
 		rcv=- unacc=-
 	fi
-	printf '%-28s %10s %10s %8s %8s %8s %9s %7.3f%% %7s %9s %7s\n' "$label" "${S[$i,expected]}" "$rcv" "${S[$i,extra]}" \
+	spread=-
+	[ -z "${S[$i,bpf_ns]:-}" ] || spread="$(round0 "${S[$i,bpf_min]}")-$(round0 "${S[$i,bpf_max]}")"
+	printf '%-28s %10s %10s %8s %8s %8s %9s %7.3f%% %7s %9s %11s %7s\n' "$label" "${S[$i,expected]}" "$rcv" "${S[$i,extra]}" \
 		"${S[$i,lost]}" "${S[$i,lost_rb]}" "${S[$i,lost_rec]}" "$(calc "100 * ${S[$i,lost]} / ${S[$i,expected]}")" "$unacc" \
-		"$(round0 "${S[$i,bpf_ns]:-}")" "$(round0 "${S[$i,run_ns]:-}")"
+		"$(round0 "${S[$i,bpf_ns]:-}")" "$spread" "$(round0 "${S[$i,run_ns]:-}")"
 done
 cat <<EOF
 
@@ -474,25 +492,31 @@ received: what the tracer reported, of which +timer are records the tracepoint n
 recursion (runs the kernel skipped), as the tracer reports them (tcpstates: its perf-buffer
 warnings and the kernel's count); unacct = expected - (received - timer) - lost, negative when
 other loopback traffic ran. BPF ns/ev: run_time_ns summed over all the tracer's programs /
-expected, from the kernel.bpf_stats_enabled pass; ns/run: the same / run_cnt.
+expected, median (and min-max) over the kernel.bpf_stats_enabled passes; ns/run: / run_cnt.
 Run-to-run noise (spread of the baseline and floor runs): $(calc "sprintf(\"%.1f\", 100 * $NOISE)")%.
 EOF
 echo
-echo "BPF cost per program (statistics pass): name: ns per expected event = runs per event x ns per run"
+echo "BPF cost per program, all statistics passes together:"
+echo "  name: ns per expected event = runs per event x ns per run"
 for ((i = 1; i < NT; i++)); do
-	if [ -n "${SKIP[$i]:-}" ] || [ -z "${R[$i,stats,per_prog]:-}" ]; then continue; fi
+	if [ -n "${SKIP[$i]:-}" ] || [ -z "${S[$i,bpf_ns]:-}" ]; then continue; fi
 	IFS='|' read -r label _ <<<"${TRACERS[$i]}"
-	IFS=';' read -ra progs <<<"${R[$i,stats,per_prog]}"
-	printf '  %-26s' "$label"
-	sep=
-	for p in "${progs[@]}"; do
-		read -r name ns cnt <<<"$p"
-		[ -n "$name" ] || continue
-		printf '%s%s: %s = %s x %s' "$sep" "$name" "$(round0 "$ns / ${R[$i,stats,expected]}")" \
-			"$(calc "sprintf(\"%.2f\", $cnt / ${R[$i,stats,expected]})")" "$(round0 "$cnt ? $ns / $cnt : 0")"
-		sep=$'\n                              '
-	done
-	echo
+	# Lines "name run_time_ns run_cnt expected" from every pass, summed by name.
+	for ((r = 1; r <= STATS_REPEATS; r++)); do
+		IFS=';' read -ra progs <<<"${R[$i,s$r,per_prog]:-}"
+		for p in "${progs[@]}"; do
+			if [ -n "$p" ]; then echo "$p ${R[$i,s$r,expected]}"; fi
+		done
+	done | awk -v label="$label" '
+		!($1 in ns) { order[n++] = $1 }
+		{ ns[$1] += $2; cnt[$1] += $3; ev[$1] += $4 }
+		END {
+			for (k = 0; k < n; k++) {
+				p = order[k]
+				printf "  %-26s %s: %.0f = %.2f x %.0f\n", k ? "" : label, p, ns[p] / ev[p],
+					cnt[p] / ev[p], cnt[p] ? ns[p] / cnt[p] : 0
+			}
+		}'
 done
 ((ERRORS == 0)) || echo "warning: churn counted $ERRORS failed or unfinished connections; expected counts are approximate"
 if ((FOREIGN_MAX > 0)); then
@@ -546,7 +570,10 @@ for ((i = 3; i < NT; i++)); do
 			"$(f3 "100 * ${S[$i,recursion]} / ${S[$i,expected]}")% vs $(f3 "100 * ${S[$FLOOR_I,recursion]} / ${S[$FLOOR_I,expected]}")%"
 		# Within noise: no further above the floor than runs spread. A
 		# spread over 10% cannot show that: the verdict is then a miss.
-		if is_true "$NOISE > 0.10"; then
+		if ((REPEATS < 3)); then
+			target "$label: throughput overhead within noise of the ringbuf floor" 0 \
+				"inconclusive: $REPEATS round(s) cannot measure noise ($(f1 "100 * $ovh")% vs $(f1 "100 * $FLOOR_OVH")%); use REPEATS>=3"
+		elif is_true "$NOISE > 0.10"; then
 			target "$label: throughput overhead within noise of the ringbuf floor" 0 \
 				"inconclusive: run-to-run noise $(f1 "100 * $NOISE")% > 10% ($(f1 "100 * $ovh")% vs $(f1 "100 * $FLOOR_OVH")%); rerun on a quiet machine"
 		else
