@@ -25,6 +25,7 @@ const volatile __u16 targ_family;     /* 0: any, else AF_INET/AF_INET6 */
 const volatile __u32 targ_tgid;       /* 0: any owner */
 const volatile __u64 targ_cgroup_id;  /* 0: any cgroup */
 const volatile __u32 targ_states;     /* bit per state, old or new; 0: all */
+const volatile struct td_cidr laddr_filter, raddr_filter;
 const volatile bool  filter_lport, filter_rport, filter_either;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool  timers_on;       /* the timer programs are attached */
@@ -195,6 +196,28 @@ static __always_inline enum port_verdict ports_match(__u16 lport, __u16 rport)
 	return PORTS_MATCH;
 }
 
+static __always_inline bool cidr_match(const volatile struct td_cidr *f, __u16 family, const __u32 *a)
+{
+	if (family != f->family)
+		return false;
+	if ((a[0] & f->mask[0]) != f->net[0])
+		return false;
+	if (family == 4)
+		return true;
+	return (a[1] & f->mask[1]) == f->net[1] && (a[2] & f->mask[2]) == f->net[2] &&
+	       (a[3] & f->mask[3]) == f->net[3];
+}
+
+/* Address filters on a tuple (family 4 or 6). */
+static __always_inline bool addrs_pass(__u16 family, const __u8 *saddr, const __u8 *daddr)
+{
+	if (laddr_filter.family && !cidr_match(&laddr_filter, family, (const __u32 *)saddr))
+		return false;
+	if (raddr_filter.family && !cidr_match(&raddr_filter, family, (const __u32 *)daddr))
+		return false;
+	return true;
+}
+
 static __always_inline bool ports_filtered(void)
 {
 	return filter_lport || filter_rport || filter_either;
@@ -238,7 +261,7 @@ static __always_inline bool tuple_passes(const struct td_tuple *t, __u64 cgid, b
 		return false;
 	if (targ_cgroup_id && (!cgid_known || cgid != targ_cgroup_id))
 		return false;
-	return true;
+	return addrs_pass(t->family, t->saddr, t->daddr);
 }
 
 static __always_inline bool owner_passes(bool known, __u32 tgid)
@@ -539,6 +562,8 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 		return 0;
 	if (ports_filtered() && ports_match(w.t.sport, w.t.dport) != PORTS_MATCH)
 		return 0;
+	if (!addrs_pass(w.t.family, w.t.saddr, w.t.daddr))
+		return 0;
 	w.start_ns = now;
 	w.start_known = 1;
 	w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
@@ -805,6 +830,13 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	cgid = td_sock_cgroup_id(sk);
 	if (targ_cgroup_id && cgid != targ_cgroup_id)
 		return 0;
+	if (laddr_filter.family || raddr_filter.family) {
+		struct td_tuple t;
+
+		read_tuple(&sk->__sk_common, lport, &t);
+		if (!addrs_pass(t.family, t.saddr, t.daddr))
+			return 0;
+	}
 
 	now = bpf_ktime_get_ns();
 	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -933,6 +965,13 @@ int census_tcp(struct bpf_iter__tcp *ctx)
 		return 0;
 	if (ports_filtered() && ports_match(skc->skc_num, bpf_ntohs(skc->skc_dport)) != PORTS_MATCH)
 		return 0;
+	if (laddr_filter.family || raddr_filter.family) {
+		struct td_tuple t;
+
+		read_tuple(skc, 0, &t);
+		if (!addrs_pass(t.family, t.saddr, t.daddr))
+			return 0;
+	}
 	state = skc->skc_state;
 	if (state == TCP_TIME_WAIT) {
 		tw = bpf_skc_to_tcp_timewait_sock(skc);

@@ -76,6 +76,14 @@ struct td_event {
 	char  comm[TD_COMM_LEN];
 };
 
+/* An address filter: addr & mask == net, word by word (network order). A
+ * v4 filter uses word 0 and matches only IPv4 sockets. */
+struct td_cidr {
+	__u32 net[4];
+	__u32 mask[4];
+	__u32 family; /* 0: off, 4 or 6 */
+};
+
 /* port_filter[port] bits: which port lists contain the port. */
 #define TD_PORT_LOCAL  0x1
 #define TD_PORT_REMOTE 0x2

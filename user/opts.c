@@ -1,5 +1,6 @@
 /* Option parsing for tcpdwell: getopt_long into struct td_config, with strict
  * number, port, duration and size parsers that reject partial input. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +37,8 @@ static const char usage[] =
 "  -P, --port LIST        ports on either side\n"
 "  -p, --pid PID          sockets owned by this process (tgid)\n"
 "  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
+"  -A, --laddr CIDR       local address in this network, e.g. 10.0.0.0/8\n"
+"  -R, --raddr CIDR       remote address in this network, e.g. ::1/128\n"
 "  -s, --state LIST       transitions into or out of these states, e.g.\n"
 "                         TIME_WAIT,CLOSE_WAIT\n"
 "Tuning:\n"
@@ -206,6 +209,44 @@ int td_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+int td_parse_cidr(const char *s, struct td_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	unsigned char addr[16];
+	struct td_cidr c;
+	long prefix;
+	int family, bits;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		family = 4;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		family = 6;
+	else
+		return -EINVAL;
+	bits = family == 4 ? 32 : 128;
+	prefix = bits;
+	if (slash && parse_decimal(slash + 1, 0, bits, &prefix) != 0)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.family = (__u32)family;
+	for (int w = 0; w < bits / 32; w++) {
+		int left = (int)prefix - 32 * w;
+		uint32_t host_mask = left >= 32 ? 0xffffffffu : left <= 0 ? 0 : ~0u << (32 - left);
+
+		c.mask[w] = htonl(host_mask);
+		memcpy(&c.net[w], addr + 4 * w, 4);
+		c.net[w] &= c.mask[w];
+	}
+	*out = c;
+	return 0;
+}
+
 int td_parse_state_list(const char *s, uint32_t *mask)
 {
 	char buf[256], *save = NULL, *tok;
@@ -244,6 +285,8 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "state", required_argument, NULL, 's' },
+		{ "laddr", required_argument, NULL, 'A' },
+		{ "raddr", required_argument, NULL, 'R' },
 		{ "ringbuf-size", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -261,7 +304,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	 * never reads the old, possibly freed, strings. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:r:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:A:R:r:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': cfg->events = true; break;
 		case 'w': cfg->wide = true; break;
@@ -319,6 +362,14 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 			}
 			cfg->cgroup_path = optarg;
 			break;
+		case 'A':
+		case 'R':
+			if (td_parse_cidr(optarg, opt == 'A' ? &cfg->laddr : &cfg->raddr)) {
+				fprintf(err, "tcpdwell: invalid CIDR '%s': expected an address with an optional prefix, "
+					"such as 10.0.0.0/8 or fd00::/8\n", optarg);
+				return TD_EXIT_USAGE;
+			}
+			break;
 		case 's':
 			if (td_parse_state_list(optarg, &cfg->state_mask)) {
 				fprintf(err, "tcpdwell: invalid state list '%s': expected names such as ESTABLISHED,TIME_WAIT (see README)\n",
@@ -357,6 +408,12 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	}
 	if (optind < argc) {
 		fprintf(err, "tcpdwell: unexpected argument '%s'; see --help\n", argv[optind]);
+		return TD_EXIT_USAGE;
+	}
+	if ((cfg->laddr.family && cfg->family && cfg->laddr.family != (__u32)cfg->family) ||
+	    (cfg->raddr.family && cfg->family && cfg->raddr.family != (__u32)cfg->family) ||
+	    (cfg->laddr.family && cfg->raddr.family && cfg->laddr.family != cfg->raddr.family)) {
+		fprintf(err, "tcpdwell: the address filters and -4/-6 name different families: nothing would match\n");
 		return TD_EXIT_USAGE;
 	}
 	if (cfg->kernel_agg && cfg->events) {

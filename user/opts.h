@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/types.h>
+#include "tcpdwell.h"
 
 #define TD_EXIT_USAGE 2
 
@@ -25,6 +27,7 @@ struct td_config {
 	const char *cgroup_path; /* -c */
 	uint64_t ringbuf_bytes;  /* -r: power of two */
 	bool filter_lport, filter_rport, filter_either;
+	struct td_cidr laddr, raddr; /* -A, -R; family 0 = off */
 	uint8_t port_filter[65536]; /* TD_PORT_* bits */
 };
 
@@ -39,6 +42,7 @@ int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit); /* "80,443,
 int td_parse_duration(const char *s, uint64_t *ns);              /* "5", "1.5", "250ms", "2m" */
 int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX */
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
+int td_parse_cidr(const char *s, struct td_cidr *out);           /* "10.0.0.0/8", "::1" */
 int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
 
 #endif

@@ -255,6 +255,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	t->skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
 	t->skel->rodata->targ_tgid = cfg->pid;
 	t->skel->rodata->targ_states = cfg->state_mask;
+	memcpy((void *)&t->skel->rodata->laddr_filter, &cfg->laddr, sizeof(cfg->laddr));
+	memcpy((void *)&t->skel->rodata->raddr_filter, &cfg->raddr, sizeof(cfg->raddr));
 	t->skel->rodata->targ_cgroup_id = cgid;
 	t->skel->rodata->filter_lport = cfg->filter_lport;
 	t->skel->rodata->filter_rport = cfg->filter_rport;

@@ -306,7 +306,8 @@ Test(cli, bad_input_exits_2_with_one_line)
 		{ "-P", "0", NULL }, { "-L", "65536", NULL }, { "-D", "80,x", NULL }, { "-p", "-1", NULL },
 		{ "-i", "0", NULL }, { "-d", "5parsecs", NULL }, { "--bogus", NULL, NULL },
 		{ "-c", "relative/path", NULL }, { "-r", "5000", NULL }, { "-4", "-6", NULL },
-		{ "--kernel-agg", "-e", NULL },
+		{ "--kernel-agg", "-e", NULL }, { "-A", "10.0.0.0/40", NULL }, { "-R", "not-an-address", NULL },
+		{ "-s", "ESTABLISHED,NOPE", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

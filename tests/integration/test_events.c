@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -342,6 +344,65 @@ Test(filters, state, .init = require_root, .timeout = 30)
 	assert_all_seen(&c, c.n, 4, "CLOSE_WAIT transitions of two connections");
 	capture_stop(&c);
 }
+
+/* Connects from a chosen loopback source and closes. */
+static uint16_t connect_from(const char *src, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET }, d = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t cport;
+
+	a.sin_addr.s_addr = inet_addr(src);
+	d.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d.sin_port = htons(port);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&d, sizeof(d)), 0);
+	cport = local_port(fd);
+	close(fd);
+	return cport;
+}
+
+/* -A/-R: local or remote address in a network. */
+static void addr_filter(bool local)
+{
+	struct server_args sa = { .family = 4, .conns = 2, .go_fd = -1 };
+	struct td_config cfg;
+	struct capture c;
+	struct child srv;
+	uint16_t keep, other;
+
+	sa.port = free_port(4);
+	config_for_port(&cfg, sa.port);
+	cfg.no_timers = true;
+	cr_assert_eq(td_parse_cidr("127.0.0.2/32", local ? &cfg.laddr : &cfg.raddr), 0);
+	capture_start(&c, &cfg);
+	child_start(&srv, listen_and_serve, &sa);
+	(void)child_read_u64(&srv);
+	cr_assert_eq(child_read_u64(&srv), sa.port);
+	keep = connect_from("127.0.0.2", sa.port);
+	other = connect_from("127.0.0.1", sa.port);
+	cr_assert_eq(child_read_u64(&srv), 0);
+	child_wait(&srv);
+	capture_wait(&c, 5, 1500);
+	sleep_ms(100);
+	capture_wait(&c, 6, 100);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct td_event *e = &c.ev[i];
+		const uint8_t *a = local ? e->saddr : e->daddr;
+
+		cr_assert(a[0] == 127 && a[1] == 0 && a[2] == 0 && a[3] == 2, "address %u.%u.%u.%u passed", a[0], a[1],
+			  a[2], a[3]);
+		cr_assert(e->sport != other && e->dport != other);
+		/* -A: the client's own socket; -R: the server's child of it. */
+		if (e->oldstate != TD_CLOSE)
+			cr_assert_eq(local ? e->sport : e->dport, keep);
+	}
+	assert_all_seen(&c, c.n, 5, local ? "the client from 127.0.0.2" : "the server side of 127.0.0.2");
+	capture_stop(&c);
+}
+
+Test(filters, laddr, .init = require_root, .timeout = 30) { addr_filter(true); }
+Test(filters, raddr, .init = require_root, .timeout = 30) { addr_filter(false); }
 
 Test(filters, lport, .init = require_root, .timeout = 30) { port_filter(LOCAL); }
 Test(filters, rport, .init = require_root, .timeout = 30) { port_filter(REMOTE); }

@@ -1,5 +1,6 @@
 /* Unit tests of user/opts.c: the strict number parsers and td_parse_args,
  * whose errors must be exit status 2 and exactly one line on err. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <criterion/criterion.h>
 #include "test_util.h"
@@ -607,4 +608,38 @@ Test(opts, state_list)
 	cr_assert_eq(td_parse_state_list("LISTEN,", &m), -EINVAL);
 	cr_assert_eq(td_parse_state_list("LISTEN,,CLOSE", &m), -EINVAL);
 	cr_assert_eq(m, 7, "output changed on error");
+}
+
+Test(opts, cidr)
+{
+	struct td_cidr c, keep;
+
+	cr_assert_eq(td_parse_cidr("10.1.2.3/8", &c), 0);
+	cr_assert_eq(c.family, 4);
+	cr_assert_eq(c.mask[0], htonl(0xff000000u));
+	cr_assert_eq(c.net[0], htonl(0x0a000000u), "host bits are masked off");
+	cr_assert_eq(td_parse_cidr("127.0.0.1", &c), 0);
+	cr_assert_eq(c.mask[0], 0xffffffffu);
+	cr_assert_eq(c.net[0], htonl(0x7f000001u));
+	cr_assert_eq(td_parse_cidr("10.0.0.0/0", &c), 0);
+	cr_assert_eq(c.mask[0], 0);
+	cr_assert_eq(td_parse_cidr("fd00::/8", &c), 0);
+	cr_assert_eq(c.family, 6);
+	cr_assert_eq(c.mask[0], htonl(0xff000000u));
+	cr_assert_eq(c.mask[1], 0);
+	cr_assert_eq(td_parse_cidr("::1", &c), 0);
+	cr_assert(c.mask[0] == 0xffffffffu && c.mask[3] == 0xffffffffu && c.net[3] == htonl(1));
+	cr_assert_eq(td_parse_cidr("2001:db8::/33", &c), 0);
+	cr_assert_eq(c.mask[1], htonl(0x80000000u));
+	memset(&keep, 0x5a, sizeof(keep));
+	c = keep;
+	cr_assert_eq(td_parse_cidr("10.0.0.0/33", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("::/129", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("10.0.0/8", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("10.0.0.0/", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("10.0.0.0/-1", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("10.0.0.0/8x", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("", &c), -EINVAL);
+	cr_assert_eq(td_parse_cidr("host.example", &c), -EINVAL);
+	cr_assert_eq(memcmp(&c, &keep, sizeof(c)), 0, "output changed on error");
 }
