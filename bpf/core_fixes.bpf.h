@@ -45,6 +45,19 @@ static __always_inline __u64 td_sock_cgroup_id(const struct sock *sk)
 	return td_kernfs_id(BPF_CORE_READ(cg, kn));
 }
 
+/* The same from a BTF pointer (tp_btf arguments): plain loads, which the
+ * verifier guards, instead of bpf_probe_read_kernel calls. */
+static __always_inline __u64 td_sock_cgroup_id_btf(const struct sock *sk)
+{
+	struct cgroup *cg;
+
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup) ||
+	    bpf_core_type_exists(union kernfs_node_id___old))
+		return td_sock_cgroup_id(sk);
+	cg = sk->sk_cgrp_data.cgroup;
+	return cg ? cg->kn->id : 0;
+}
+
 /* v6.18 (commit "ns: rename to __ns_ref") renamed ns_common.count; the
  * ___old flavour matches the earlier name. */
 struct ns_common___old {

@@ -815,9 +815,13 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (targ_family && family != targ_family)
 		return 0;
 
-	/* inet_sport, as the tracepoint itself reports it: skc_num is already
-	 * cleared by inet_put_port() when a socket moves to CLOSE. */
-	lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	/* The local port is skc_num, a plain load, except on the way to CLOSE:
+	 * inet_put_port() has cleared it by then, so read inet_sport, as the
+	 * tracepoint itself does. (Both are 0 at CLOSE->SYN_SENT.) */
+	if (newstate == TCP_CLOSE)
+		lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	else
+		lport = sk->__sk_common.skc_num;
 	rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (timers_on && newstate == TCP_CLOSE &&
 	    (oldstate == TCP_FIN_WAIT2 || oldstate == TCP_FIN_WAIT1 || oldstate == TCP_CLOSING))
@@ -827,7 +831,8 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		if (ports == PORTS_NEVER)
 			return 0;
 	}
-	cgid = td_sock_cgroup_id(sk);
+	/* --kernel-agg keeps no cgroup id unless it filters on one. */
+	cgid = (targ_cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(sk) : 0;
 	if (targ_cgroup_id && cgid != targ_cgroup_id)
 		return 0;
 	if (laddr_filter.family || raddr_filter.family) {
@@ -875,7 +880,8 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			}
 			info->entered_ns = now;
 		}
-		if (owner_is_current(oldstate, newstate)) {
+		/* --kernel-agg needs owners only to filter on one. */
+		if ((!kernel_agg || targ_tgid) && owner_is_current(oldstate, newstate)) {
 			info->tgid = bpf_get_current_pid_tgid() >> 32;
 			bpf_get_current_comm(info->comm, sizeof(info->comm));
 			info->owner_known = 1;
@@ -928,7 +934,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	e->dport = rport;
 	e->skaddr = (__u64)sk;
 	e->cgroup_id = cgid;
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->netns = sk->__sk_common.skc_net.net->ns.inum;
 	fill_owner(e, info && (evflags & TD_F_PID_KNOWN), info ? info->tgid : 0, info ? info->comm : NULL);
 	if (family == AF_INET) {
 		__builtin_memset(e->saddr, 0, sizeof(e->saddr));

@@ -132,7 +132,13 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	end_b = await(&c, pb, port, TD_TIME_WAIT, TD_CLOSE, 75000);
 	fw1_b = find_event(&c, pb, port, TD_FIN_WAIT1, TD_FIN_WAIT2);
 	fw2_b = find_event(&c, pb, port, TD_FIN_WAIT2, TD_TIME_WAIT);
-	cr_assert(fw1_b && fw2_b && end_b, "B: transitions missing (%p %p %p)", fw1_b, fw2_b, end_b);
+	if (!fw1_b || !fw2_b || !end_b) {
+		/* Only a counted recursion miss may excuse a missing transition. */
+		assert_all_seen(&c, (fw1_b != NULL) + (fw2_b != NULL) + (end_b != NULL), 3, "B's transitions");
+		capture_stop(&c);
+		close(lfd);
+		return;
+	}
 	cr_assert(fw2_b->flags & TD_F_ORPHAN, "B: FIN_WAIT2 -> TIME_WAIT not marked orphaned");
 	cr_assert(fw2_b->flags & TD_F_DWELL_KNOWN);
 	cr_assert_eq((pid_t)fw2_b->pid, getpid());
