@@ -295,6 +295,7 @@ run_one() {
 	line=$("$CHURN" -d "$secs" "${CHURN_ARGS[@]}" 2>"$TMP/churn.err") ||
 		die "churn failed under '$label': $(cat "$TMP/churn.err")"
 	[ -s "$TMP/churn.err" ] && note "churn under '$label': $(head -c 300 "$TMP/churn.err")"
+	echo "$line" >"$TMP/$i.$round.churn"
 	R[$i,$round,cps]=$(kv conns_per_s "$line")
 	R[$i,$round,expected]=$(kv events_expected "$line")
 	R[$i,$round,errors]=$(( $(kv errors "$line") + $(kv incomplete "$line") ))
