@@ -49,8 +49,7 @@ struct sk_info {
 	__u64 entered_ns; /* when the socket entered its current state; 0: unknown */
 	__u32 tgid;
 	__u8  owner_known;
-	__u8  handshake;  /* entered_ns is its request sock's SYN arrival */
-	__u8  _pad[2];
+	__u8  _pad[3];
 	char  comm[TD_COMM_LEN];
 };
 
@@ -84,23 +83,18 @@ struct {
 	__type(value, struct td_tw);
 } tw_socks SEC(".maps");
 
+/* Request socks by address: the SYN's arrival and the SYN-ACK retransmits. */
 struct td_req {
 	__u64 syn_ns;
-	__u64 cgroup_id;
-	__u32 pid;
-	__u8  owner_known;
-	__u8  retrans;
-	__u8  _pad[2];
-	char  comm[TD_COMM_LEN];
+	__u32 retrans;
+	__u32 _pad;
 };
 
-/* Request socks by 4-tuple, so that the child created at the final ACK
- * finds its handshake. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
-	__type(key, struct td_tuple);
+	__type(key, __u64);
 	__type(value, struct td_req);
 } req_socks SEC(".maps");
 
@@ -218,6 +212,11 @@ static __always_inline bool addrs_pass(__u16 family, const __u8 *saddr, const __
 	return true;
 }
 
+static __always_inline bool addr_filtered(void)
+{
+	return laddr_filter.family || raddr_filter.family;
+}
+
 static __always_inline bool ports_filtered(void)
 {
 	return filter_lport || filter_rport || filter_either;
@@ -243,25 +242,40 @@ static __always_inline void read_tuple(const struct sock_common *skc, __u16 lpor
 	t->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
 }
 
-static __always_inline bool same_tuple(const struct td_tuple *a, const struct td_tuple *b)
+/* The same from a full socket's BTF pointer: plain loads, no helpers. */
+static __always_inline void sk_tuple(const struct sock *sk, __u16 family, __u16 lport, __u16 rport,
+				     struct td_tuple *t)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	/* sizeof(struct td_tuple) == 44: five u64 words and a u32 */
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
-	       x[4] == y[4] && *(const __u32 *)&x[5] == *(const __u32 *)&y[5];
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = family == AF_INET ? 4 : 6;
+	if (family == AF_INET) {
+		*(__u32 *)t->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)t->daddr = sk->__sk_common.skc_daddr;
+	} else {
+		__builtin_memcpy(t->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(t->saddr));
+		__builtin_memcpy(t->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(t->daddr));
+	}
+	t->sport = lport;
+	t->dport = rport;
+	t->netns = sk->__sk_common.skc_net.net->ns.inum;
 }
 
-/* Family, port and cgroup filters for a mini sock's known tuple. */
-static __always_inline bool tuple_passes(const struct td_tuple *t, __u64 cgid, bool cgid_known)
+/* Family, port and address filters for a mini sock's known tuple. */
+static __always_inline bool net_passes(const struct td_tuple *t)
 {
 	if (targ_family && (t->family == 4 ? AF_INET : AF_INET6) != targ_family)
 		return false;
 	if (ports_filtered() && ports_match(t->sport, t->dport) != PORTS_MATCH)
 		return false;
+	return addrs_pass(t->family, t->saddr, t->daddr);
+}
+
+/* ... and the cgroup filter. */
+static __always_inline bool tuple_passes(const struct td_tuple *t, __u64 cgid, bool cgid_known)
+{
 	if (targ_cgroup_id && (!cgid_known || cgid != targ_cgroup_id))
 		return false;
-	return addrs_pass(t->family, t->saddr, t->daddr);
+	return net_passes(t);
 }
 
 static __always_inline bool owner_passes(bool known, __u32 tgid)
@@ -384,6 +398,18 @@ static __always_inline __u64 tw_of(const struct timer_list *timer)
 	return (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
 }
 
+/* A timewait sock whose full socket was never seen handing over (filtered,
+ * or before tracing): read its own tuple while it is alive. */
+static __always_inline void tw_ensure_tuple(struct td_tw *w, __u64 tw)
+{
+	struct inet_timewait_sock *t = (void *)tw;
+
+	if (!w->tuple_known) {
+		read_tuple(&t->__tw_common, 0, &w->t);
+		w->tuple_known = 1;
+	}
+}
+
 static __always_inline void emit_tw(const struct td_tw *w, __u64 tw, __u64 ts, int oldstate, int newstate,
 				   __u64 dwell, __u8 flags, __u8 detail)
 {
@@ -443,6 +469,7 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 
 	if (!w || w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
 		return;
+	tw_ensure_tuple(w, tw);
 	fin = w->start_known ? infer_fin_ns(tw, now) : 0;
 	/* The estimate is good to a jiffy or two: clamp it into the state. */
 	if (fin && fin < w->start_ns && w->start_ns - fin <= 2 * ns_per_jiffy(now, bpf_jiffies64()))
@@ -474,6 +501,7 @@ static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_en
 		 * sock at the same address, already reported. */
 		if (ts < found->start_ns)
 			return;
+		tw_ensure_tuple(found, tw);
 		w = *found;
 		if (bpf_map_delete_elem(&tw_socks, &tw))
 			return;
@@ -484,6 +512,7 @@ static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_en
 		/* Created before tracing began: its start is unknown. */
 		__builtin_memset(&w, 0, sizeof(w));
 		read_tuple(&t->__tw_common, 0, &w.t);
+		w.tuple_known = 1;
 		w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
 	}
 	emit_tw(&w, tw, ts, w.substate, TD_CLOSE, w.start_known ? ts - w.start_ns : 0,
@@ -547,6 +576,7 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 	if (found && rearm) {
 		/* The peer's FIN turned an orphaned FIN_WAIT2 into TIME_WAIT. */
 		if (found->substate == TD_FIN_WAIT2 && BPF_CORE_READ(t, tw_substate) == TCP_TIME_WAIT) {
+			tw_ensure_tuple(found, tw);
 			emit_tw(found, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT,
 				found->start_known ? now - found->start_ns : 0,
 				(found->start_known ? TD_F_DWELL_KNOWN : 0) | TD_F_ORPHAN, TD_DETAIL_NONE);
@@ -556,13 +586,19 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 		}
 		return 0;
 	}
-	/* A new timewait sock (inet_twsk_hashdance_schedule). */
-	read_tuple(&t->__tw_common, 0, &w.t);
-	if (targ_family && (w.t.family == 4 ? AF_INET : AF_INET6) != targ_family)
-		return 0;
-	if (ports_filtered() && ports_match(w.t.sport, w.t.dport) != PORTS_MATCH)
-		return 0;
-	if (!addrs_pass(w.t.family, w.t.saddr, w.t.daddr))
+	/* A new timewait sock (inet_twsk_hashdance_schedule). Family and ports
+	 * identify it at the handoff; the full socket then gives the rest. */
+	if (addr_filtered()) {
+		read_tuple(&t->__tw_common, 0, &w.t);
+		w.tuple_known = 1;
+	} else {
+		__u32 pp = BPF_CORE_READ(t, __tw_common.skc_portpair);
+
+		w.t.family = BPF_CORE_READ(t, __tw_common.skc_family) == AF_INET ? 4 : 6;
+		w.t.dport = bpf_ntohs((__u16)pp);
+		w.t.sport = pp >> 16;
+	}
+	if (!net_passes(&w.t))
 		return 0;
 	w.start_ns = now;
 	w.start_known = 1;
@@ -626,79 +662,94 @@ static __always_inline __u64 req_of(const struct timer_list *timer)
 	return (__u64)timer - bpf_core_field_offset(struct request_sock, rsk_timer);
 }
 
-static __always_inline void req_end(const struct td_tuple *t, __u64 now, __u8 outcome)
+/* A request sock died without a child: report SYN_RECV -> CLOSE. Its tuple
+ * and listener were read while it was alive. */
+static __always_inline void req_end(__u64 req, const struct td_tuple *t, __u64 listener, __u64 now,
+				    __u8 outcome)
 {
-	struct td_req r, *found = bpf_map_lookup_elem(&req_socks, t);
+	struct td_req *found = bpf_map_lookup_elem(&req_socks, &req);
+	struct owner *o;
 	struct td_event *e;
+	__u64 syn_ns, cgid;
 
 	if (!found)
 		return;
-	r = *found;
-	if (bpf_map_delete_elem(&req_socks, t))
+	syn_ns = found->syn_ns;
+	if (bpf_map_delete_elem(&req_socks, &req))
 		return;
-	if (!owner_passes(r.owner_known, r.pid) || !tuple_passes(t, r.cgroup_id, true))
+	o = bpf_map_lookup_elem(&listeners, &listener);
+	cgid = o ? o->cgroup_id : td_sock_cgroup_id((struct sock *)listener);
+	if (!owner_passes(o != NULL, o ? o->tgid : 0) || !tuple_passes(t, cgid, true))
 		return;
-	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - r.syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, outcome);
+	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, outcome);
 	if (!e)
 		return;
 	fill_tuple(e, t);
-	fill_owner(e, r.owner_known, r.pid, r.comm);
+	fill_owner(e, o != NULL, o ? o->tgid : 0, o ? o->comm : NULL);
 	e->skaddr = 0;
-	e->cgroup_id = r.cgroup_id;
+	e->cgroup_id = cgid;
 	submit(e);
 }
 
 static __always_inline int req_timer_start(const struct timer_list *timer)
 {
-	struct request_sock *req = (void *)req_of(timer);
-	struct td_scratch *s = cpu_scratch();
-	struct td_req r = {}, *found;
-	struct td_tuple t;
-	struct owner *o;
-	__u64 listener;
+	__u64 req = req_of(timer);
+	struct request_sock *r = (void *)req;
+	struct td_req v = {}, *found;
+	struct td_scratch *s;
 
-	if (!s)
-		return 0;
-	read_tuple(&req->__req_common, 0, &t);
-	found = bpf_map_lookup_elem(&req_socks, &t);
-	if (found) {
-		/* reqsk_timer_handler re-arms after a SYN-ACK retransmit. */
-		if (s->req.timer == (__u64)timer)
-			s->req.rearmed = 1;
-		found->retrans++;
-		return 0;
+	/* A SYN arrived: reqsk_queue_hash_req arms the timer. Filters that need
+	 * the tuple read it; everything else waits for the rare end without a
+	 * child. */
+	if (targ_family || ports_filtered() || addr_filtered()) {
+		struct td_tuple t;
+
+		read_tuple(&r->__req_common, 0, &t);
+		if (!net_passes(&t))
+			return 0;
 	}
-	/* A SYN arrived: reqsk_queue_hash_req arms the timer. */
-	listener = (__u64)BPF_CORE_READ(req, __req_common.skc_listener);
-	r.cgroup_id = td_sock_cgroup_id((struct sock *)listener);
-	if (!tuple_passes(&t, r.cgroup_id, true))
+	v.syn_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&req_socks, &req, &v, BPF_NOEXIST))
 		return 0;
-	o = bpf_map_lookup_elem(&listeners, &listener);
-	if (o) {
-		r.pid = o->tgid;
-		r.owner_known = 1;
-		__builtin_memcpy(r.comm, o->comm, sizeof(r.comm));
-	}
-	r.syn_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&req_socks, &t, &r, BPF_NOEXIST)) {
+	/* Already there: reqsk_timer_handler re-arms after a SYN-ACK
+	 * retransmit. */
+	found = bpf_map_lookup_elem(&req_socks, &req);
+	if (!found) {
 		count(TD_CNT_MINI_FULL);
 		return 0;
 	}
+	found->retrans++;
+	s = cpu_scratch();
+	if (s && s->req.timer == (__u64)timer)
+		s->req.rearmed = 1;
 	return 0;
 }
 
 static __always_inline int req_timer_cancel(const struct timer_list *timer)
 {
-	struct request_sock *req = (void *)req_of(timer);
+	__u64 req = req_of(timer), listener;
+	struct request_sock *r = (void *)req;
+	struct td_scratch *s;
+	struct td_req *found;
 	struct td_tuple t;
 
 	/* inet_csk_reqsk_queue_drop unlinks the request before deleting its
-	 * timer; an expiry detaches it while still hashed. A request whose
-	 * child was created is already gone from the map. */
-	if (BPF_CORE_READ(req, __req_common.skc_nulls_node.pprev))
+	 * timer; an expiry detaches it while still hashed. */
+	if (BPF_CORE_READ(r, __req_common.skc_nulls_node.pprev))
 		return 0;
-	read_tuple(&req->__req_common, 0, &t);
-	req_end(&t, bpf_ktime_get_ns(), TD_HS_DROPPED);
+	found = bpf_map_lookup_elem(&req_socks, &req);
+	if (!found)
+		return 0;
+	s = cpu_scratch();
+	if (s && s->hs.child && s->hs.ports == BPF_CORE_READ(r, __req_common.skc_portpair)) {
+		/* The final ACK: the child this CPU just created is its. */
+		s->hs.syn_ns = found->syn_ns;
+		bpf_map_delete_elem(&req_socks, &req);
+		return 0;
+	}
+	read_tuple(&r->__req_common, 0, &t);
+	listener = (__u64)BPF_CORE_READ(r, __req_common.skc_listener);
+	req_end(req, &t, listener, bpf_ktime_get_ns(), TD_HS_DROPPED);
 	return 0;
 }
 
@@ -713,6 +764,7 @@ static __always_inline int req_timer_expire(const struct timer_list *timer)
 	s->req.timer = (__u64)timer;
 	s->req.rearmed = 0;
 	listener = BPF_CORE_READ(req, __req_common.skc_listener);
+	s->req.listener = (__u64)listener;
 	s->req.listener_gone = BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN;
 	read_tuple(&req->__req_common, 0, &s->req.t);
 	return 0;
@@ -767,7 +819,8 @@ int BPF_PROG(handle_timer_expire_exit, struct timer_list *timer)
 		return 0;
 	s->req.timer = 0;
 	if (!s->req.rearmed)
-		req_end(&s->req.t, bpf_ktime_get_ns(), s->req.listener_gone ? TD_HS_DROPPED : TD_HS_EXPIRED);
+		req_end(req_of(timer), &s->req.t, s->req.listener, bpf_ktime_get_ns(),
+			s->req.listener_gone ? TD_HS_DROPPED : TD_HS_EXPIRED);
 	return 0;
 }
 
@@ -776,10 +829,9 @@ int BPF_PROG(handle_timer_expire_exit, struct timer_list *timer)
 /* tcp_time_wait() arms the new timewait sock's timer just before tcp_done()
  * moves the full socket to CLOSE, on this CPU: the pair is one move into
  * TIME_WAIT (or into an orphaned FIN_WAIT2 held by the timewait sock). */
-static __always_inline struct td_tw *tw_handoff(const struct sock *sk, __u16 lport)
+static __always_inline struct td_tw *tw_handoff(const struct sock *sk, __u16 family, __u16 lport, __u16 rport)
 {
 	struct td_scratch *s = cpu_scratch();
-	struct td_tuple t;
 	struct td_tw *w;
 	__u64 tw;
 
@@ -788,10 +840,13 @@ static __always_inline struct td_tw *tw_handoff(const struct sock *sk, __u16 lpo
 	tw = s->tw_handoff;
 	s->tw_handoff = 0;
 	w = bpf_map_lookup_elem(&tw_socks, &tw);
-	if (!w)
+	if (!w || w->t.family != (family == AF_INET ? 4 : 6) || w->t.sport != lport || w->t.dport != rport)
 		return NULL;
-	read_tuple(&sk->__sk_common, lport, &t);
-	return same_tuple(&t, &w->t) ? w : NULL;
+	if (!w->tuple_known) {
+		sk_tuple(sk, family, lport, rport, &w->t);
+		w->tuple_known = 1;
+	}
+	return w;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -825,7 +880,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (timers_on && newstate == TCP_CLOSE &&
 	    (oldstate == TCP_FIN_WAIT2 || oldstate == TCP_FIN_WAIT1 || oldstate == TCP_CLOSING))
-		tw = tw_handoff(sk, lport);
+		tw = tw_handoff(sk, family, lport, rport);
 	if (ports_filtered()) {
 		ports = ports_match(lport, rport);
 		if (ports == PORTS_NEVER)
@@ -835,10 +890,10 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	cgid = (targ_cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(sk) : 0;
 	if (targ_cgroup_id && cgid != targ_cgroup_id)
 		return 0;
-	if (laddr_filter.family || raddr_filter.family) {
+	if (addr_filtered()) {
 		struct td_tuple t;
 
-		read_tuple(&sk->__sk_common, lport, &t);
+		sk_tuple(sk, family, lport, rport, &t);
 		if (!addrs_pass(t.family, t.saddr, t.daddr))
 			return 0;
 	}
@@ -850,33 +905,36 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	} else {
 		if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) {
 			/* A child: its storage is the listener's clone, and it was
-			 * never in LISTEN. Its SYN_RECV began at the SYN, when the
-			 * request sock was created. */
-			struct td_tuple t;
-			struct td_req *r = NULL;
-
-			info->handshake = 0;
+			 * never in LISTEN. Its SYN_RECV began at the SYN, when its
+			 * request sock was created; the request's timer cancel,
+			 * next on this CPU, hands that time over (td_handshake).
+			 * Without it the handshake time is unknown: microseconds
+			 * of child life are not it. */
+			info->entered_ns = 0;
 			if (timers_on) {
-				read_tuple(&sk->__sk_common, lport, &t);
-				r = bpf_map_lookup_elem(&req_socks, &t);
-			}
-			if (r) {
-				info->entered_ns = r->syn_ns;
-				info->handshake = 1;
-				bpf_map_delete_elem(&req_socks, &t);
-			} else {
-				/* Without its request sock the handshake time is
-				 * unknown; microseconds of child life are not it. */
-				info->entered_ns = 0;
+				struct td_scratch *s = cpu_scratch();
+
+				if (s) {
+					s->hs.child = (__u64)sk;
+					s->hs.syn_ns = 0;
+					s->hs.ports = sk->__sk_common.skc_portpair;
+				}
 			}
 		} else {
+			if (oldstate == TCP_SYN_RECV && timers_on) {
+				struct td_scratch *s = cpu_scratch();
+
+				if (s && s->hs.child == (__u64)sk) {
+					if (s->hs.syn_ns) {
+						info->entered_ns = s->hs.syn_ns;
+						detail = TD_HS_ESTABLISHED;
+					}
+					s->hs.child = 0;
+				}
+			}
 			if (info->entered_ns) {
 				dwell = now - info->entered_ns;
 				evflags |= TD_F_DWELL_KNOWN;
-			}
-			if (oldstate == TCP_SYN_RECV && info->handshake) {
-				detail = TD_HS_ESTABLISHED;
-				info->handshake = 0;
 			}
 			info->entered_ns = now;
 		}
@@ -942,8 +1000,8 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
 		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
 	} else {
-		bpf_core_read(e->saddr, sizeof(e->saddr), &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, sizeof(e->daddr), &sk->__sk_common.skc_v6_daddr);
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(e->saddr));
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(e->daddr));
 	}
 	submit(e);
 	return 0;

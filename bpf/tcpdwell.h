@@ -118,14 +118,14 @@ struct td_tuple {
 
 /* What the kernel side keeps for each timewait sock (keyed by address). */
 struct td_tw {
-	struct td_tuple t;
-	__u64 start_ns;   /* entered TIME_WAIT (or the orphaned FIN_WAIT2) */
+	struct td_tuple t;  /* family and ports always; the rest if tuple_known */
+	__u64 start_ns;     /* entered TIME_WAIT (or the orphaned FIN_WAIT2) */
 	__u64 cgroup_id;
 	__u32 pid;
 	__u8  owner_known;
-	__u8  substate;   /* TD_TIME_WAIT or TD_FIN_WAIT2 (orphan) */
+	__u8  substate;     /* TD_TIME_WAIT or TD_FIN_WAIT2 (orphan) */
 	__u8  start_known;
-	__u8  _pad;
+	__u8  tuple_known;  /* copied from the full socket at the handoff */
 	char  comm[TD_COMM_LEN];
 };
 
@@ -141,9 +141,20 @@ struct td_tw_pending {
 /* A request sock's timer between expire_entry and expire_exit. */
 struct td_req_expiring {
 	__u64 timer;
+	__u64 listener;
 	__u32 rearmed;       /* re-armed inside: a SYN-ACK retransmit */
 	__u32 listener_gone; /* the listener was no longer listening */
 	struct td_tuple t;
+};
+
+/* The final ACK, in one softirq on one CPU (tcp_v4_rcv, TCP_NEW_SYN_RECV):
+ * the child's LISTEN->SYN_RECV, then the request's timer cancel, then the
+ * child's SYN_RECV->ESTABLISHED. The request's SYN time rides along here. */
+struct td_handshake {
+	__u64 child;    /* the child socket */
+	__u64 syn_ns;   /* 0 until its request sock was found */
+	__u32 ports;    /* skc_portpair of the child */
+	__u32 _pad;
 };
 
 /* Per-CPU scratch of the kernel side; userspace reads tw_pending. */
@@ -151,6 +162,7 @@ struct td_scratch {
 	struct td_tw_pending tw_pending;
 	__u64 tw_handoff;
 	struct td_req_expiring req;
+	struct td_handshake hs;
 };
 
 /* Log-linear (HDR-style) histogram layout, one definition for userspace
