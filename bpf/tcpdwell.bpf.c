@@ -74,10 +74,10 @@ struct {
 
 /* Timewait socks by address. Mini socks have no sk_storage, so this is a
  * hash; userspace sizes it from net.ipv4.tcp_max_tw_buckets and a full map
- * is counted (TD_CNT_MINI_FULL), never silent. */
+ * is counted (TD_CNT_MINI_FULL), never silent. Preallocated: an insert per
+ * connection must not allocate. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 262144);
 	__type(key, __u64);
 	__type(value, struct td_tw);
@@ -92,7 +92,6 @@ struct td_req {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct td_req);
@@ -335,7 +334,6 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 
 	if (targ_states && !(targ_states & ((1u << (oldstate & 31)) | (1u << (newstate & 31)))))
 		return NULL;
-	count(TD_CNT_EVENTS);
 	if (kernel_agg) {
 		kernel_aggregate(oldstate, newstate, dwell, flags, detail);
 		return NULL;

@@ -91,7 +91,6 @@ struct td_cidr {
 
 /* Slots of the per-CPU counter array. */
 enum td_counter {
-	TD_CNT_EVENTS,     /* transitions that passed the filters */
 	TD_CNT_RB_DROPS,   /* ring buffer reservation failures: lost records */
 	TD_CNT_NO_STORAGE, /* sk_storage allocation failed: dwell/owner unknown */
 	TD_CNT_MINI_FULL,  /* timewait/request map full: that mini sock untracked */

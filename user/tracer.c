@@ -449,11 +449,6 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out)
 	return 0;
 }
 
-int td_tracer_matched(struct td_tracer *t, uint64_t *out)
-{
-	return percpu_sum(t, TD_CNT_EVENTS, out);
-}
-
 bool td_tracer_timers(const struct td_tracer *t)
 {
 	return t->timers;

@@ -22,8 +22,6 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 int td_tracer_poll(struct td_tracer *t, int timeout_ms);
 /* Totals since open: lost records, skipped runs, storage failures. */
 int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
-/* Transitions that passed the kernel-side filters (delivered or dropped). */
-int td_tracer_matched(struct td_tracer *t, uint64_t *out);
 /* Whether the timer programs (TIME_WAIT, handshakes) are attached. */
 bool td_tracer_timers(const struct td_tracer *t);
 /* --kernel-agg: the in-kernel totals since start; 0 or -errno. */

@@ -571,7 +571,6 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 	struct td_config cfg;
 	struct capture c;
 	struct td_loss loss;
-	uint64_t matched;
 	uint16_t port = 0;
 	int lfd, n = 200;
 
@@ -590,12 +589,14 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 	sleep_ms(100);
 	capture_wait(&c, (size_t)n * 10, 500);
 	cr_assert_eq(td_tracer_loss(c.tracer, &loss), 0);
-	cr_assert_eq(td_tracer_matched(c.tracer, &matched), 0);
+	/* Exactly 10 per connection reached the ring or were counted as
+	 * dropped (or, under parallel load, skipped and counted). */
 	cr_assert_gt(loss.ringbuf, 0, "a 4 KiB ring buffer took %zu records without a drop", c.n);
-	cr_assert_geq(matched, (uint64_t)n * 10, "kernel matched %llu transitions for %d connections",
-		      (unsigned long long)matched, n);
-	cr_assert_eq(c.n + loss.ringbuf, matched, "delivered %zu + dropped %llu != matched %llu", c.n,
-		     (unsigned long long)loss.ringbuf, (unsigned long long)matched);
+	cr_assert_leq(c.n + loss.ringbuf, (uint64_t)n * 10, "delivered %zu + dropped %llu > %d", c.n,
+		      (unsigned long long)loss.ringbuf, n * 10);
+	cr_assert_geq(c.n + loss.ringbuf + loss.recursion, (uint64_t)n * 10,
+		      "delivered %zu + dropped %llu + skipped %llu < %d: lost silently", c.n,
+		      (unsigned long long)loss.ringbuf, (unsigned long long)loss.recursion, n * 10);
 	capture_stop(&c);
 	close(lfd);
 }
