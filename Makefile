@@ -24,11 +24,11 @@ USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT
 LDLIBS     := -lbpf -lelf -lz -lm
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c
-BPF_SRCS   := user/tracer.c
+LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c
+BPF_SRCS   := user/tracer.c user/snapshot.c
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
-TRACER_OBJ := $(OUTPUT)/user/tracer.o
+TRACER_OBJ := $(OUTPUT)/user/tracer.o $(OUTPUT)/user/snapshot.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
@@ -50,7 +50,7 @@ $(OUTPUT)/tcpdwell.skel.h: $(OUTPUT)/tcpdwell.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpdwell_bpf > $@
 
-$(TRACER_OBJ): user/tracer.c $(OUTPUT)/tcpdwell.skel.h $(USER_HDRS) | $(OUTPUT)/user
+$(TRACER_OBJ): $(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/tcpdwell.skel.h $(USER_HDRS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 

@@ -37,6 +37,10 @@ const volatile bool  kernel_agg;      /* --kernel-agg: histograms here, no recor
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
 
+/* Set by userspace before running snapshot_tcp from a starting tracer:
+ * sockets already in a state get this as their "since at least". */
+__u64 seed_ns;
+
 /* The census that userspace reads after running census_tcp, and a
  * jiffies<->ns calibration point. */
 __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
@@ -49,7 +53,8 @@ struct sk_info {
 	__u64 entered_ns; /* when the socket entered its current state; 0: unknown */
 	__u32 tgid;
 	__u8  owner_known;
-	__u8  _pad[3];
+	__u8  at_least;   /* seeded at start: entered_ns is a lower bound */
+	__u8  _pad[2];
 	char  comm[TD_COMM_LEN];
 };
 
@@ -389,6 +394,16 @@ static __always_inline void fill_owner(struct td_event *e, bool known, __u32 tgi
 
 /* ---- timewait socks ---------------------------------------------------- */
 
+/* td_tw.start_known: TW_START_AT_LEAST for socks seeded at start. */
+#define TW_START_KNOWN    1
+#define TW_START_AT_LEAST 2
+
+static __always_inline __u8 tw_dwell_flag(__u8 start_known)
+{
+	return start_known == TW_START_KNOWN ? TD_F_DWELL_KNOWN :
+	       start_known == TW_START_AT_LEAST ? TD_F_AT_LEAST : 0;
+}
+
 static __always_inline __u64 tw_of(const struct timer_list *timer)
 {
 	/* container_of through a scalar: the verifier refuses a negative
@@ -468,7 +483,7 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 	if (!w || w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
 		return;
 	tw_ensure_tuple(w, tw);
-	fin = w->start_known ? infer_fin_ns(tw, now) : 0;
+	fin = w->start_known == TW_START_KNOWN ? infer_fin_ns(tw, now) : 0;
 	/* The estimate is good to a jiffy or two: clamp it into the state. */
 	if (fin && fin < w->start_ns && w->start_ns - fin <= 2 * ns_per_jiffy(now, bpf_jiffies64()))
 		fin = w->start_ns;
@@ -514,7 +529,7 @@ static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_en
 		w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
 	}
 	emit_tw(&w, tw, ts, w.substate, TD_CLOSE, w.start_known ? ts - w.start_ns : 0,
-		(w.start_known ? TD_F_DWELL_KNOWN : 0) | (w.substate == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0),
+		tw_dwell_flag(w.start_known) | (w.substate == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0),
 		reason);
 }
 
@@ -577,10 +592,10 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 			tw_ensure_tuple(found, tw);
 			emit_tw(found, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT,
 				found->start_known ? now - found->start_ns : 0,
-				(found->start_known ? TD_F_DWELL_KNOWN : 0) | TD_F_ORPHAN, TD_DETAIL_NONE);
+				tw_dwell_flag(found->start_known) | TD_F_ORPHAN, TD_DETAIL_NONE);
 			found->substate = TD_TIME_WAIT;
 			found->start_ns = now;
-			found->start_known = 1;
+			found->start_known = TW_START_KNOWN;
 		}
 		return 0;
 	}
@@ -599,7 +614,7 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 	if (!net_passes(&w.t))
 		return 0;
 	w.start_ns = now;
-	w.start_known = 1;
+	w.start_known = TW_START_KNOWN;
 	w.substate = BPF_CORE_READ(t, tw_substate) == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
 	/* An entry at this address is a sock killed early whose end is still
 	 * pending on another CPU: report it before its memory's new tenant. */
@@ -909,6 +924,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			 * Without it the handshake time is unknown: microseconds
 			 * of child life are not it. */
 			info->entered_ns = 0;
+			info->at_least = 0;
 			if (timers_on) {
 				struct td_scratch *s = cpu_scratch();
 
@@ -930,10 +946,16 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 					s->hs.child = 0;
 				}
 			}
-			if (info->entered_ns) {
+			if (info->entered_ns && info->at_least) {
+				/* Seeded at start: a lower bound, kept out of the
+				 * histograms. */
+				dwell = now - info->entered_ns;
+				evflags |= TD_F_AT_LEAST;
+			} else if (info->entered_ns) {
 				dwell = now - info->entered_ns;
 				evflags |= TD_F_DWELL_KNOWN;
 			}
+			info->at_least = 0;
 			info->entered_ns = now;
 		}
 		/* --kernel-agg needs owners only to filter on one. */
@@ -1057,5 +1079,110 @@ int census_tcp(struct bpf_iter__tcp *ctx)
 		asm volatile("" : "+r"(idx));
 		census[idx & 15]++;
 	}
+	return 0;
+}
+
+/* ---- snapshot ----------------------------------------------------------- */
+
+/* Writes one td_snap per live socket of the reader's namespace, with the
+ * time it entered its state as the tracer's maps know it (shared through
+ * bpffs pins). With seed_ns set, it seeds the maps instead for sockets the
+ * tracer has never seen: they are in their state "since at least" then. */
+SEC("iter/tcp")
+int snapshot_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct td_snap r = {};
+	struct td_tuple t;
+	__u64 key;
+	int state;
+
+	if (!skc)
+		return 0;
+	if (skc->skc_family != AF_INET && skc->skc_family != AF_INET6)
+		return 0;
+	read_tuple(skc, 0, &t);
+	if (!net_passes(&t))
+		return 0;
+	key = (__u64)skc;
+	state = skc->skc_state;
+	r.type = TD_REC_SNAPSHOT;
+	r.family = t.family;
+	r.sport = t.sport;
+	r.dport = t.dport;
+	r.uid = ctx->uid;
+	__builtin_memcpy(r.saddr, t.saddr, sizeof(r.saddr));
+	__builtin_memcpy(r.daddr, t.daddr, sizeof(r.daddr));
+
+	if (state == TCP_TIME_WAIT) {
+		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+		struct td_tw *w = bpf_map_lookup_elem(&tw_socks, &key);
+
+		if (!tw)
+			return 0;
+		r.state = tw->tw_sk.tw_substate == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+		r.flags |= TD_F_MINI | (r.state == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0);
+		if (!w && seed_ns && timers_on) {
+			struct td_tw nw = { .t = t, .start_ns = seed_ns, .tuple_known = 1,
+					    .substate = r.state, .start_known = TW_START_AT_LEAST };
+
+			bpf_map_update_elem(&tw_socks, &key, &nw, BPF_NOEXIST);
+			return 0;
+		}
+		if (w) {
+			if (w->start_known) {
+				r.since_ns = w->start_ns;
+				r.flags |= tw_dwell_flag(w->start_known);
+			}
+			if (w->owner_known) {
+				r.pid = w->pid;
+				r.flags |= TD_F_PID_KNOWN;
+				__builtin_memcpy(r.comm, w->comm, sizeof(r.comm));
+			}
+		}
+	} else if (state == TCP_NEW_SYN_RECV) {
+		struct td_req *q = bpf_map_lookup_elem(&req_socks, &key);
+
+		r.state = TD_SYN_RECV;
+		r.flags |= TD_F_MINI;
+		if (seed_ns)
+			return 0;
+		if (q) {
+			r.since_ns = q->syn_ns;
+			r.flags |= TD_F_DWELL_KNOWN;
+		}
+	} else {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+		struct sk_info *info;
+		struct socket *so;
+
+		if (!tp)
+			return 0;
+		r.state = state;
+		info = bpf_sk_storage_get(&sk_infos, tp, 0, seed_ns ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+		if (seed_ns) {
+			/* A fresh storage is zeroed: the tracer has not seen it. */
+			if (info && !info->entered_ns) {
+				info->entered_ns = seed_ns;
+				info->at_least = 1;
+			}
+			return 0;
+		}
+		if (info && info->entered_ns) {
+			r.since_ns = info->entered_ns;
+			r.flags |= info->at_least ? TD_F_AT_LEAST : TD_F_DWELL_KNOWN;
+		}
+		if (info && info->owner_known) {
+			r.pid = info->tgid;
+			r.flags |= TD_F_PID_KNOWN;
+			__builtin_memcpy(r.comm, info->comm, sizeof(r.comm));
+		}
+		so = tp->inet_conn.icsk_inet.sk.sk_socket;
+		if (so)
+			r.ino = BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino);
+	}
+	if (seed_ns)
+		return 0;
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

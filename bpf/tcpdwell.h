@@ -28,6 +28,7 @@ enum td_state {
 /* Every record starts with one of these tags. */
 enum td_rec_type {
 	TD_REC_TRANSITION = 1,
+	TD_REC_SNAPSHOT,   /* one live socket, from the snapshot iterator */
 };
 
 /* td_event.flags */
@@ -39,6 +40,8 @@ enum td_rec_type {
 				 through its kernel timer */
 #define TD_F_INFERRED    0x10 /* the time of this transition was inferred
 				 from the timer's expiry, not observed */
+#define TD_F_AT_LEAST    0x20 /* dwell_ns (since_ns) is a lower bound: the
+				 socket was in this state when tracing began */
 
 /* td_event.detail: why a TIME_WAIT (or orphaned FIN_WAIT2) ended, or how a
  * handshake (SYN_RECV) ended. */
@@ -82,6 +85,24 @@ struct td_cidr {
 	__u32 net[4];
 	__u32 mask[4];
 	__u32 family; /* 0: off, 4 or 6 */
+};
+
+/* One live socket, as the snapshot iterator (iter/tcp) writes it. */
+struct td_snap {
+	__u8  type;      /* TD_REC_SNAPSHOT */
+	__u8  family;    /* 4 or 6 */
+	__u8  state;     /* enum td_state; a timewait sock's substate */
+	__u8  flags;     /* TD_F_PID_KNOWN, TD_F_AT_LEAST, TD_F_ORPHAN, TD_F_MINI;
+			    TD_F_DWELL_KNOWN: since_ns is set */
+	__u16 sport;
+	__u16 dport;
+	__u32 pid;       /* owner seen by a running tracer */
+	__u32 uid;
+	__u64 ino;       /* socket inode (full sockets with a file), for ss -p style lookups */
+	__u64 since_ns;  /* entered its state (CLOCK_MONOTONIC) */
+	__u8  saddr[16];
+	__u8  daddr[16];
+	char  comm[TD_COMM_LEN];
 };
 
 /* port_filter[port] bits: which port lists contain the port. */

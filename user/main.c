@@ -10,6 +10,7 @@
 #include "agg.h"
 #include "opts.h"
 #include "render.h"
+#include "snapshot.h"
 #include "tracer.h"
 
 #define CENSUS_PERIOD_NS 1000000000ull
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
 	uint64_t start, next_report = 0, end = 0, next_census;
 	int err;
 
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return td_snapshot_main(argc - 1, argv + 1);
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return err == 1 ? 0 : err;

@@ -108,6 +108,8 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 	}
 	if (e->flags & TD_F_DWELL_KNOWN)
 		snprintf(ms, sizeof(ms), "%.3f", e->dwell_ns / 1e6);
+	else if (e->flags & TD_F_AT_LEAST)
+		snprintf(ms, sizeof(ms), ">=%.3f", e->dwell_ns / 1e6);
 	else
 		strcpy(ms, "-");
 	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s", when, pid, comm,
@@ -141,10 +143,12 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 		e->family, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
 		td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
 		td_state_name(e->oldstate), td_state_name(e->newstate));
-	if (e->flags & TD_F_DWELL_KNOWN)
+	if (e->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
 		fprintf(f, "%" PRIu64, (uint64_t)e->dwell_ns);
 	else
 		fputs("null", f);
+	if (e->flags & TD_F_AT_LEAST)
+		fputs(",\"dwell_at_least\":true", f);
 	if (is_tw_end(e->detail)) {
 		fprintf(f, ",\"reason\":\"%s\"", e->detail == TD_END_EXPIRED ? "expired" : "early");
 		if (e->detail != TD_END_EXPIRED)
@@ -255,8 +259,8 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, td_loss_total(l));
 	if (td_loss_total(l))
 		fprintf(f, " (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
-			", mini socks untracked: %" PRIu64 "; raise --ringbuf-size)", l->ringbuf, l->recursion,
-			l->mini_untracked);
+			", mini socks untracked: %" PRIu64 "%s)", l->ringbuf, l->recursion, l->mini_untracked,
+			l->ringbuf ? "; raise --ringbuf-size" : "");
 	if (l->no_storage)
 		fprintf(f, ", %" PRIu64 " without socket storage", l->no_storage);
 	fputc('\n', f);
@@ -381,4 +385,75 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 		",\"no_storage\":%" PRIu64 "}\n",
 		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->mini_untracked, l->no_storage);
 	fflush(f);
+}
+
+/* One live socket of `tcpdwell snapshot`:
+ *   CLOSE_WAIT   127.0.0.1:8080                127.0.0.1:51234               12.3s      4242/leaky
+ * IN STATE is ">=" when the socket was already in its state when the tracer
+ * started, "?" when no tracer knows. */
+void td_render_snap_header(FILE *f, const struct td_render_opts *o)
+{
+	int aw = o->wide ? 47 : 22;
+
+	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", "STATE", aw, "LOCAL", aw, "PEER", "IN STATE", "PID/COMM");
+}
+
+static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, unsigned port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	td_fmt_addr(a, sizeof(a), family, addr);
+	snprintf(buf, len, family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
+			 int holder_pid, const char *holder_comm)
+{
+	char l[64], r[64], in[32], d[16], who[48];
+	int aw = o->wide ? 47 : 22;
+
+	endpoint(l, sizeof(l), s->family, s->saddr, s->sport);
+	endpoint(r, sizeof(r), s->family, s->daddr, s->dport);
+	if (s->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
+		snprintf(in, sizeof(in), "%s%s", (s->flags & TD_F_AT_LEAST) ? ">=" : "",
+			 td_fmt_duration(d, sizeof(d), now_ns > s->since_ns ? now_ns - s->since_ns : 0));
+	else
+		strcpy(in, "?");
+	if (holder_pid > 0)
+		snprintf(who, sizeof(who), "%d/%s", holder_pid, holder_comm);
+	else if (s->flags & TD_F_PID_KNOWN)
+		snprintf(who, sizeof(who), "%u/%.16s (owner)", s->pid, s->comm);
+	else
+		strcpy(who, "-");
+	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", td_state_name(s->state), aw, l, aw, r, in, who);
+}
+
+void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	fprintf(f, "{\"type\":\"socket\",\"state\":\"%s\",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,"
+		"\"daddr\":\"%s\",\"dport\":%u,\"in_state_ns\":", td_state_name(s->state), s->family,
+		td_fmt_addr(sa, sizeof(sa), s->family, s->saddr), s->sport,
+		td_fmt_addr(da, sizeof(da), s->family, s->daddr), s->dport);
+	if (s->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
+		fprintf(f, "%" PRIu64 ",\"at_least\":%s", now_ns > s->since_ns ? (uint64_t)(now_ns - s->since_ns) : 0,
+			(s->flags & TD_F_AT_LEAST) ? "true" : "false");
+	else
+		fputs("null,\"at_least\":false", f);
+	fputs(",\"pid\":", f);
+	if (holder_pid > 0) {
+		fprintf(f, "%d,\"comm\":", holder_pid);
+		json_str(f, holder_comm, TD_COMM_LEN);
+	} else {
+		fputs("null,\"comm\":null", f);
+	}
+	fputs(",\"owner_pid\":", f);
+	if (s->flags & TD_F_PID_KNOWN) {
+		fprintf(f, "%u,\"owner_comm\":", s->pid);
+		json_str(f, s->comm, TD_COMM_LEN);
+	} else {
+		fputs("null,\"owner_comm\":null", f);
+	}
+	fprintf(f, ",\"uid\":%u,\"inode\":%" PRIu64 "}\n", s->uid, (uint64_t)s->ino);
 }

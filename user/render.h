@@ -32,4 +32,11 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
 void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
 
+/* `tcpdwell snapshot`: one line or object per live socket. holder_pid > 0
+ * names the process holding the socket's file now (as ss -p finds it). */
+void td_render_snap_header(FILE *f, const struct td_render_opts *o);
+void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
+			 int holder_pid, const char *holder_comm);
+void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm);
+
 #endif

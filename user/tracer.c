@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "tracer.h"
 #include "record.h"
+#include "pins.h"
 #include "tcpdwell.skel.h"
 
 struct td_tracer {
@@ -29,6 +30,7 @@ struct td_tracer {
 	uint32_t targ_pid;
 	uint32_t targ_states;
 	uint64_t targ_cgroup;
+	pid_t pinned_pid;        /* 0: maps not shared in bpffs */
 	size_t scratch_size;     /* per-CPU value size of the scratch map */
 	void *scratch;           /* ncpus values */
 };
@@ -75,6 +77,14 @@ static int cgroup_id_of(const char *path, __u64 *id)
 		return -ENOTDIR;
 	*id = st.st_ino;
 	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Address of a kernel text symbol from /proc/kallsyms; 0 when missing or
@@ -174,6 +184,49 @@ static uint32_t max_tw_buckets(void)
 	if (v > (1u << 22))
 		v = 1u << 22;
 	return (uint32_t)v;
+}
+
+/* Pins the per-socket maps under /sys/fs/bpf/tcpdwell/<pid> for
+ * `tcpdwell snapshot`. A failure costs only that, so it is a warning. */
+static void share_maps(struct td_tracer *t)
+{
+	pid_t pid = getpid();
+	char path[256];
+	int err;
+
+	err = td_bpffs_ensure();
+	if (!err)
+		err = td_pin_dir_create(pid);
+	for (int i = 0; !err && i < td_pinned_maps_n; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, td_pinned_maps[i]);
+
+		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
+		err = m ? bpf_map__pin(m, path) : -ENOENT;
+	}
+	if (err) {
+		fprintf(stderr, "tcpdwell: warning: cannot share maps in %s: %s; `tcpdwell snapshot` "
+			"will not show times in state\n", TD_PIN_ROOT, strerror(-err));
+		td_pin_dir_remove(pid);
+		return;
+	}
+	t->pinned_pid = pid;
+}
+
+/* Runs snapshot_tcp in seeding mode: the sockets that exist now are in their
+ * state "since at least" now, which beats unknown forever. */
+static void seed_sockets(struct td_tracer *t)
+{
+	char buf[256];
+	int fd;
+
+	t->skel->bss->seed_ns = monotonic_ns();
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.snapshot_tcp));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	t->skel->bss->seed_ns = 0;
 }
 
 static const char *privilege_hint(int err)
@@ -288,6 +341,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	if (!cfg->no_timers && !t->timers)
 		fprintf(stderr, "tcpdwell: warning: tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
 			"TIME_WAIT and handshake times are not measured (as with --no-timers)\n");
+	share_maps(t);
+	seed_sockets(t);
 	t->scratch_size = bpf_map__value_size(t->skel->maps.scratch);
 	t->scratch = calloc((size_t)t->ncpus, (t->scratch_size + 7) / 8 * 8);
 	if (!t->scratch) {
@@ -309,13 +364,6 @@ cleanup:
 	return err;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Reports a timewait sock killed early whose cancel no later timer event on
  * its CPU has explained (a quiet CPU). Deleting the map entry is the claim

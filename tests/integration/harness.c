@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 
@@ -278,3 +279,102 @@ void hold_server_times(struct child *ch, struct hold_times *t)
 	t->close0 = child_read_u64(ch);
 	t->close1 = child_read_u64(ch);
 }
+
+const char *td_binary(void)
+{
+	const char *b = getenv("TCPDWELL_BIN");
+
+	return b ? b : "./tcpdwell";
+}
+
+/* Starts tcpdwell with argv (NULL-terminated, without argv[0]); drop_to_uid
+ * >= 0 runs it as that user. */
+void run_start(struct run *r, char *const *args, int drop_to_uid)
+{
+	char *argv[32];
+	int ep[2], n = 0;
+
+	memset(r, 0, sizeof(*r));
+	argv[n++] = (char *)td_binary();
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	r->out = tmpfile();
+	cr_assert_not_null(r->out);
+	cr_assert_eq(pipe(ep), 0);
+	r->pid = fork();
+	cr_assert_geq(r->pid, 0);
+	if (r->pid == 0) {
+		dup2(fileno(r->out), 1);
+		dup2(ep[1], 2);
+		close(ep[0]);
+		if (drop_to_uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)drop_to_uid) ||
+					 setuid((uid_t)drop_to_uid)))
+			_exit(98);
+		execv(argv[0], argv);
+		_exit(97);
+	}
+	close(ep[1]);
+	r->errfd = ep[0];
+}
+
+/* Reads stderr until `needle` shows up or the process closes it. */
+int run_wait_stderr(struct run *r, const char *needle, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	while (!strstr(r->err, needle) && now_ns() < end) {
+		struct pollfd p = { .fd = r->errfd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		got = read(r->errfd, r->err + r->errlen, sizeof(r->err) - 1 - r->errlen);
+		if (got <= 0)
+			break;
+		r->errlen += (size_t)got;
+		r->err[r->errlen] = '\0';
+	}
+	return strstr(r->err, needle) != NULL;
+}
+
+/* Waits for exit (SIGINT first when sig), returns the exit status. */
+int run_finish(struct run *r, int sig)
+{
+	int status;
+
+	if (sig)
+		kill(r->pid, sig);
+	run_wait_stderr(r, "\x01never", 30000); /* all of stderr: until it exits */
+	cr_assert_eq(waitpid(r->pid, &status, 0), r->pid);
+	close(r->errfd);
+	rewind(r->out);
+	cr_assert(WIFEXITED(status), "tcpdwell died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+/* Value of "key": in a JSON line: 1 with *v set, 0 for null, -1 if absent. */
+int json_u64(const char *line, const char *key, uint64_t *v)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	if (strncmp(p, "null", 4) == 0)
+		return 0;
+	*v = strtoull(p, NULL, 10);
+	return 1;
+}
+
+int json_is(const char *line, const char *key, const char *val)
+{
+	char pat[128];
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"%s\"", key, val);
+	return strstr(line, pat) != NULL;
+}
+

@@ -82,4 +82,25 @@ struct hold_times {
 int hold_server(void *arg, int wfd);
 void hold_server_times(struct child *ch, struct hold_times *t);
 
+/* The ./tcpdwell binary (TCPDWELL_BIN overrides) run as a user would. */
+struct run {
+	pid_t pid;
+	FILE *out;  /* stdout, a temporary file */
+	int errfd;  /* stderr, a pipe */
+	char err[4096];
+	size_t errlen;
+};
+
+const char *td_binary(void);
+/* Starts it with args (NULL-terminated, no argv[0]); drop_to_uid >= 0 runs
+ * it as that user. stdout goes to a temporary file, stderr to a pipe. */
+void run_start(struct run *r, char *const *args, int drop_to_uid);
+/* Reads stderr until needle shows up, EOF or the timeout; 1 if found. */
+int run_wait_stderr(struct run *r, const char *needle, int timeout_ms);
+/* Sends sig (if not 0), reads the rest of stderr, waits: exit status. */
+int run_finish(struct run *r, int sig);
+/* A JSON line's "key": 1 with *v set, 0 for null, -1 if absent. */
+int json_u64(const char *line, const char *key, uint64_t *v);
+int json_is(const char *line, const char *key, const char *val);
+
 #endif

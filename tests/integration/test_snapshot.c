@@ -1,0 +1,211 @@
+/* `tcpdwell snapshot` against ss and against time the test controls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+#define LINE 192
+
+static void enter_netns(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	strcpy(ifr.ifr_name, "lo");
+	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	close(fd);
+}
+
+/* ss's state names, as tcpdwell prints them. */
+static const char *from_ss(const char *s)
+{
+	static const char *const map[][2] = {
+		{ "ESTAB", "ESTABLISHED" }, { "SYN-SENT", "SYN_SENT" }, { "SYN-RECV", "SYN_RECV" },
+		{ "FIN-WAIT-1", "FIN_WAIT1" }, { "FIN-WAIT-2", "FIN_WAIT2" }, { "TIME-WAIT", "TIME_WAIT" },
+		{ "CLOSE-WAIT", "CLOSE_WAIT" }, { "LAST-ACK", "LAST_ACK" }, { "LISTEN", "LISTEN" },
+		{ "CLOSING", "CLOSING" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(s, map[i][0]) == 0)
+			return map[i][1];
+	return s;
+}
+
+/* Lines "STATE local peer", sorted, from `ss -tan` (v4 only here). */
+static size_t ss_lines(char out[][LINE], size_t max)
+{
+	char line[256], st[32], l[64], p[64];
+	size_t n = 0;
+	FILE *f = popen("ss -tan", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) && n < max)
+		if (sscanf(line, "%31s %*s %*s %63s %63s", st, l, p) == 3 && strcmp(st, "State") != 0)
+			snprintf(out[n++], LINE, "%s %s %s", from_ss(st), l, p);
+	cr_assert_eq(pclose(f), 0, "ss failed");
+	qsort(out, n, LINE, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max)
+{
+	char line[1024], st[32], sa[48], da[48], pp[24];
+	uint64_t sp, dp;
+	struct run r;
+	size_t n = 0;
+
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "snapshot failed: %s", r.err);
+	while (fgets(line, sizeof(line), r.out) && n < max) {
+		const char *p;
+
+		if (!json_is(line, "type", "socket"))
+			continue;
+		p = strstr(line, "\"state\":\"");
+		cr_assert(p && sscanf(p, "\"state\":\"%31[^\"]", st) == 1);
+		p = strstr(line, "\"saddr\":\"");
+		cr_assert(p && sscanf(p, "\"saddr\":\"%47[^\"]", sa) == 1);
+		p = strstr(line, "\"daddr\":\"");
+		cr_assert(p && sscanf(p, "\"daddr\":\"%47[^\"]", da) == 1);
+		cr_assert_eq(json_u64(line, "sport", &sp), 1);
+		cr_assert_eq(json_u64(line, "dport", &dp), 1);
+		/* ss writes a listener's peer port as '*'. */
+		if (dp)
+			snprintf(pp, sizeof(pp), "%llu", (unsigned long long)dp);
+		else
+			strcpy(pp, "*");
+		snprintf(out[n++], LINE, "%s %s:%llu %s:%s", st, sa, (unsigned long long)sp, da, pp);
+	}
+	fclose(r.out);
+	qsort(out, n, LINE, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* Sockets in known states in a namespace of the test's own; the snapshot
+ * lists exactly what ss lists. */
+Test(snapshot, agrees_with_ss, .init = require_root, .timeout = 30)
+{
+	static char ss[64][LINE], snap[64][LINE];
+	char *args[] = { "snapshot", "-j", NULL };
+	uint16_t port = 0;
+	int lfd, est_c, est_s, cw_c, cw_s, tw_c, tw_s;
+	size_t nss, nsnap;
+	char b;
+
+	enter_netns();
+	lfd = tcp_listen(4, &port, 16);
+	est_c = tcp_connect(4, port);
+	est_s = accept(lfd, NULL, NULL);
+	cw_c = tcp_connect(4, port);
+	cw_s = accept(lfd, NULL, NULL);
+	shutdown(cw_c, SHUT_WR);        /* cw_c FIN_WAIT2, cw_s CLOSE_WAIT */
+	tw_c = tcp_connect(4, port);
+	tw_s = accept(lfd, NULL, NULL);
+	shutdown(tw_c, SHUT_WR);
+	cr_assert_eq(read(tw_s, &b, 1), 0);
+	close(tw_s);                    /* tw_c TIME_WAIT */
+	sleep_ms(100);
+	close(tw_c);
+
+	nss = ss_lines(ss, 64);
+	nsnap = snapshot_lines(args, snap, 64);
+	cr_assert_eq(nsnap, nss, "snapshot lists %zu sockets, ss %zu", nsnap, nss);
+	for (size_t i = 0; i < nss; i++)
+		cr_assert_str_eq(snap[i], ss[i]);
+	/* And they are the ones the test made. */
+	{
+		static const char *const want[] = { "CLOSE_WAIT", "ESTABLISHED", "ESTABLISHED", "FIN_WAIT2",
+						    "LISTEN", "TIME_WAIT" };
+
+		cr_assert_eq(nsnap, 6);
+		for (size_t i = 0; i < 6; i++)
+			cr_assert_eq(strncmp(snap[i], want[i], strlen(want[i])), 0, "%s, expected %s", snap[i],
+				     want[i]);
+	}
+	close(est_c);
+	close(est_s);
+	close(cw_c);
+	close(cw_s);
+	close(lfd);
+}
+
+/* A leaked CLOSE_WAIT found by --older-than, with its holder and a time in
+ * state that matches the test's clock; one that predates the tracer is
+ * reported "since at least" the tracer's start. */
+Test(snapshot, older_than_finds_a_leaked_close_wait, .init = require_root, .timeout = 30)
+{
+	char portarg[16], tracerarg[16], line[1024];
+	char *targs[] = { "-P", portarg, NULL };
+	char *sargs[] = { "snapshot", "-t", tracerarg, "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
+	struct run tr, sn;
+	uint16_t port = 0;
+	uint64_t t_fin0, t_fin1, t_snap0, t_snap1, v, pid, found_new = 0, found_old = 0;
+	int lfd, old_c, old_s, c, s;
+
+	lfd = tcp_listen(4, &port, 16);
+	old_c = tcp_connect(4, port);
+	old_s = accept(lfd, NULL, NULL);
+	close(old_c); /* old_s: CLOSE_WAIT before the tracer starts */
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	run_start(&tr, targs, -1);
+	cr_assert(run_wait_stderr(&tr, "tcpdwell: tracing", 15000), "tracer did not start: %s", tr.err);
+	snprintf(tracerarg, sizeof(tracerarg), "%d", tr.pid);
+	sleep_ms(200);
+
+	c = tcp_connect(4, port);
+	s = accept(lfd, NULL, NULL);
+	t_fin0 = now_ns();
+	close(c); /* s: CLOSE_WAIT, the leak */
+	t_fin1 = now_ns();
+	sleep_ms(pick_ms(1200, 2000));
+
+	t_snap0 = now_ns();
+	run_start(&sn, sargs, -1);
+	cr_assert_eq(run_finish(&sn, 0), 0, "snapshot failed: %s", sn.err);
+	t_snap1 = now_ns();
+	while (fgets(line, sizeof(line), sn.out)) {
+		uint64_t dport;
+
+		if (!json_is(line, "type", "socket"))
+			continue;
+		cr_assert(json_is(line, "state", "CLOSE_WAIT"), "%s", line);
+		cr_assert_eq(json_u64(line, "pid", &pid), 1, "no holder: %s", line);
+		cr_assert_eq(pid, (uint64_t)getpid(), "holder %llu is not this process", (unsigned long long)pid);
+		cr_assert_eq(json_u64(line, "in_state_ns", &v), 1);
+		cr_assert_eq(json_u64(line, "dport", &dport), 1);
+		if (dport == local_port(old_s) || strstr(line, "\"at_least\":true")) {
+			/* Seeded when the tracer started, after this CLOSE_WAIT began. */
+			cr_assert(strstr(line, "\"at_least\":true"), "%s", line);
+			found_old++;
+			continue;
+		}
+		cr_assert(strstr(line, "\"at_least\":false"), "%s", line);
+		/* Entered between the client's close() and the snapshot. */
+		cr_assert(v + 5000000ull >= t_snap0 - t_fin1 && v <= t_snap1 - t_fin0 + 5000000ull,
+			  "in state %.3f ms, expected [%.3f, %.3f] ms", v / 1e6, (t_snap0 - t_fin1) / 1e6,
+			  (t_snap1 - t_fin0) / 1e6);
+		found_new++;
+	}
+	fclose(sn.out);
+	cr_assert_eq(found_new, 1, "the leaked CLOSE_WAIT not listed once");
+	cr_assert_eq(found_old, 1, "the older CLOSE_WAIT not listed once");
+	cr_assert_eq(run_finish(&tr, SIGINT), 0);
+	fclose(tr.out);
+	close(s);
+	close(old_s);
+	close(lfd);
+}

@@ -1,0 +1,92 @@
+/* bpffs pins of a running tracer's maps: one directory per tracer pid. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include "pins.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+
+const char *const td_pinned_maps[] = { "sk_infos", "tw_socks", "req_socks", "listeners" };
+const int td_pinned_maps_n = sizeof(td_pinned_maps) / sizeof(td_pinned_maps[0]);
+
+int td_bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+void td_pin_path(char *buf, size_t len, pid_t pid, const char *name)
+{
+	if (name)
+		snprintf(buf, len, "%s/%d/%s", TD_PIN_ROOT, (int)pid, name);
+	else
+		snprintf(buf, len, "%s/%d", TD_PIN_ROOT, (int)pid);
+}
+
+int td_pin_dir_create(pid_t pid)
+{
+	char path[256];
+
+	if (mkdir(TD_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	td_pin_path(path, sizeof(path), pid, NULL);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void td_pin_dir_remove(pid_t pid)
+{
+	char path[256];
+
+	for (int i = 0; i < td_pinned_maps_n; i++) {
+		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
+		unlink(path);
+	}
+	td_pin_path(path, sizeof(path), pid, NULL);
+	rmdir(path);
+}
+
+pid_t td_pin_find_tracer(void)
+{
+	DIR *d = opendir(TD_PIN_ROOT);
+	struct dirent *de;
+	time_t newest = 0;
+	pid_t found = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end, path[256];
+		long pid = strtol(de->d_name, &end, 10);
+		struct stat st;
+
+		if (*end || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) && errno == ESRCH) {
+			td_pin_dir_remove((pid_t)pid); /* left by a tracer that died */
+			continue;
+		}
+		td_pin_path(path, sizeof(path), (pid_t)pid, NULL);
+		if (stat(path, &st) == 0 && st.st_mtime >= newest) {
+			newest = st.st_mtime;
+			found = (pid_t)pid;
+		}
+	}
+	closedir(d);
+	return found;
+}

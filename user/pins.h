@@ -1,0 +1,27 @@
+/* Sharing the tracer's per-socket maps through bpffs, so that
+ * `tcpdwell snapshot` can tell how long each socket has been in its state. */
+#ifndef TD_PINS_H
+#define TD_PINS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define TD_PIN_ROOT "/sys/fs/bpf/tcpdwell"
+
+/* The maps a tracer shares, by name in the BPF object. */
+extern const char *const td_pinned_maps[];
+extern const int td_pinned_maps_n;
+
+/* Mounts bpffs on /sys/fs/bpf if nothing is mounted there; 0 or -errno. */
+int td_bpffs_ensure(void);
+/* "/sys/fs/bpf/tcpdwell/<pid>/<name>" into buf. */
+void td_pin_path(char *buf, size_t len, pid_t pid, const char *name);
+/* Creates /sys/fs/bpf/tcpdwell/<pid>; 0 or -errno. */
+int td_pin_dir_create(pid_t pid);
+/* Removes this pid's pins and directory (best effort). */
+void td_pin_dir_remove(pid_t pid);
+/* The pid of a running tracer that shares its maps (the newest), removing
+ * directories left by dead ones; 0 when there is none. */
+pid_t td_pin_find_tracer(void);
+
+#endif
