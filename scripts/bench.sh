@@ -11,7 +11,7 @@
 #                       tracer once, starting one later than the round before
 #   STATS_DURATION [3]  seconds per tracer in a BPF statistics pass; 0 skips them
 #   STATS_REPEATS [3]   rounds of the BPF statistics pass (interleaved too)
-#   MODES [--kernel-agg,--no-timers]
+#   MODES [--timers,--kernel-agg]
 #                       tcpdwell variants besides the default, comma-separated:
 #                       each is the flags added to `tcpdwell -j` (see TD_MODES;
 #                       a variant that tcpdwell rejects with exit 2 is skipped)
@@ -63,7 +63,7 @@ make --no-print-directory bench-bins >&2 || die "build failed"
 # tcpdwell variants, one entry each: the flags added to `tcpdwell -j`; ""
 # is the default mode. Edit the list here, or replace all but the default
 # with MODES="--kernel-agg,-r 64M".
-TD_MODES=("" "--kernel-agg" "--no-timers")
+TD_MODES=("" "--timers" "--kernel-agg")
 if [ -n "${MODES+set}" ]; then
 	TD_MODES=("")
 	IFS=',' read -ra extra <<<"$MODES"

@@ -44,8 +44,10 @@ static const char usage[] =
 "Tuning:\n"
 "      --kernel-agg       build the histograms in the kernel (lowest overhead;\n"
 "                         no -e)\n"
-"      --no-timers        only the state tracepoint: no TIME_WAIT lifetimes,\n"
-"                         no handshake (SYN_RECV) times; see README\n"
+"  -T, --timers           also follow timewait and request socks through the\n"
+"                         timer tracepoints: TIME_WAIT lifetimes, real\n"
+"                         handshake (SYN_RECV) times; costs more, see README\n"
+"      --no-timers        only the state tracepoint (the default)\n"
 "  -r, --ringbuf-size N   ring buffer size, power of two (default 8M; K/M/G)\n"
 "  -v, --verbose          print libbpf's log\n"
 "  -h, --help             this help\n"
@@ -266,7 +268,7 @@ int td_parse_state_list(const char *s, uint32_t *mask)
 	return 0;
 }
 
-enum { OPT_VERSION = 'V', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG };
+enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -291,6 +293,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "timers", no_argument, NULL, OPT_TIMERS },
 		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
 		{ "kernel-agg", no_argument, NULL, OPT_KERNEL_AGG },
 		{ 0 },
@@ -304,14 +307,15 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	 * never reads the old, possibly freed, strings. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:A:R:r:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:A:R:r:vhVT", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': cfg->events = true; break;
 		case 'w': cfg->wide = true; break;
 		case 'j': cfg->json = true; break;
 		case 'C': cfg->cumulative = true; break;
 		case 'v': cfg->verbose = true; break;
-		case OPT_NO_TIMERS: cfg->no_timers = true; break;
+		case OPT_TIMERS: cfg->timers = true; break;
+		case OPT_NO_TIMERS: cfg->timers = false; break;
 		case OPT_KERNEL_AGG: cfg->kernel_agg = true; break;
 		case '4':
 		case '6':

@@ -18,7 +18,7 @@ struct td_config {
 	bool wide;               /* -w: wide address columns */
 	bool cumulative;         /* -C: reports are totals since start */
 	bool verbose;            /* -v: libbpf's log */
-	bool no_timers;          /* --no-timers: tracepoint only, no mini socks */
+	bool timers;             /* --timers: TIME_WAIT and handshakes via timer hooks */
 	bool kernel_agg;         /* --kernel-agg: histograms built in the kernel */
 	uint64_t interval_ns;    /* -i: 0 = report only at exit */
 	uint64_t duration_ns;    /* -d: 0 = until a signal */

@@ -279,7 +279,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	t->targ_pid = cfg->pid;
 	t->targ_states = cfg->state_mask;
 	t->targ_cgroup = cgid;
-	t->timers = !cfg->no_timers;
+	t->timers = cfg->timers;
 	if (t->timers) {
 		t->skel->rodata->tw_timer_fn = kallsyms_addr("tw_timer_handler");
 		t->skel->rodata->reqsk_timer_fn = kallsyms_addr("reqsk_timer_handler");
@@ -338,7 +338,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 			t->timers ? " and timer:*" : "", strerror(-err), privilege_hint(err));
 		goto cleanup;
 	}
-	if (!cfg->no_timers && !t->timers)
+	if (cfg->timers && !t->timers)
 		fprintf(stderr, "tcpdwell: warning: tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
 			"TIME_WAIT and handshake times are not measured (as with --no-timers)\n");
 	share_maps(t);

@@ -96,6 +96,7 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	lfd = tcp_listen(4, &port, 8);
 	ha.lfd = hb.lfd = lfd;
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 
 	child_start(&sa, hold_server, &ha);
@@ -178,6 +179,7 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	lfd = tcp_listen(4, &port, 8);
 	ha.lfd = lfd;
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 	child_start(&srv, hold_server, &ha);
 
@@ -254,6 +256,7 @@ Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
 	ha.lfd = tcp_listen(4, &port, 8);
 	cr_assert_eq(setsockopt(ha.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)), 0);
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 	child_start(&srv, accept_one_byte, &ha);
 	t0 = now_ns();
@@ -378,6 +381,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 		port = local_port(lfd);
 	}
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 	t0 = now_ns();
 	send_syn("10.200.0.2", "10.200.0.1", sport, port);
@@ -418,6 +422,7 @@ Test(mini, reset_handshake_is_dropped, .init = require_root, .timeout = 30)
 	enter_netns();
 	lfd = tcp_listen(4, &port, 8);
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 	send_syn("127.0.0.2", "127.0.0.1", sport, port);
 	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 3000);
@@ -443,6 +448,7 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 	enter_netns();
 	lfd = tcp_listen(4, &port, 16);
 	config_for_port(&cfg, port);
+	cfg.timers = true;
 	capture_start(&c, &cfg);
 	/* ESTABLISHED x2 */
 	est_c = tcp_connect(4, port);
