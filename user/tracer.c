@@ -203,6 +203,12 @@ static void share_maps(struct td_tracer *t)
 		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
 		err = m ? bpf_map__pin(m, path) : -ENOENT;
 	}
+	if (err == -EEXIST) {
+		/* Another tracer of this process shares its maps already. */
+		for (int i = 0; i < td_pinned_maps_n; i++)
+			bpf_map__set_pin_path(bpf_object__find_map_by_name(t->skel->obj, td_pinned_maps[i]), NULL);
+		return;
+	}
 	if (err) {
 		fprintf(stderr, "tcpdwell: warning: cannot share maps in %s: %s; `tcpdwell snapshot` "
 			"will not show times in state\n", TD_PIN_ROOT, strerror(-err));
