@@ -137,3 +137,20 @@ vmlinux:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) tcpdwell
+
+# Fuzzing (libFuzzer, clang): the parsers and the record decoder, each run
+# for FUZZ_SECONDS (default 20) from a seed corpus in tests/fuzz/corpus.
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"fuzz"'
+
+$(OUTPUT)/tests/fuzz_input: tests/fuzz/fuzz_input.c $(LIB_SRCS) $(USER_HDRS) | $(OUTPUT)/tests
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) tests/fuzz/fuzz_input.c $(LIB_SRCS) -lm -o $@
+
+.PHONY: fuzz
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/tests/fuzz_input
+	$(call msg,FUZZ,$(FUZZ_SECONDS)s)
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus && cp -n tests/fuzz/corpus/* $(OUTPUT)/fuzz-corpus/ 2>/dev/null; \
+	$(OUTPUT)/tests/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=512 -print_final_stats=1 \
+		$(OUTPUT)/fuzz-corpus
