@@ -154,3 +154,11 @@ fuzz: deps
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus && cp -n tests/fuzz/corpus/* $(OUTPUT)/fuzz-corpus/ 2>/dev/null; \
 	$(OUTPUT)/tests/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=512 -print_final_stats=1 \
 		$(OUTPUT)/fuzz-corpus
+
+# Install the binary, the systemd unit and the Grafana dashboard.
+PREFIX ?= /usr/local
+.PHONY: install
+install: all
+	install -D -m 0755 tcpdwell $(DESTDIR)$(PREFIX)/bin/tcpdwell
+	install -D -m 0644 scripts/tcpdwell.service $(DESTDIR)/etc/systemd/system/tcpdwell.service
+	install -D -m 0644 scripts/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/tcpdwell/grafana-dashboard.json
