@@ -21,11 +21,12 @@ endif
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
-LDLIBS     := -lbpf -lelf -lz -lm
+LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c
 BPF_SRCS   := user/tracer.c user/snapshot.c
+LIB_SRCS   += user/prom.c
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
 TRACER_OBJ := $(OUTPUT)/user/tracer.o $(OUTPUT)/user/snapshot.o
@@ -62,7 +63,7 @@ $(OUTPUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-tcpdwell: $(OUTPUT)/user/main.o $(TRACER_OBJ) $(LIB_OBJS)
+tcpdwell: $(OUTPUT)/user/main.o $(OUTPUT)/user/http.o $(TRACER_OBJ) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

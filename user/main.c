@@ -1,5 +1,6 @@
 /* tcpdwell entry point: parse options, start the tracer, consume records
- * into the aggregate, and print reports on interval, duration and signals. */
+ * into the aggregate, print reports on interval, duration and signals, and
+ * serve the Prometheus exporter from the same loop. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
+#include "http.h"
 #include "opts.h"
+#include "prom.h"
 #include "render.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -32,6 +35,12 @@ struct run {
 	/* --kernel-agg: the kernel's totals now and at the previous report,
 	 * and what a report shows. */
 	struct td_agg *kcur, *kprev, *shown;
+	/* --prometheus: totals since start (never reset by -i), the kernel's
+	 * totals at a scrape, and the last census. */
+	struct td_tracer *t;
+	struct td_agg *total, *kscrape;
+	uint64_t census[TD_CENSUS_MAX];
+	bool census_ok;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -47,6 +56,8 @@ static int on_event(void *ctx, const struct td_event *e)
 	struct run *r = ctx;
 
 	td_agg_add(r->agg, e);
+	if (r->total)
+		td_agg_add(r->total, e);
 	if (r->cfg->events) {
 		if (r->cfg->json)
 			td_render_event_json(stdout, &r->ropts, e);
@@ -112,10 +123,65 @@ static void report(struct run *r, struct td_tracer *t)
 	}
 }
 
+/* Whether the kernel counts BPF run time now (the sysctl); a BPF_ENABLE_STATS
+ * fd held elsewhere also does, which shows as run counts above 0. */
+static bool bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v == 1;
+}
+
+/* A scrape: the totals since start, read between two ring buffer drains of
+ * the main loop (single-threaded, so never while on_event writes them). */
+static int render_metrics(void *ctx, FILE *f)
+{
+	struct run *r = ctx;
+	struct td_prog_stat progs[32];
+	struct td_loss loss;
+	struct td_prom_input in = {
+		.version = TD_VERSION,
+		.agg = r->total,
+		.loss = &loss,
+		.census = r->census_ok ? r->census : NULL,
+		.progs = progs,
+	};
+	int n, err;
+
+	err = td_tracer_loss(r->t, &loss);
+	if (err)
+		return err;
+	if (r->cfg->kernel_agg) {
+		/* The kernel's totals plus what userspace reported itself
+		 * (early kills it swept), like the text report. */
+		err = td_tracer_read_kernel_agg(r->t, r->kscrape);
+		if (err)
+			return err;
+		td_agg_merge(r->kscrape, r->total);
+		in.agg = r->kscrape;
+	}
+	n = td_tracer_prog_stats(r->t, progs, (int)(sizeof(progs) / sizeof(progs[0])));
+	if (n > 0) {
+		in.nprogs = (size_t)n;
+		in.bpf_stats = bpf_stats_enabled();
+		for (int i = 0; i < n && !in.bpf_stats; i++)
+			in.bpf_stats = progs[i].run_cnt > 0;
+	}
+	td_prom_render(f, &in);
+	return ferror(f) ? -EIO : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct td_config cfg;
 	struct td_tracer *t = NULL;
+	struct td_http *http = NULL;
 	struct run r = { .cfg = &cfg };
 	struct sigaction sa;
 	uint64_t start, next_report = 0, end = 0, next_census;
@@ -133,7 +199,13 @@ int main(int argc, char **argv)
 		r.kprev = calloc(1, sizeof(*r.kprev));
 		r.shown = calloc(1, sizeof(*r.shown));
 	}
-	if (!r.agg || (cfg.kernel_agg && (!r.kcur || !r.kprev || !r.shown))) {
+	if (r.agg && cfg.prometheus.family) {
+		r.total = calloc(1, sizeof(*r.total));
+		if (cfg.kernel_agg)
+			r.kscrape = calloc(1, sizeof(*r.kscrape));
+	}
+	if (!r.agg || (cfg.kernel_agg && (!r.kcur || !r.kprev || !r.shown)) ||
+	    (cfg.prometheus.family && (!r.total || (cfg.kernel_agg && !r.kscrape)))) {
 		fprintf(stderr, "tcpdwell: failed to allocate the aggregate: %s\n", strerror(errno));
 		return 1;
 	}
@@ -147,10 +219,24 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* Bind before loading BPF: a taken port fails fast. Nothing is served
+	 * until the loop below runs td_http_run. */
+	if (cfg.prometheus.family && td_http_start(&http, &cfg.prometheus, render_metrics, &r)) {
+		err = 1;
+		goto cleanup;
+	}
 	err = td_tracer_open(&t, &cfg, on_event, &r);
 	if (err) {
 		err = 1;
 		goto cleanup;
+	}
+	r.t = t;
+	if (http) {
+		char where[64];
+
+		r.census_ok = td_tracer_census(t, r.census) == 0;
+		fprintf(stderr, "tcpdwell: serving Prometheus metrics at http://%s/metrics\n",
+			td_http_fmt_listen(where, sizeof(where), &cfg.prometheus));
 	}
 	fprintf(stderr, "tcpdwell: tracing TCP state transitions%s; Ctrl-C to stop\n",
 			cfg.interval_ns ? "" : ", report at exit");
@@ -165,24 +251,31 @@ int main(int argc, char **argv)
 	next_census = start + CENSUS_PERIOD_NS;
 	while (!stop_requested) {
 		uint64_t now;
-		int n = td_tracer_poll(t, 100);
+		int n;
+
+		/* With the exporter, wait on the ring buffer and the server at
+		 * once; scrapes are served after the drain. */
+		if (http)
+			td_http_wait(http, td_tracer_epoll_fd(t), 100);
+		n = td_tracer_poll(t, http ? 0 : 100);
 
 		if (n < 0) {
 			fprintf(stderr, "tcpdwell: failed to poll ring buffer: %s\n", strerror(-n));
 			err = 1;
 			goto cleanup;
 		}
+		if (http)
+			td_http_run(http);
 		if (cfg.events)
 			fflush(stdout);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (end && now >= end)
 			break;
 		/* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event
-		 * the kernel reports; the census finds them. */
-		if (td_tracer_timers(t) && now >= next_census) {
-			uint64_t census[TD_CENSUS_MAX];
-
-			td_tracer_census(t, census);
+		 * the kernel reports; the census finds them. The exporter's
+		 * gauges show the last one, so scrapes cost no socket walk. */
+		if ((td_tracer_timers(t) || http) && now >= next_census) {
+			r.census_ok = td_tracer_census(t, r.census) == 0;
 			next_census = now + CENSUS_PERIOD_NS;
 		}
 		if (next_report && now >= next_report) {
@@ -199,10 +292,13 @@ int main(int argc, char **argv)
 	err = 0;
 
 cleanup:
+	td_http_stop(http);
 	td_tracer_close(t);
 	free(r.agg);
 	free(r.kcur);
 	free(r.kprev);
 	free(r.shown);
+	free(r.total);
+	free(r.kscrape);
 	return err;
 }

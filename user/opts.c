@@ -29,6 +29,9 @@ static const char usage[] =
 "  -i, --interval SECS    print a report every SECS (each covers its interval)\n"
 "  -C, --cumulative       with -i, reports are totals since start\n"
 "  -d, --duration SECS    stop after SECS (default: until Ctrl-C)\n"
+"      --prometheus [ADDR:]PORT\n"
+"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+"                         (default ADDR 127.0.0.1; IPv6 as [::1]:9101)\n"
 "Filters (applied in the kernel):\n"
 "  -4, --ipv4             IPv4 only\n"
 "  -6, --ipv6             IPv6 only\n"
@@ -61,6 +64,7 @@ static const char usage[] =
 "  tcpdwell -e -P 443           # every transition of port 443, either side\n"
 "  tcpdwell -L 8080 -d 60 -j    # server port 8080 for a minute, as JSON\n"
 "  tcpdwell -p 1234             # sockets owned by process 1234\n"
+"  tcpdwell --prometheus 9101   # exporter on 127.0.0.1:9101, report at exit\n"
 "  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n";
 
 /* A whole-string decimal in [lo, hi]: no sign, no spaces, no junk. */
@@ -268,7 +272,51 @@ int td_parse_state_list(const char *s, uint32_t *mask)
 	return 0;
 }
 
-enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG };
+/* [ADDR:]PORT with a numeric address only (no name lookups): "9101" binds
+ * 127.0.0.1, "0.0.0.0:9101" every IPv4 address, "[::1]:9101" IPv6 (the
+ * brackets are required, as in URLs). */
+int td_parse_listen(const char *s, struct td_listen *out)
+{
+	char buf[INET6_ADDRSTRLEN + 16], *host, *port, *colon;
+	struct td_listen l;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	memset(&l, 0, sizeof(l));
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		*close = '\0';
+		host = buf + 1;
+		port = close + 2;
+		if (inet_pton(AF_INET6, host, l.addr) != 1)
+			return -EINVAL;
+		l.family = 6;
+	} else if ((colon = strchr(buf, ':'))) {
+		if (strchr(colon + 1, ':')) /* an IPv6 address needs brackets */
+			return -EINVAL;
+		*colon = '\0';
+		host = buf;
+		port = colon + 1;
+		if (inet_pton(AF_INET, host, l.addr) != 1)
+			return -EINVAL;
+		l.family = 4;
+	} else {
+		port = buf;
+		l.family = 4;
+		l.addr[0] = 127;
+		l.addr[3] = 1;
+	}
+	if (td_parse_port(port, &l.port))
+		return -EINVAL;
+	*out = l;
+	return 0;
+}
+
+enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG, OPT_PROMETHEUS };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -296,6 +344,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "timers", no_argument, NULL, OPT_TIMERS },
 		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
 		{ "kernel-agg", no_argument, NULL, OPT_KERNEL_AGG },
+		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 		{ 0 },
 	};
 	int opt, e;
@@ -387,6 +436,13 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 			    (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1))) {
 				fprintf(err, "tcpdwell: invalid ring buffer size '%s': expected a power of two from 4K to 1G\n",
 					optarg);
+				return TD_EXIT_USAGE;
+			}
+			break;
+		case OPT_PROMETHEUS:
+			if (td_parse_listen(optarg, &cfg->prometheus)) {
+				fprintf(err, "tcpdwell: invalid --prometheus '%s': expected [ADDR:]PORT with a port 1-65535, "
+					"such as 9101, 0.0.0.0:9101 or [::1]:9101\n", optarg);
 				return TD_EXIT_USAGE;
 			}
 			break;

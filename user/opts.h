@@ -11,6 +11,13 @@
 
 #define TD_EXIT_USAGE 2
 
+/* An address to listen on: --prometheus [ADDR:]PORT. */
+struct td_listen {
+	int family;       /* 0 (off), 4 or 6 */
+	uint8_t addr[16]; /* network order; v4 uses the first 4 bytes */
+	uint16_t port;    /* 1-65535 */
+};
+
 struct td_config {
 	int family;              /* 0 (both), 4 or 6 */
 	bool events;             /* -e: one line per transition */
@@ -28,6 +35,7 @@ struct td_config {
 	uint64_t ringbuf_bytes;  /* -r: power of two */
 	bool filter_lport, filter_rport, filter_either;
 	struct td_cidr laddr, raddr; /* -A, -R; family 0 = off */
+	struct td_listen prometheus; /* --prometheus; family 0 = off */
 	uint8_t port_filter[65536]; /* TD_PORT_* bits */
 };
 
@@ -44,5 +52,6 @@ int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX 
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
 int td_parse_cidr(const char *s, struct td_cidr *out);           /* "10.0.0.0/8", "::1" */
 int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
+int td_parse_listen(const char *s, struct td_listen *out);       /* "9101", "0.0.0.0:9101", "[::1]:9101" */
 
 #endif

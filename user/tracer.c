@@ -591,3 +591,33 @@ void td_tracer_close(struct td_tracer *t)
 	free(t->scratch);
 	free(t);
 }
+
+int td_tracer_prog_stats(struct td_tracer *t, struct td_prog_stat *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue; /* not loaded (the timer programs without -T) */
+		if (n == max)
+			break;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
+		out[n].run_ns = info.run_time_ns;
+		out[n].run_cnt = info.run_cnt;
+		n++;
+	}
+	return n;
+}
+
+int td_tracer_epoll_fd(const struct td_tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}

@@ -33,4 +33,18 @@ int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
 void td_tracer_close(struct td_tracer *t);
 
+/* A BPF program's cost as the kernel counts it while BPF statistics are on
+ * (kernel.bpf_stats_enabled=1 or a BPF_ENABLE_STATS fd held). */
+struct td_prog_stat {
+	char name[64];
+	uint64_t run_ns;  /* bpf_prog_info.run_time_ns */
+	uint64_t run_cnt; /* bpf_prog_info.run_cnt */
+};
+/* Fills out[] for each loaded program, at most max; returns how many, or
+ * -errno. */
+int td_tracer_prog_stats(struct td_tracer *t, struct td_prog_stat *out, int max);
+/* The ring buffer's epoll fd, readable when td_tracer_poll has records, so
+ * callers can wait on it beside their own fds. */
+int td_tracer_epoll_fd(const struct td_tracer *t);
+
 #endif

@@ -643,3 +643,81 @@ Test(opts, cidr)
 	cr_assert_eq(td_parse_cidr("host.example", &c), -EINVAL);
 	cr_assert_eq(memcmp(&c, &keep, sizeof(c)), 0, "output changed on error");
 }
+
+/* ---- --prometheus [ADDR:]PORT ---- */
+
+Test(opts, listen)
+{
+	static const struct { const char *s; int family; const char *addr; uint16_t port; } ok[] = {
+		{ "9101", 4, "127.0.0.1", 9101 },
+		{ "1", 4, "127.0.0.1", 1 },
+		{ "65535", 4, "127.0.0.1", 65535 },
+		{ "0.0.0.0:9101", 4, "0.0.0.0", 9101 },
+		{ "10.1.2.3:80", 4, "10.1.2.3", 80 },
+		{ "[::1]:9101", 6, "::1", 9101 },
+		{ "[::]:9101", 6, "::", 9101 },
+		{ "[fd00::1:2]:443", 6, "fd00::1:2", 443 },
+	};
+	static const char *const bad[] = {
+		"", "0", "70000", "65536", "-1", "+80", " 80", "80 ", "junk", "9101x",
+		"127.0.0.1", "127.0.0.1:", ":9101", "127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:x",
+		"127.0.0:9101", "localhost:9101", "[::1]", "[::1]:", "[::1]9101", "::1:9101", "[::1:9101",
+		"[127.0.0.1]:9101", "[::1]:0", "[fe80::1%lo]:9101", "1.2.3.4:80:90",
+		"[0000:0000:0000:0000:0000:0000:0000:0001]:65535xxxxxxxxxxxxxxxxxxxxxx",
+	};
+	struct td_listen l, keep;
+
+	for (size_t i = 0; i < N(ok); i++) {
+		uint8_t want[16] = { 0 };
+
+		memset(&l, 0x5a, sizeof(l));
+		cr_assert_eq(td_parse_listen(ok[i].s, &l), 0, "'%s'", ok[i].s);
+		cr_expect_eq(l.family, ok[i].family, "'%s'", ok[i].s);
+		cr_expect_eq(l.port, ok[i].port, "'%s'", ok[i].s);
+		cr_assert_eq(inet_pton(ok[i].family == 4 ? AF_INET : AF_INET6, ok[i].addr, want), 1);
+		cr_expect_eq(memcmp(l.addr, want, ok[i].family == 4 ? 4 : 16), 0, "'%s': address", ok[i].s);
+	}
+	memset(&keep, 0x5a, sizeof(keep));
+	for (size_t i = 0; i < N(bad); i++) {
+		l = keep;
+		cr_expect_neq(td_parse_listen(bad[i], &l), 0, "'%s' accepted", bad[i]);
+		cr_expect_eq(memcmp(&l, &keep, sizeof(l)), 0, "'%s': output changed on error", bad[i]);
+	}
+	cr_expect_neq(td_parse_listen(NULL, &l), 0);
+}
+
+Test(opts, args_prometheus)
+{
+	static const char *const bad[] = { "0", "70000", "junk", "127.0.0.1", "127.0.0.1:", "::1:9101", "" };
+	struct run r;
+	char what[64];
+
+	run_args(&r, ARGS("-i", "5"));
+	cr_assert_eq(r.rc, 0);
+	cr_assert_eq(r.cfg->prometheus.family, 0, "off by default");
+	run_free(&r);
+
+	run_args(&r, ARGS("--prometheus", "[::1]:9101", "--kernel-agg"));
+	cr_assert_eq(r.rc, 0, "err: %s", r.err.buf);
+	cr_assert_eq(r.cfg->prometheus.family, 6);
+	cr_assert_eq(r.cfg->prometheus.port, 9101);
+	cr_assert(r.cfg->kernel_agg);
+	run_free(&r);
+
+	run_args(&r, ARGS("--prometheus=9102"));
+	cr_assert_eq(r.rc, 0, "err: %s", r.err.buf);
+	cr_assert_eq(r.cfg->prometheus.family, 4);
+	cr_assert_eq(r.cfg->prometheus.port, 9102);
+	cr_assert_eq(r.cfg->prometheus.addr[0], 127);
+	run_free(&r);
+
+	for (size_t i = 0; i < N(bad); i++) {
+		snprintf(what, sizeof(what), "--prometheus '%s'", bad[i]);
+		check_rejected(ARGS("--prometheus", bad[i]), what);
+	}
+	expect_usage_error(&r, ARGS("--prometheus", "70000"), "--prometheus 70000");
+	cr_assert_str_eq(r.err.buf, "tcpdwell: invalid --prometheus '70000': expected [ADDR:]PORT with a port "
+		     "1-65535, such as 9101, 0.0.0.0:9101 or [::1]:9101\n");
+	run_free(&r);
+	check_rejected(ARGS("--prometheus"), "--prometheus without a value");
+}

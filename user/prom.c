@@ -1,0 +1,230 @@
+/* Prometheus renderer. A scrape looks like (excerpt):
+ *
+ *   # HELP tcpdwell_state_dwell_seconds Time TCP sockets spent in a state, ...
+ *   # TYPE tcpdwell_state_dwell_seconds histogram
+ *   tcpdwell_state_dwell_seconds_bucket{state="ESTABLISHED",le="0.1"} 8
+ *   tcpdwell_state_dwell_seconds_bucket{state="ESTABLISHED",le="0.25"} 20
+ *   ...
+ *   tcpdwell_state_dwell_seconds_bucket{state="ESTABLISHED",le="+Inf"} 20
+ *   tcpdwell_state_dwell_seconds_sum{state="ESTABLISHED"} 2.088
+ *   tcpdwell_state_dwell_seconds_count{state="ESTABLISHED"} 20
+ *   # HELP tcpdwell_transitions_total TCP state transitions seen.
+ *   # TYPE tcpdwell_transitions_total counter
+ *   tcpdwell_transitions_total{from="ESTABLISHED",to="FIN_WAIT1"} 20
+ *
+ * Every label value comes from a fixed table (states, reasons, BPF program
+ * names) except build_info's version: the series count is bounded. */
+#include <inttypes.h>
+#include <string.h>
+#include "prom.h"
+#include "states.h"
+
+/* 1-2.5-5 steps: loopback handshakes take ~15us, TIME_WAIT 60 s, a leaked
+ * CLOSE_WAIT hours (+Inf). The le strings are Go's strconv 'g' format, as
+ * the official client libraries write them. */
+const uint64_t td_prom_bounds_ns[TD_PROM_NBOUNDS] = {
+	10000ull, 25000ull, 50000ull,
+	100000ull, 250000ull, 500000ull,
+	1000000ull, 2500000ull, 5000000ull,
+	10000000ull, 25000000ull, 50000000ull,
+	100000000ull, 250000000ull, 500000000ull,
+	1000000000ull, 2500000000ull, 5000000000ull,
+	10000000000ull, 25000000000ull, 50000000000ull,
+	100000000000ull, 250000000000ull, 500000000000ull,
+	1000000000000ull,
+};
+
+static const char *const bound_le[TD_PROM_NBOUNDS] = {
+	"1e-05", "2.5e-05", "5e-05",
+	"0.0001", "0.00025", "0.0005",
+	"0.001", "0.0025", "0.005",
+	"0.01", "0.025", "0.05",
+	"0.1", "0.25", "0.5",
+	"1", "2.5", "5",
+	"10", "25", "50",
+	"100", "250", "500",
+	"1000",
+};
+
+/* A fine bucket of the log-linear histogram (values low..high ns, both
+ * inclusive) is counted under the first bound B with hist_bucket_high <= B:
+ * the Prometheus bucket that holds its upper bound. So le="B" never counts
+ * a value above B; a fine bucket that straddles B (at most 1/64 of B wide)
+ * counts under the next bound, so le="B" may miss values within 1.6% below
+ * B. Bounds are walked in order: out[] comes out cumulative. */
+void td_prom_buckets(const struct hist *h, uint64_t out[TD_PROM_NBOUNDS + 1])
+{
+	uint64_t acc = 0;
+	unsigned i = 0;
+
+	for (int b = 0; b < TD_PROM_NBOUNDS; b++) {
+		for (; i < HIST_NBUCKETS && hist_bucket_high(i) <= td_prom_bounds_ns[b]; i++)
+			acc += h->buckets[i];
+		out[b] = acc;
+	}
+	for (; i < HIST_NBUCKETS; i++)
+		acc += h->buckets[i];
+	out[TD_PROM_NBOUNDS] = acc;
+}
+
+/* Nanoseconds as exact decimal seconds, no float rounding: 1500000 -> 0.0015. */
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	char frac[10];
+	int end = 9;
+	const uint64_t ns_per_s = 1000000000;
+
+	fprintf(f, "%" PRIu64, ns / ns_per_s);
+	if (ns % ns_per_s == 0)
+		return;
+	snprintf(frac, sizeof(frac), "%09" PRIu64, ns % ns_per_s);
+	while (end > 0 && frac[end - 1] == '0')
+		end--;
+	fprintf(f, ".%.*s", end, frac);
+}
+
+/* A label value: backslash, double quote and newline escaped (0.0.4). */
+static void put_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* States that have a dwell histogram even when empty, so that rate() and
+ * histogram_quantile() see every series from the first scrape. CLOSE has no
+ * dwell (td_has_dwell); NEW_SYN_RECV and BOUND_INACTIVE are never the old
+ * state of a reported transition. They are rendered only if counted. */
+static bool dwell_state(const struct td_agg *a, int s)
+{
+	return (s != TD_CLOSE && s != TD_NEW_SYN_RECV && s != TD_BOUND_INACTIVE) || a->dwell[s].count ||
+	       a->unknown[s];
+}
+
+static void render_dwell(FILE *f, const struct td_agg *a)
+{
+	family(f, "tcpdwell_state_dwell_seconds", "histogram",
+	       "Time TCP sockets spent in a state, observed when they left it (TIME_WAIT and the real SYN_RECV with -T).");
+	for (int s = 1; s < TD_MAX_STATES; s++) {
+		const struct hist *h = &a->dwell[s];
+		uint64_t cum[TD_PROM_NBOUNDS + 1];
+		const char *name = td_state_name(s);
+
+		if (!dwell_state(a, s))
+			continue;
+		td_prom_buckets(h, cum);
+		for (int b = 0; b <= TD_PROM_NBOUNDS; b++)
+			fprintf(f, "tcpdwell_state_dwell_seconds_bucket{state=\"%s\",le=\"%s\"} %" PRIu64 "\n", name,
+				b < TD_PROM_NBOUNDS ? bound_le[b] : "+Inf", cum[b]);
+		fprintf(f, "tcpdwell_state_dwell_seconds_sum{state=\"%s\"} ", name);
+		put_seconds(f, h->sum);
+		fprintf(f, "\ntcpdwell_state_dwell_seconds_count{state=\"%s\"} %" PRIu64 "\n", name, h->count);
+	}
+	family(f, "tcpdwell_state_dwell_unknown_total", "counter",
+	       "Transitions out of a state whose start was not seen (socket older than tcpdwell): not in the histogram.");
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		if (dwell_state(a, s))
+			fprintf(f, "tcpdwell_state_dwell_unknown_total{state=\"%s\"} %" PRIu64 "\n", td_state_name(s),
+				a->unknown[s]);
+}
+
+static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss *l)
+{
+	static const struct { int detail; const char *reason; } tw[] = {
+		{ TD_END_EXPIRED, "expired" }, { TD_END_REUSE, "reuse" },
+		{ TD_END_KILLED, "killed" }, { TD_END_NETNS, "netns" },
+	};
+	static const struct { int detail; const char *outcome; } hs[] = {
+		{ TD_HS_ESTABLISHED, "established" }, { TD_HS_EXPIRED, "expired" }, { TD_HS_DROPPED, "dropped" },
+	};
+
+	/* Only the pairs seen: at most 13 x 13, most of them impossible. */
+	family(f, "tcpdwell_transitions_total", "counter", "TCP state transitions seen.");
+	for (int o = 1; o < TD_MAX_STATES; o++)
+		for (int n = 1; n < TD_MAX_STATES; n++)
+			if (a->trans[o][n])
+				fprintf(f, "tcpdwell_transitions_total{from=\"%s\",to=\"%s\"} %" PRIu64 "\n",
+					td_state_name(o), td_state_name(n), a->trans[o][n]);
+	family(f, "tcpdwell_events_total", "counter", "Transitions received from the kernel.");
+	fprintf(f, "tcpdwell_events_total %" PRIu64 "\n", a->events);
+	family(f, "tcpdwell_events_lost_total", "counter",
+	       "Transitions lost: ring buffer full, program runs the kernel skipped (recursion), "
+	       "timewait/request socks the maps could not hold.");
+	fprintf(f, "tcpdwell_events_lost_total{reason=\"ringbuf\"} %" PRIu64 "\n", l->ringbuf);
+	fprintf(f, "tcpdwell_events_lost_total{reason=\"recursion\"} %" PRIu64 "\n", l->recursion);
+	fprintf(f, "tcpdwell_events_lost_total{reason=\"mini_untracked\"} %" PRIu64 "\n", l->mini_untracked);
+	family(f, "tcpdwell_events_no_storage_total", "counter",
+	       "Transitions whose socket storage could not be allocated: reported with unknown owner and dwell.");
+	fprintf(f, "tcpdwell_events_no_storage_total %" PRIu64 "\n", l->no_storage);
+	family(f, "tcpdwell_time_wait_ends_total", "counter",
+	       "How TIME_WAITs (and orphaned FIN_WAIT2s) ended: the timer expired, or early by reuse, kill or netns teardown (-T).");
+	for (size_t i = 0; i < sizeof(tw) / sizeof(tw[0]); i++)
+		fprintf(f, "tcpdwell_time_wait_ends_total{reason=\"%s\"} %" PRIu64 "\n", tw[i].reason,
+			a->details[tw[i].detail]);
+	family(f, "tcpdwell_orphaned_fin_wait2_total", "counter",
+	       "FIN_WAIT2s finished by the kernel after their owner closed the socket (-T).");
+	fprintf(f, "tcpdwell_orphaned_fin_wait2_total %" PRIu64 "\n", a->orphans);
+	family(f, "tcpdwell_handshakes_total", "counter", "How server handshakes (SYN_RECV) ended (-T).");
+	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		fprintf(f, "tcpdwell_handshakes_total{outcome=\"%s\"} %" PRIu64 "\n", hs[i].outcome,
+			a->details[hs[i].detail]);
+}
+
+static void render_census(FILE *f, const uint64_t *c)
+{
+	family(f, "tcpdwell_sockets", "gauge",
+	       "Live TCP sockets per state in tcpdwell's network namespace that pass its filters, as ss -tan "
+	       "counts them (TIME_WAIT and request socks, as NEW_SYN_RECV, included); counted every second.");
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		fprintf(f, "tcpdwell_sockets{state=\"%s\"} %" PRIu64 "\n", td_state_name(s), c[s]);
+	family(f, "tcpdwell_sockets_orphaned_fin_wait2", "gauge",
+	       "Of tcpdwell_sockets{state=\"FIN_WAIT2\"}, those whose owner has closed them (held by a timewait sock).");
+	fprintf(f, "tcpdwell_sockets_orphaned_fin_wait2 %" PRIu64 "\n", c[TD_CENSUS_ORPHANS]);
+}
+
+static void render_progs(FILE *f, const struct td_prog_stat *p, size_t n)
+{
+	family(f, "tcpdwell_bpf_run_seconds_total", "counter",
+	       "CPU time spent in each of tcpdwell's BPF programs while kernel.bpf_stats_enabled=1.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("tcpdwell_bpf_run_seconds_total{prog=\"", f);
+		put_label(f, p[i].name);
+		fputs("\"} ", f);
+		put_seconds(f, p[i].run_ns);
+		fputc('\n', f);
+	}
+	family(f, "tcpdwell_bpf_runs_total", "counter",
+	       "Runs of each of tcpdwell's BPF programs while kernel.bpf_stats_enabled=1.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("tcpdwell_bpf_runs_total{prog=\"", f);
+		put_label(f, p[i].name);
+		fprintf(f, "\"} %" PRIu64 "\n", p[i].run_cnt);
+	}
+}
+
+void td_prom_render(FILE *f, const struct td_prom_input *in)
+{
+	family(f, "tcpdwell_build_info", "gauge", "tcpdwell's version, as the label; always 1.");
+	fputs("tcpdwell_build_info{version=\"", f);
+	put_label(f, in->version);
+	fputs("\"} 1\n", f);
+	render_dwell(f, in->agg);
+	render_counts(f, in->agg, in->loss);
+	if (in->census)
+		render_census(f, in->census);
+	if (in->bpf_stats && in->nprogs)
+		render_progs(f, in->progs, in->nprogs);
+	fflush(f);
+}
