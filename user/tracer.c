@@ -587,6 +587,8 @@ void td_tracer_close(struct td_tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	if (t->pinned_pid)
+		td_pin_dir_remove(t->pinned_pid);
 	tcpdwell_bpf__destroy(t->skel);
 	free(t->scratch);
 	free(t);
