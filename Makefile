@@ -21,15 +21,15 @@ endif
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
-LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd
+LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c
-BPF_SRCS   := user/tracer.c user/snapshot.c
+BPF_SRCS   := user/tracer.c user/snapshot.c user/privs.c
 LIB_SRCS   += user/prom.c
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
-TRACER_OBJ := $(OUTPUT)/user/tracer.o $(OUTPUT)/user/snapshot.o
+TRACER_OBJ := $(OUTPUT)/user/tracer.o $(OUTPUT)/user/snapshot.o $(OUTPUT)/user/privs.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h

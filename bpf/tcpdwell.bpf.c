@@ -874,8 +874,10 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	__u8 evflags = 0, detail = TD_DETAIL_NONE;
 	int reported = newstate;
 
-	/* The tracepoint also fires for SCTP and others (inet_sk_set_state). */
-	if (sk->sk_protocol != IPPROTO_TCP)
+	/* The tracepoint also fires for SCTP and others (inet_sk_set_state),
+	 * and for a state set to itself (tcp_close_state() on FIN_WAIT1), which
+	 * is no transition and must not restart the dwell. */
+	if (sk->sk_protocol != IPPROTO_TCP || oldstate == newstate)
 		return 0;
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)

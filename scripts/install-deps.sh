@@ -9,6 +9,7 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev
 	bpftool
 	libcriterion-dev
+	libcap-ng-dev libseccomp-dev
 	libmicrohttpd-dev prometheus
 	iproute2 procps
 	libbpf-tools

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "opts.h"
 #include "prom.h"
+#include "privs.h"
 #include "render.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -234,6 +235,11 @@ int main(int argc, char **argv)
 	if (http) {
 		char where[64];
 
+		/* Attached: what is left to do needs no privilege. */
+		if (td_drop_privileges()) {
+			err = 1;
+			goto cleanup;
+		}
 		r.census_ok = td_tracer_census(t, r.census) == 0;
 		fprintf(stderr, "tcpdwell: serving Prometheus metrics at http://%s/metrics\n",
 			td_http_fmt_listen(where, sizeof(where), &cfg.prometheus));

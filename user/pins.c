@@ -61,6 +61,11 @@ void td_pin_dir_remove(pid_t pid)
 	rmdir(path);
 }
 
+void td_pin_cleanup_stale(void)
+{
+	(void)td_pin_find_tracer();
+}
+
 pid_t td_pin_find_tracer(void)
 {
 	DIR *d = opendir(TD_PIN_ROOT);

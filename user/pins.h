@@ -24,4 +24,8 @@ void td_pin_dir_remove(pid_t pid);
  * directories left by dead ones; 0 when there is none. */
 pid_t td_pin_find_tracer(void);
 
+/* Removes the directories (and the maps they keep alive) of tracers that
+ * died without closing, e.g. killed with SIGKILL. */
+void td_pin_cleanup_stale(void);
+
 #endif

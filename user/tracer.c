@@ -195,8 +195,10 @@ static void share_maps(struct td_tracer *t)
 	int err;
 
 	err = td_bpffs_ensure();
-	if (!err)
+	if (!err) {
+		td_pin_cleanup_stale();
 		err = td_pin_dir_create(pid);
+	}
 	for (int i = 0; !err && i < td_pinned_maps_n; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, td_pinned_maps[i]);
 

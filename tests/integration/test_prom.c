@@ -772,3 +772,66 @@ Test(prom, counters_survive_interval_reports, .init = setup, .fini = cleanup, .t
 	}
 	free(buf);
 }
+
+/* A "Name:\tvalue" line of /proc/PID/status. */
+static int status_field(pid_t pid, const char *name, char *out, size_t len)
+{
+	char path[64], line[256];
+	size_t n = strlen(name);
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			snprintf(out, len, "%s", line + n + 1 + strspn(line + n + 1, " \t"));
+			out[strcspn(out, "\n")] = '\0';
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+/* Once attached, the exporter holds no capability, may not gain any, runs
+ * under a seccomp filter (which refuses loading BPF programs), and still
+ * serves and counts. */
+Test(prom, privileges_dropped_and_still_counting, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	enum { N = 5 };
+	static const char *const zero_caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char listen_arg[32], port_arg[16], v[128], series[128], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "-P", port_arg, NULL };
+	uint16_t port = 0, mport = free_port(4);
+	const char *body;
+	struct run r;
+	int lfd = tcp_listen(4, &port, 8);
+
+	cr_assert_not_null(buf);
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", mport);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	tcpdwell_start(&r, args);
+	for (size_t i = 0; i < sizeof(zero_caps) / sizeof(zero_caps[0]); i++) {
+		cr_assert(status_field(r.pid, zero_caps[i], v, sizeof(v)), "no %s", zero_caps[i]);
+		cr_assert_str_eq(v, "0000000000000000", "%s is %s after the drop", zero_caps[i], v);
+	}
+	cr_assert(status_field(r.pid, "NoNewPrivs", v, sizeof(v)));
+	cr_assert_str_eq(v, "1");
+	cr_assert(status_field(r.pid, "Seccomp", v, sizeof(v)));
+	cr_assert_str_eq(v, "2", "seccomp mode %s, expected 2 (filter)", v);
+
+	for (int i = 0; i < N; i++) {
+		int c = tcp_connect(4, port), s = accept(lfd, NULL, NULL);
+
+		close(c);
+		close(s);
+	}
+	sleep_ms(300);
+	cr_assert_eq(http_get(4, mport, "/metrics", buf, &body), 200);
+	snprintf(series, sizeof(series), "tcpdwell_transitions_total{from=\"ESTABLISHED\",to=\"FIN_WAIT1\"}");
+	cr_assert_eq(sample(body, series), N, "%s after the drop: %g", series, sample(body, series));
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+	close(lfd);
+	free(buf);
+}

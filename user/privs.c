@@ -1,0 +1,73 @@
+/* Privilege drop for the long-running exporter: libcap-ng for capabilities,
+ * libseccomp for the system-call allow-list. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <linux/bpf.h>
+#include <cap-ng.h>
+#include <seccomp.h>
+#include "privs.h"
+
+/* What the main loop, libbpf's ring buffer, stdio, malloc, libmicrohttpd
+ * and the exit path (closing fds, removing bpffs pins) use. A call outside
+ * the list fails with EPERM rather than killing the process. */
+static const char *const allowed[] = {
+	"read", "readv", "pread64", "write", "writev", "pwrite64", "close", "lseek", "fstat", "newfstatat",
+	"statx", "fcntl", "ioctl", "dup", "dup2", "dup3", "pipe2",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select",
+	"pselect6", "eventfd2",
+	"accept", "accept4", "recvfrom", "recvmsg", "sendto", "sendmsg", "shutdown", "setsockopt",
+	"getsockopt", "getsockname", "getpeername", "socket", "bind", "listen",
+	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
+	"futex", "nanosleep", "clock_nanosleep", "clock_gettime", "gettimeofday", "sched_yield",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "sigaltstack",
+	"getpid", "gettid", "tgkill", "getrandom", "uname", "sysinfo",
+	"openat", "unlink", "unlinkat", "rmdir", "readlink", "readlinkat", "access", "faccessat", "faccessat2",
+	"exit", "exit_group",
+};
+
+/* bpf() commands that only use objects this process already holds. */
+static const unsigned int bpf_cmds[] = {
+	BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
+	BPF_MAP_LOOKUP_BATCH, BPF_OBJ_GET_INFO_BY_FD, BPF_ITER_CREATE,
+};
+
+int td_drop_privileges(void)
+{
+	scmp_filter_ctx ctx;
+	int err = 0;
+
+	capng_clear(CAPNG_SELECT_ALL);
+	err = capng_apply(CAPNG_SELECT_ALL);
+	if (err) {
+		fprintf(stderr, "tcpdwell: failed to drop capabilities (libcap-ng error %d)\n", err);
+		return -EPERM;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		err = -errno;
+		fprintf(stderr, "tcpdwell: failed to set no_new_privs: %s\n", strerror(-err));
+		return err;
+	}
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx) {
+		fprintf(stderr, "tcpdwell: failed to set up seccomp\n");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; !err && i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(allowed[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	for (size_t i = 0; !err && i < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1, SCMP_A0(SCMP_CMP_EQ, bpf_cmds[i]));
+	if (!err)
+		err = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (err) {
+		fprintf(stderr, "tcpdwell: failed to load the seccomp filter: %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
