@@ -316,6 +316,31 @@ int td_parse_listen(const char *s, struct td_listen *out)
 	return 0;
 }
 
+int td_opt_filter(struct td_config *cfg, int opt, const char *arg, FILE *err)
+{
+	if (opt == 'A' || opt == 'R') {
+		if (td_parse_cidr(arg, opt == 'A' ? &cfg->laddr : &cfg->raddr)) {
+			fprintf(err, "tcpdwell: invalid CIDR '%s': expected an address with an optional prefix, "
+				"such as 10.0.0.0/8 or fd00::/8\n", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (td_parse_port_list(arg, cfg->port_filter,
+			       opt == 'L' ? TD_PORT_LOCAL : opt == 'D' ? TD_PORT_REMOTE : TD_PORT_EITHER)) {
+		fprintf(err, "tcpdwell: invalid port list '%s': expected ports 1-65535 such as 80,443,8000-8010 "
+			"(at most 64 items)\n", arg);
+		return -EINVAL;
+	}
+	if (opt == 'L')
+		cfg->filter_lport = true;
+	else if (opt == 'D')
+		cfg->filter_rport = true;
+	else
+		cfg->filter_either = true;
+	return 0;
+}
+
 enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG, OPT_PROMETHEUS };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -385,22 +410,10 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 			break;
 		case 'L':
 		case 'D':
-		case 'P': {
-			uint8_t bit = opt == 'L' ? TD_PORT_LOCAL : opt == 'D' ? TD_PORT_REMOTE : TD_PORT_EITHER;
-
-			if (td_parse_port_list(optarg, cfg->port_filter, bit)) {
-				fprintf(err, "tcpdwell: invalid port list '%s': expected ports 1-65535 such as 80,443,8000-8010 (at most 64 items)\n",
-					optarg);
+		case 'P':
+			if (td_opt_filter(cfg, opt, optarg, err))
 				return TD_EXIT_USAGE;
-			}
-			if (opt == 'L')
-				cfg->filter_lport = true;
-			else if (opt == 'D')
-				cfg->filter_rport = true;
-			else
-				cfg->filter_either = true;
 			break;
-		}
 		case 'p':
 			if (td_parse_pid(optarg, &cfg->pid)) {
 				fprintf(err, "tcpdwell: invalid pid '%s': expected a process id from 1\n", optarg);
@@ -417,11 +430,8 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 			break;
 		case 'A':
 		case 'R':
-			if (td_parse_cidr(optarg, opt == 'A' ? &cfg->laddr : &cfg->raddr)) {
-				fprintf(err, "tcpdwell: invalid CIDR '%s': expected an address with an optional prefix, "
-					"such as 10.0.0.0/8 or fd00::/8\n", optarg);
+			if (td_opt_filter(cfg, opt, optarg, err))
 				return TD_EXIT_USAGE;
-			}
 			break;
 		case 's':
 			if (td_parse_state_list(optarg, &cfg->state_mask)) {

@@ -50,6 +50,9 @@ int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit); /* "80,443,
 int td_parse_duration(const char *s, uint64_t *ns);              /* "5", "1.5", "250ms", "2m" */
 int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX */
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
+/* -L/-D/-P port lists and -A/-R CIDRs into cfg, shared by tracing and
+ * snapshot: 0, or -EINVAL after one line on err. */
+int td_opt_filter(struct td_config *cfg, int opt, const char *arg, FILE *err);
 int td_parse_cidr(const char *s, struct td_cidr *out);           /* "10.0.0.0/8", "::1" */
 int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
 int td_parse_listen(const char *s, struct td_listen *out);       /* "9101", "0.0.0.0:9101", "[::1]:9101" */

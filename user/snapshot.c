@@ -100,25 +100,11 @@ static int parse_snapshot_args(struct snap_opts *o, int argc, char **argv)
 			break;
 		case 'L':
 		case 'D':
-		case 'P': {
-			uint8_t bit = opt == 'L' ? TD_PORT_LOCAL : opt == 'D' ? TD_PORT_REMOTE : TD_PORT_EITHER;
-
-			if (td_parse_port_list(optarg, o->cfg.port_filter, bit)) {
-				fprintf(stderr, "tcpdwell: invalid port list '%s': expected ports 1-65535 such as 80,443\n",
-					optarg);
-				return TD_EXIT_USAGE;
-			}
-			o->cfg.filter_lport |= opt == 'L';
-			o->cfg.filter_rport |= opt == 'D';
-			o->cfg.filter_either |= opt == 'P';
-			break;
-		}
+		case 'P':
 		case 'A':
 		case 'R':
-			if (td_parse_cidr(optarg, opt == 'A' ? &o->cfg.laddr : &o->cfg.raddr)) {
-				fprintf(stderr, "tcpdwell: invalid CIDR '%s'\n", optarg);
+			if (td_opt_filter(&o->cfg, opt, optarg, stderr))
 				return TD_EXIT_USAGE;
-			}
 			break;
 		case 't':
 			if (td_parse_pid(optarg, &o->tracer)) {

@@ -1,5 +1,9 @@
 /* Integration-test harness implementation. */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +28,21 @@ void require_root(void)
 	if (ci && strcmp(ci, "true") == 0)
 		cr_assert_fail("BPF integration tests need root and must not skip in CI");
 	cr_skip_test("skipped: loading BPF needs root (run `sudo make test`)");
+}
+
+void enter_netns(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	strcpy(ifr.ifr_name, "lo");
+	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "lo up: %s", strerror(errno));
+	close(fd);
 }
 
 uint64_t now_ns(void)

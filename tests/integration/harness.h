@@ -26,6 +26,10 @@ uint64_t now_ns(void);
 void sleep_ms(unsigned ms);
 /* max(5 ms, 3%) of the expected value, the tolerance. */
 uint64_t tolerance_ns(uint64_t expected);
+/* Moves this test process into a new network namespace with lo up, so that
+ * sysctls, routes and sockets are its own. */
+void enter_netns(void);
+
 /* A dwell chosen at random in [lo, hi) ms, so scenarios differ run to run. */
 unsigned pick_ms(unsigned lo, unsigned hi);
 

@@ -24,21 +24,6 @@
 #define TW_MIN_NS (60 * SEC_NS - 5000000ull)
 #define TW_MAX_NS (60 * SEC_NS + 60 * SEC_NS / 8)
 
-static void enter_netns(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd;
-
-	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_geq(fd, 0);
-	strcpy(ifr.ifr_name, "lo");
-	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "lo up: %s", strerror(errno));
-	close(fd);
-}
-
 /* Writes a sysctl of the current network namespace. */
 static void sysctl_set(const char *path, const char *value)
 {

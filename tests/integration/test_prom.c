@@ -34,20 +34,6 @@
 
 /* ---- a network namespace, HTTP over plain sockets ---- */
 
-static void enter_netns(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd;
-
-	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	strcpy(ifr.ifr_name, "lo");
-	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
-}
-
 static void setup(void)
 {
 	require_root();
