@@ -24,7 +24,7 @@ USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c
+LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c user/series.c
 BPF_SRCS   := user/tracer.c user/snapshot.c user/privs.c
 LIB_SRCS   += user/prom.c
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))

@@ -14,6 +14,7 @@
 #include "prom.h"
 #include "privs.h"
 #include "render.h"
+#include "series.h"
 #include "snapshot.h"
 #include "tracer.h"
 
@@ -42,6 +43,7 @@ struct run {
 	struct td_agg *total, *kscrape;
 	uint64_t census[TD_CENSUS_MAX];
 	bool census_ok;
+	struct td_series series; /* --prometheus-by */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -59,6 +61,7 @@ static int on_event(void *ctx, const struct td_event *e)
 	td_agg_add(r->agg, e);
 	if (r->total)
 		td_agg_add(r->total, e);
+	td_series_add(&r->series, e);
 	if (r->cfg->events) {
 		if (r->cfg->json)
 			td_render_event_json(stdout, &r->ropts, e);
@@ -175,6 +178,7 @@ static int render_metrics(void *ctx, FILE *f)
 			in.bpf_stats = progs[i].run_cnt > 0;
 	}
 	td_prom_render(f, &in);
+	td_series_render(f, &r->series);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -208,6 +212,10 @@ int main(int argc, char **argv)
 	if (!r.agg || (cfg.kernel_agg && (!r.kcur || !r.kprev || !r.shown)) ||
 	    (cfg.prometheus.family && (!r.total || (cfg.kernel_agg && !r.kscrape)))) {
 		fprintf(stderr, "tcpdwell: failed to allocate the aggregate: %s\n", strerror(errno));
+		return 1;
+	}
+	if (td_series_init(&r.series, (enum td_series_kind)cfg.series_kind, cfg.series_cap)) {
+		fprintf(stderr, "tcpdwell: failed to allocate the labeled series: %s\n", strerror(ENOMEM));
 		return 1;
 	}
 	r.ropts.wide = cfg.wide;
@@ -306,5 +314,6 @@ cleanup:
 	free(r.shown);
 	free(r.total);
 	free(r.kscrape);
+	td_series_free(&r.series);
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "opts.h"
+#include "series.h"
 #include "states.h"
 
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
@@ -29,6 +30,9 @@ static const char usage[] =
 "  -i, --interval SECS    print a report every SECS (each covers its interval)\n"
 "  -C, --cumulative       with -i, reports are totals since start\n"
 "  -d, --duration SECS    stop after SECS (default: until Ctrl-C)\n"
+"      --prometheus-by lport|cgroup[:CAP]\n"
+"                         with --prometheus, also series per local port or\n"
+"                         cgroup id, at most CAP (32) values, the rest 'other'\n"
 "      --prometheus [ADDR:]PORT\n"
 "                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                         (default ADDR 127.0.0.1; IPv6 as [::1]:9101)\n"
@@ -341,7 +345,7 @@ int td_opt_filter(struct td_config *cfg, int opt, const char *arg, FILE *err)
 	return 0;
 }
 
-enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG, OPT_PROMETHEUS };
+enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG, OPT_PROMETHEUS, OPT_PROMETHEUS_BY };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -370,6 +374,7 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
 		{ "kernel-agg", no_argument, NULL, OPT_KERNEL_AGG },
 		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+		{ "prometheus-by", required_argument, NULL, OPT_PROMETHEUS_BY },
 		{ 0 },
 	};
 	int opt, e;
@@ -449,6 +454,17 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 				return TD_EXIT_USAGE;
 			}
 			break;
+		case OPT_PROMETHEUS_BY: {
+			enum td_series_kind kind;
+
+			if (td_parse_series(optarg, &kind, &cfg->series_cap)) {
+				fprintf(err, "tcpdwell: invalid --prometheus-by '%s': expected lport or cgroup, with an "
+					"optional :CAP from 1 to %d\n", optarg, TD_SERIES_MAX_CAP);
+				return TD_EXIT_USAGE;
+			}
+			cfg->series_kind = (int)kind;
+			break;
+		}
 		case OPT_PROMETHEUS:
 			if (td_parse_listen(optarg, &cfg->prometheus)) {
 				fprintf(err, "tcpdwell: invalid --prometheus '%s': expected [ADDR:]PORT with a port 1-65535, "
@@ -484,6 +500,14 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 	    (cfg->raddr.family && cfg->family && cfg->raddr.family != (__u32)cfg->family) ||
 	    (cfg->laddr.family && cfg->raddr.family && cfg->laddr.family != cfg->raddr.family)) {
 		fprintf(err, "tcpdwell: the address filters and -4/-6 name different families: nothing would match\n");
+		return TD_EXIT_USAGE;
+	}
+	if (cfg->series_kind && !cfg->prometheus.family) {
+		fprintf(err, "tcpdwell: --prometheus-by needs --prometheus\n");
+		return TD_EXIT_USAGE;
+	}
+	if (cfg->series_kind && cfg->kernel_agg) {
+		fprintf(err, "tcpdwell: --prometheus-by needs the per-transition records; --kernel-agg keeps only totals\n");
 		return TD_EXIT_USAGE;
 	}
 	if (cfg->kernel_agg && cfg->events) {

@@ -36,6 +36,8 @@ struct td_config {
 	bool filter_lport, filter_rport, filter_either;
 	struct td_cidr laddr, raddr; /* -A, -R; family 0 = off */
 	struct td_listen prometheus; /* --prometheus; family 0 = off */
+	int series_kind;         /* --prometheus-by: enum td_series_kind, 0 = off */
+	unsigned series_cap;
 	uint8_t port_filter[65536]; /* TD_PORT_* bits */
 };
 

@@ -46,6 +46,11 @@ static const char *const bound_le[TD_PROM_NBOUNDS] = {
 	"1000",
 };
 
+const char *td_prom_le(int b)
+{
+	return b < TD_PROM_NBOUNDS ? bound_le[b] : "+Inf";
+}
+
 /* A fine bucket of the log-linear histogram (values low..high ns, both
  * inclusive) is counted under the first bound B with hist_bucket_high <= B:
  * the Prometheus bucket that holds its upper bound. So le="B" never counts

@@ -17,6 +17,8 @@
  * then +Inf. */
 #define TD_PROM_NBOUNDS 25
 extern const uint64_t td_prom_bounds_ns[TD_PROM_NBOUNDS];
+/* Bound b's le label value ("0.25"), or "+Inf" for b == TD_PROM_NBOUNDS. */
+const char *td_prom_le(int b);
 
 /* Everything a scrape shows; counters are totals since start. */
 struct td_prom_input {

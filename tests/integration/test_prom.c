@@ -821,3 +821,55 @@ Test(prom, privileges_dropped_and_still_counting, .init = setup, .fini = cleanup
 	close(lfd);
 	free(buf);
 }
+
+/* --prometheus-by lport:2 on three server ports: two get their own label,
+ * the third is counted under "other". */
+Test(prom, per_port_series_with_a_cap, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	char listen_arg[32], ports_arg[32], series[160], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "--prometheus-by", "lport:2", "-L", ports_arg, NULL };
+	uint16_t port[3] = { 0 }, mport = free_port(4);
+	int lfd[3];
+	const char *body;
+	struct run r;
+
+	cr_assert_not_null(buf);
+	for (int i = 0; i < 3; i++)
+		lfd[i] = tcp_listen(4, &port[i], 8);
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", mport);
+	snprintf(ports_arg, sizeof(ports_arg), "%u,%u,%u", port[0], port[1], port[2]);
+	tcpdwell_start(&r, args);
+	for (int i = 0; i < 3; i++) {
+		int c = tcp_connect(4, port[i]), s = accept(lfd[i], NULL, NULL);
+
+		cr_assert_geq(s, 0);
+		close(c); /* the server side goes ESTABLISHED -> CLOSE_WAIT */
+		sleep_ms(20);
+		close(s);
+		sleep_ms(20);
+	}
+	sleep_ms(300);
+	cr_assert_eq(http_get(4, mport, "/metrics", buf, &body), 200);
+	for (int i = 0; i < 2; i++) {
+		snprintf(series, sizeof(series),
+			 "tcpdwell_lport_transitions_total{lport=\"%u\",from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"}", port[i]);
+		cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+		snprintf(series, sizeof(series), "tcpdwell_lport_state_dwell_seconds_count{lport=\"%u\",state=\"CLOSE_WAIT\"}",
+			 port[i]);
+		cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+	}
+	snprintf(series, sizeof(series),
+		 "tcpdwell_lport_transitions_total{lport=\"other\",from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"}");
+	cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+	snprintf(series, sizeof(series), "lport=\"%u\"", port[2]);
+	cr_assert_null(strstr(body, series), "the third port got a label of its own past the cap");
+	{
+		char out[4096];
+
+		cr_assert_eq(promtool_check(body, out, sizeof(out)), 0, "promtool: %s", out);
+	}
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+	for (int i = 0; i < 3; i++)
+		close(lfd[i]);
+	free(buf);
+}
