@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
+#include "clock.h"
 #include "http.h"
 #include "opts.h"
 #include "prom.h"
@@ -45,14 +46,6 @@ struct run {
 	bool census_ok;
 	struct td_series series; /* --prometheus-by */
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int on_event(void *ctx, const struct td_event *e)
 {
@@ -115,7 +108,7 @@ static void report(struct run *r, struct td_tracer *t)
 	if (r->cfg->json)
 		td_render_report_json(stdout, shown, &delta);
 	else
-		td_render_report_text(stdout, shown, &delta, clock_ns(CLOCK_REALTIME));
+		td_render_report_text(stdout, shown, &delta, td_clock_ns(CLOCK_REALTIME));
 	if (!cerr && r->cfg->json)
 		td_render_census_json(stdout, census);
 	else if (!cerr)
@@ -219,7 +212,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r.ropts.wide = cfg.wide;
-	r.ropts.realtime_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	r.ropts.realtime_offset_ns = (int64_t)(td_clock_ns(CLOCK_REALTIME) - td_clock_ns(CLOCK_MONOTONIC));
 
 	/* No SA_RESTART: the poll returns at once on Ctrl-C. */
 	sigemptyset(&sa.sa_mask);
@@ -257,7 +250,7 @@ int main(int argc, char **argv)
 	if (cfg.events && !cfg.json)
 		td_render_event_header(stdout, &r.ropts);
 
-	start = clock_ns(CLOCK_MONOTONIC);
+	start = td_clock_ns(CLOCK_MONOTONIC);
 	if (cfg.interval_ns)
 		next_report = start + cfg.interval_ns;
 	if (cfg.duration_ns)
@@ -282,7 +275,7 @@ int main(int argc, char **argv)
 			td_http_run(http);
 		if (cfg.events)
 			fflush(stdout);
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = td_clock_ns(CLOCK_MONOTONIC);
 		if (end && now >= end)
 			break;
 		/* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event

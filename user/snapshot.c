@@ -17,6 +17,8 @@
 #include "render.h"
 #include "snapshot.h"
 #include "states.h"
+#include "tracer.h"
+#include "clock.h"
 #include "tcpdwell.skel.h"
 
 static const char usage[] =
@@ -216,14 +218,6 @@ static const struct holder *find_holder(const struct holders *h, uint64_t ino)
 	return NULL;
 }
 
-static uint64_t monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
 static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
 {
@@ -235,13 +229,7 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	skel->rodata->targ_family = o->cfg.family == 4 ? 2 : o->cfg.family == 6 ? 10 : 0;
-	skel->rodata->filter_lport = o->cfg.filter_lport;
-	skel->rodata->filter_rport = o->cfg.filter_rport;
-	skel->rodata->filter_either = o->cfg.filter_either;
-	memcpy((void *)skel->rodata->port_filter, o->cfg.port_filter, sizeof(o->cfg.port_filter));
-	memcpy((void *)&skel->rodata->laddr_filter, &o->cfg.laddr, sizeof(o->cfg.laddr));
-	memcpy((void *)&skel->rodata->raddr_filter, &o->cfg.raddr, sizeof(o->cfg.raddr));
+	td_set_net_filters(skel, &o->cfg);
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	for (int i = 0; i < td_pinned_maps_n; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, td_pinned_maps[i]);
@@ -293,11 +281,8 @@ int td_snapshot_main(int argc, char **argv)
 	if (err)
 		return err == 1 ? 0 : err;
 	libbpf_set_print(NULL);
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "tcpdwell: failed to find kernel BTF at /sys/kernel/btf/vmlinux: "
-			"this kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
+	if (td_require_btf())
 		return 1;
-	}
 	tracer = 0;
 	if (td_bpffs_ensure() == 0)
 		tracer = o.tracer ? (pid_t)o.tracer : td_pin_find_tracer();
@@ -330,7 +315,7 @@ int td_snapshot_main(int argc, char **argv)
 		goto cleanup;
 	}
 	scan_holders(&holders);
-	now = monotonic();
+	now = td_clock_ns(CLOCK_MONOTONIC);
 	ropts.wide = o.cfg.wide;
 	if (!o.cfg.json)
 		td_render_snap_header(stdout, &ropts);

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tracer.h"
+#include "clock.h"
 #include "record.h"
 #include "pins.h"
 #include "tcpdwell.skel.h"
@@ -77,14 +78,6 @@ static int cgroup_id_of(const char *path, __u64 *id)
 		return -ENOTDIR;
 	*id = st.st_ino;
 	return 0;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Address of a kernel text symbol from /proc/kallsyms; 0 when missing or
@@ -227,7 +220,7 @@ static void seed_sockets(struct td_tracer *t)
 	char buf[256];
 	int fd;
 
-	t->skel->bss->seed_ns = monotonic_ns();
+	t->skel->bss->seed_ns = td_clock_ns(CLOCK_MONOTONIC);
 	fd = bpf_iter_create(bpf_link__fd(t->skel->links.snapshot_tcp));
 	if (fd >= 0) {
 		while (read(fd, buf, sizeof(buf)) > 0)
@@ -235,6 +228,26 @@ static void seed_sockets(struct td_tracer *t)
 		close(fd);
 	}
 	t->skel->bss->seed_ns = 0;
+}
+
+int td_require_btf(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	fprintf(stderr, "tcpdwell: failed to find kernel BTF at /sys/kernel/btf/vmlinux: "
+		"this kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
+	return -ENOENT;
+}
+
+void td_set_net_filters(struct tcpdwell_bpf *skel, const struct td_config *cfg)
+{
+	skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
+	skel->rodata->filter_lport = cfg->filter_lport;
+	skel->rodata->filter_rport = cfg->filter_rport;
+	skel->rodata->filter_either = cfg->filter_either;
+	memcpy((void *)skel->rodata->port_filter, cfg->port_filter, sizeof(cfg->port_filter));
+	memcpy((void *)&skel->rodata->laddr_filter, &cfg->laddr, sizeof(cfg->laddr));
+	memcpy((void *)&skel->rodata->raddr_filter, &cfg->raddr, sizeof(cfg->raddr));
 }
 
 static const char *privilege_hint(int err)
@@ -251,11 +264,9 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	int err;
 
 	libbpf_set_print(cfg->verbose ? libbpf_print : libbpf_quiet);
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "tcpdwell: failed to find kernel BTF at /sys/kernel/btf/vmlinux: "
-			"this kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
-		return -ENOENT;
-	}
+	err = td_require_btf();
+	if (err)
+		return err;
 	if (cfg->cgroup_path) {
 		err = cgroup_id_of(cfg->cgroup_path, &cgid);
 		if (err) {
@@ -313,16 +324,10 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		fprintf(stderr, "tcpdwell: failed to size the timewait map: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	t->skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
+	td_set_net_filters(t->skel, cfg);
 	t->skel->rodata->targ_tgid = cfg->pid;
 	t->skel->rodata->targ_states = cfg->state_mask;
-	memcpy((void *)&t->skel->rodata->laddr_filter, &cfg->laddr, sizeof(cfg->laddr));
-	memcpy((void *)&t->skel->rodata->raddr_filter, &cfg->raddr, sizeof(cfg->raddr));
 	t->skel->rodata->targ_cgroup_id = cgid;
-	t->skel->rodata->filter_lport = cfg->filter_lport;
-	t->skel->rodata->filter_rport = cfg->filter_rport;
-	t->skel->rodata->filter_either = cfg->filter_either;
-	memcpy((void *)t->skel->rodata->port_filter, cfg->port_filter, sizeof(cfg->port_filter));
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
@@ -422,7 +427,7 @@ static int report_killed_tw(struct td_tracer *t, const struct td_tw_pending *p)
 static int sweep_pending(struct td_tracer *t)
 {
 	size_t stride = (t->scratch_size + 7) / 8 * 8;
-	uint64_t now = monotonic_ns();
+	uint64_t now = td_clock_ns(CLOCK_MONOTONIC);
 	__u32 zero = 0;
 	int n = 0;
 
