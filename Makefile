@@ -24,12 +24,18 @@ USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS   := user/states.c user/hist.c user/opts.c user/record.c user/agg.c user/render.c user/pins.c user/series.c
-BPF_SRCS   := user/tracer.c user/snapshot.c user/privs.c
-LIB_SRCS   += user/prom.c
+# Userspace modules sort themselves: one that includes the skeleton talks to
+# BPF (built after it, linked into the tool and the integration tests); the
+# system-library ones below need libraries the unit tests do not link; every
+# other module is pure and unit-tested, plain and sanitized. A new module
+# needs no line here.
+SYS_SRCS   := user/main.c user/http.c user/privs.c
+BPF_SRCS   := $(shell grep -l '"tcpdwell.skel.h"' user/*.c)
+LIB_SRCS   := $(filter-out $(SYS_SRCS) $(BPF_SRCS),$(wildcard user/*.c))
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
-TRACER_OBJ := $(OUTPUT)/user/tracer.o $(OUTPUT)/user/snapshot.o $(OUTPUT)/user/privs.o
+TRACER_OBJ := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(BPF_SRCS) user/privs.c)
+BPF_HDRS   := $(wildcard bpf/*.h)
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
@@ -43,7 +49,7 @@ all: tcpdwell
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/tcpdwell.bpf.o: bpf/tcpdwell.bpf.c bpf/tcpdwell.h bpf/core_fixes.bpf.h vmlinux/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/tcpdwell.bpf.o: bpf/tcpdwell.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -21,30 +21,23 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Knobs set by userspace between open and load. */
-const volatile __u16 targ_family;     /* 0: any, else AF_INET/AF_INET6 */
-const volatile __u32 targ_tgid;       /* 0: any owner */
-const volatile __u64 targ_cgroup_id;  /* 0: any cgroup */
-const volatile __u32 targ_states;     /* bit per state, old or new; 0: all */
-const volatile struct td_cidr laddr_filter, raddr_filter;
-const volatile bool  filter_lport, filter_rport, filter_either;
+const volatile struct td_filter filt;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool  timers_on;       /* the timer programs are attached */
 const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
 const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
 const volatile __u32 nr_cpus = 1;     /* possible CPUs */
-const volatile __u32 kernel_hz;       /* CONFIG_HZ; 0: unknown */
 const volatile bool  kernel_agg;      /* --kernel-agg: histograms here, no records */
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
-
-/* Set by userspace before running snapshot_tcp from a starting tracer:
- * sockets already in a state get this as their "since at least". */
-__u64 seed_ns;
 
 /* The census that userspace reads after running census_tcp, and a
  * jiffies<->ns calibration point. */
 __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
 __u64 calib_jiffies, calib_ns;
+/* CONFIG_HZ, written by userspace when it knows it (possibly after load,
+ * when it had to measure it); 0: unknown, calibrate from the clock. */
+__u32 kernel_hz;
 
 /* What a socket carries between transitions. BPF_F_CLONE copies it into a
  * listener's children (sk_clone_lock -> bpf_sk_storage_clone), which is how
@@ -148,6 +141,12 @@ struct {
 	__type(value, struct td_kcounts);
 } agg_counts SEC(".maps");
 
+/* The records' family encoding (4 or 6) from an address family; 0: other. */
+static __always_inline __u8 td_family(__u16 af)
+{
+	return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
+}
+
 static __always_inline void count(__u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
@@ -184,11 +183,11 @@ static __always_inline enum port_verdict ports_match(__u16 lport, __u16 rport)
 {
 	bool unknown = lport == 0;
 
-	if (filter_lport && !(port_filter[lport] & TD_PORT_LOCAL))
+	if (filt.lport && !(port_filter[lport] & TD_PORT_LOCAL))
 		return unknown ? PORTS_NOT_YET : PORTS_NEVER;
-	if (filter_rport && !(port_filter[rport] & TD_PORT_REMOTE))
+	if (filt.rport && !(port_filter[rport] & TD_PORT_REMOTE))
 		return unknown ? PORTS_NOT_YET : PORTS_NEVER;
-	if (filter_either && !(port_filter[lport] & TD_PORT_EITHER) &&
+	if (filt.either && !(port_filter[lport] & TD_PORT_EITHER) &&
 	    !(port_filter[rport] & TD_PORT_EITHER))
 		return unknown ? PORTS_NOT_YET : PORTS_NEVER;
 	return PORTS_MATCH;
@@ -209,21 +208,21 @@ static __always_inline bool cidr_match(const volatile struct td_cidr *f, __u16 f
 /* Address filters on a tuple (family 4 or 6). */
 static __always_inline bool addrs_pass(__u16 family, const __u8 *saddr, const __u8 *daddr)
 {
-	if (laddr_filter.family && !cidr_match(&laddr_filter, family, (const __u32 *)saddr))
+	if (filt.laddr.family && !cidr_match(&filt.laddr, family, (const __u32 *)saddr))
 		return false;
-	if (raddr_filter.family && !cidr_match(&raddr_filter, family, (const __u32 *)daddr))
+	if (filt.raddr.family && !cidr_match(&filt.raddr, family, (const __u32 *)daddr))
 		return false;
 	return true;
 }
 
 static __always_inline bool addr_filtered(void)
 {
-	return laddr_filter.family || raddr_filter.family;
+	return filt.laddr.family || filt.raddr.family;
 }
 
 static __always_inline bool ports_filtered(void)
 {
-	return filter_lport || filter_rport || filter_either;
+	return filt.lport || filt.rport || filt.either;
 }
 
 /* The 4-tuple and netns of any sock_common: full, timewait or request sock.
@@ -267,7 +266,7 @@ static __always_inline void sk_tuple(const struct sock *sk, __u16 family, __u16 
 /* Family, port and address filters for a mini sock's known tuple. */
 static __always_inline bool net_passes(const struct td_tuple *t)
 {
-	if (targ_family && (t->family == 4 ? AF_INET : AF_INET6) != targ_family)
+	if (filt.family && t->family != filt.family)
 		return false;
 	if (ports_filtered() && ports_match(t->sport, t->dport) != PORTS_MATCH)
 		return false;
@@ -277,23 +276,27 @@ static __always_inline bool net_passes(const struct td_tuple *t)
 /* ... and the cgroup filter. */
 static __always_inline bool tuple_passes(const struct td_tuple *t, __u64 cgid, bool cgid_known)
 {
-	if (targ_cgroup_id && (!cgid_known || cgid != targ_cgroup_id))
+	if (filt.cgroup_id && (!cgid_known || cgid != filt.cgroup_id))
 		return false;
 	return net_passes(t);
 }
 
 static __always_inline bool owner_passes(bool known, __u32 tgid)
 {
-	return !targ_tgid || (known && tgid == targ_tgid);
+	return !filt.tgid || (known && tgid == filt.tgid);
 }
 
 /* The same aggregation as userspace's td_agg_add, done in place. */
-static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dwell, __u32 flags, __u32 detail)
+/* marks: the record's flags, tw_end << 8 and hs_outcome << 16 (five
+ * arguments at most for a BPF function). */
+static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dwell, __u32 marks)
 {
 	struct td_kcounts *c;
 	struct td_khist *h;
 	__u32 zero = 0;
 	__u64 idx;
+
+	__u32 flags = marks & 0xff, tw_end = (marks >> 8) & 0xff, hs_outcome = marks >> 16;
 
 	c = bpf_map_lookup_elem(&agg_counts, &zero);
 	if (!c)
@@ -302,8 +305,10 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 	newstate &= 15;
 	c->events++;
 	c->trans[oldstate][newstate]++;
-	if (detail)
-		c->details[detail & 7]++;
+	if (tw_end)
+		c->tw_ends[tw_end & (TD_TW_END_SLOTS - 1)]++;
+	if (hs_outcome)
+		c->hs_outcomes[hs_outcome & (TD_HS_SLOTS - 1)]++;
 	if ((flags & TD_F_ORPHAN) && oldstate == TD_FIN_WAIT2)
 		c->orphans++;
 	if (!td_has_dwell(oldstate, newstate))
@@ -333,14 +338,14 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 /* Reserves and fills the common part of a record; NULL when the ring is
  * full (counted), and always with --kernel-agg, which aggregates here. */
 static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
-						__u8 flags, __u8 detail)
+						__u8 flags, __u8 tw_end, __u8 hs_outcome)
 {
 	struct td_event *e;
 
-	if (targ_states && !(targ_states & ((1u << (oldstate & 31)) | (1u << (newstate & 31)))))
+	if (filt.states && !(filt.states & ((1u << (oldstate & 31)) | (1u << (newstate & 31)))))
 		return NULL;
 	if (kernel_agg) {
-		kernel_aggregate(oldstate, newstate, dwell, flags, detail);
+		kernel_aggregate(oldstate, newstate, dwell, flags | tw_end << 8 | (__u32)hs_outcome << 16);
 		return NULL;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -352,7 +357,8 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = flags;
-	e->detail = detail;
+	e->tw_end = tw_end;
+	e->hs_outcome = hs_outcome;
 	e->_pad0 = 0;
 	e->_pad1 = 0;
 	e->ts_ns = ts;
@@ -424,13 +430,13 @@ static __always_inline void tw_ensure_tuple(struct td_tw *w, __u64 tw)
 }
 
 static __always_inline void emit_tw(const struct td_tw *w, __u64 tw, __u64 ts, int oldstate, int newstate,
-				   __u64 dwell, __u8 flags, __u8 detail)
+				   __u64 dwell, __u8 flags, __u8 tw_end)
 {
 	struct td_event *e;
 
 	if (!tuple_passes(&w->t, w->cgroup_id, w->owner_known) || !owner_passes(w->owner_known, w->pid))
 		return;
-	e = reserve(ts, oldstate, newstate, dwell, flags | TD_F_MINI, detail);
+	e = reserve(ts, oldstate, newstate, dwell, flags | TD_F_MINI, tw_end, TD_HS_NONE);
 	if (!e)
 		return;
 	fill_tuple(e, &w->t);
@@ -491,10 +497,10 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 		fin = now;
 	if (fin && fin >= w->start_ns) {
 		emit_tw(w, tw, fin, TD_FIN_WAIT2, TD_TIME_WAIT, fin - w->start_ns,
-			TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_DETAIL_NONE);
+			TD_F_DWELL_KNOWN | TD_F_ORPHAN | TD_F_INFERRED, TD_TW_NONE);
 		w->start_ns = fin;
 	} else {
-		emit_tw(w, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT, 0, TD_F_ORPHAN, TD_DETAIL_NONE);
+		emit_tw(w, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT, 0, TD_F_ORPHAN, TD_TW_NONE);
 		w->start_known = 0;
 	}
 	w->substate = TD_TIME_WAIT;
@@ -540,7 +546,7 @@ static __always_inline void flush_pending(struct td_tw_pending *p)
 
 	p->tw = 0;
 	if (tw)
-		tw_end(tw, p->cancel_ns, p->cause, true);
+		tw_end(tw, p->cancel_ns, p->tw_end, true);
 }
 
 /* Finds the CPU whose pending cancel names tw and reports that early end. */
@@ -592,7 +598,7 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 			tw_ensure_tuple(found, tw);
 			emit_tw(found, tw, now, TD_FIN_WAIT2, TD_TIME_WAIT,
 				found->start_known ? now - found->start_ns : 0,
-				tw_dwell_flag(found->start_known) | TD_F_ORPHAN, TD_DETAIL_NONE);
+				tw_dwell_flag(found->start_known) | TD_F_ORPHAN, TD_TW_NONE);
 			found->substate = TD_TIME_WAIT;
 			found->start_ns = now;
 			found->start_known = TW_START_KNOWN;
@@ -643,13 +649,13 @@ static __always_inline int tw_timer_cancel(const struct timer_list *timer)
 	 * cancels it while still hashed. */
 	if (!BPF_CORE_READ(t, __tw_common.skc_nulls_node.pprev)) {
 		s->tw_pending.tw = 0;
-		tw_end(tw, now, TD_END_REUSE, false);
+		tw_end(tw, now, TD_TW_REUSE, false);
 		return 0;
 	}
 	s->tw_pending.tw = tw;
 	s->tw_pending.cancel_ns = now;
-	s->tw_pending.cause = td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net)) ?
-		TD_END_NETNS : TD_END_KILLED;
+	s->tw_pending.tw_end = td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net)) ?
+		TD_TW_NETNS : TD_TW_KILLED;
 	return 0;
 }
 
@@ -664,7 +670,7 @@ static __always_inline int tw_timer_expire(const struct timer_list *timer)
 		s->tw_pending.tw = 0;
 	else
 		flush_pending(&s->tw_pending);
-	tw_end(tw, now, TD_END_EXPIRED, false);
+	tw_end(tw, now, TD_TW_EXPIRED, false);
 	return 0;
 }
 
@@ -694,7 +700,7 @@ static __always_inline void req_end(__u64 req, const struct td_tuple *t, __u64 l
 	cgid = o ? o->cgroup_id : td_sock_cgroup_id((struct sock *)listener);
 	if (!owner_passes(o != NULL, o ? o->tgid : 0) || !tuple_passes(t, cgid, true))
 		return;
-	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, outcome);
+	e = reserve(now, TD_SYN_RECV, TD_CLOSE, now - syn_ns, TD_F_DWELL_KNOWN | TD_F_MINI, TD_TW_NONE, outcome);
 	if (!e)
 		return;
 	fill_tuple(e, t);
@@ -714,7 +720,7 @@ static __always_inline int req_timer_start(const struct timer_list *timer)
 	/* A SYN arrived: reqsk_queue_hash_req arms the timer. Filters that need
 	 * the tuple read it; everything else waits for the rare end without a
 	 * child. */
-	if (targ_family || ports_filtered() || addr_filtered()) {
+	if (filt.family || ports_filtered() || addr_filtered()) {
 		struct td_tuple t;
 
 		read_tuple(&r->__req_common, 0, &t);
@@ -871,7 +877,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	struct td_event *e;
 	__u16 family, lport, rport;
 	__u64 now, cgid, dwell = 0;
-	__u8 evflags = 0, detail = TD_DETAIL_NONE;
+	__u8 evflags = 0, hs_outcome = TD_HS_NONE;
 	int reported = newstate;
 
 	/* The tracepoint also fires for SCTP and others (inet_sk_set_state),
@@ -882,7 +888,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	if (targ_family && family != targ_family)
+	if (filt.family && td_family(family) != filt.family)
 		return 0;
 
 	/* The local port is skc_num, a plain load, except on the way to CLOSE:
@@ -902,8 +908,8 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			return 0;
 	}
 	/* --kernel-agg keeps no cgroup id unless it filters on one. */
-	cgid = (targ_cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(sk) : 0;
-	if (targ_cgroup_id && cgid != targ_cgroup_id)
+	cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(sk) : 0;
+	if (filt.cgroup_id && cgid != filt.cgroup_id)
 		return 0;
 	if (addr_filtered()) {
 		struct td_tuple t;
@@ -943,7 +949,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 				if (s && s->hs.child == (__u64)sk) {
 					if (s->hs.syn_ns) {
 						info->entered_ns = s->hs.syn_ns;
-						detail = TD_HS_ESTABLISHED;
+						hs_outcome = TD_HS_ESTABLISHED;
 					}
 					s->hs.child = 0;
 				}
@@ -961,7 +967,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			info->entered_ns = now;
 		}
 		/* --kernel-agg needs owners only to filter on one. */
-		if ((!kernel_agg || targ_tgid) && owner_is_current(oldstate, newstate)) {
+		if ((!kernel_agg || filt.tgid) && owner_is_current(oldstate, newstate)) {
 			info->tgid = bpf_get_current_pid_tgid() >> 32;
 			bpf_get_current_comm(info->comm, sizeof(info->comm));
 			info->owner_known = 1;
@@ -1006,7 +1012,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (!owner_passes(evflags & TD_F_PID_KNOWN, info ? info->tgid : 0))
 		return 0;
 
-	e = reserve(now, oldstate, reported, dwell, evflags, detail);
+	e = reserve(now, oldstate, reported, dwell, evflags, TD_TW_NONE, hs_outcome);
 	if (!e)
 		return 0;
 	e->family = family == AF_INET ? 4 : 6;
@@ -1047,11 +1053,11 @@ int census_tcp(struct bpf_iter__tcp *ctx)
 	family = skc->skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	if (targ_family && family != targ_family)
+	if (filt.family && td_family(family) != filt.family)
 		return 0;
 	if (ports_filtered() && ports_match(skc->skc_num, bpf_ntohs(skc->skc_dport)) != PORTS_MATCH)
 		return 0;
-	if (laddr_filter.family || raddr_filter.family) {
+	if (filt.laddr.family || filt.raddr.family) {
 		struct td_tuple t;
 
 		read_tuple(skc, 0, &t);
@@ -1088,8 +1094,7 @@ int census_tcp(struct bpf_iter__tcp *ctx)
 
 /* Writes one td_snap per live socket of the reader's namespace, with the
  * time it entered its state as the tracer's maps know it (shared through
- * bpffs pins). With seed_ns set, it seeds the maps instead for sockets the
- * tracer has never seen: they are in their state "since at least" then. */
+ * bpffs pins). */
 SEC("iter/tcp")
 int snapshot_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -1124,13 +1129,6 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 			return 0;
 		r.state = tw->tw_sk.tw_substate == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
 		r.flags |= TD_F_MINI | (r.state == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0);
-		if (!w && seed_ns && timers_on) {
-			struct td_tw nw = { .t = t, .start_ns = seed_ns, .tuple_known = 1,
-					    .substate = r.state, .start_known = TW_START_AT_LEAST };
-
-			bpf_map_update_elem(&tw_socks, &key, &nw, BPF_NOEXIST);
-			return 0;
-		}
 		if (w) {
 			if (w->start_known) {
 				r.since_ns = w->start_ns;
@@ -1147,8 +1145,6 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 
 		r.state = TD_SYN_RECV;
 		r.flags |= TD_F_MINI;
-		if (seed_ns)
-			return 0;
 		if (q) {
 			r.since_ns = q->syn_ns;
 			r.flags |= TD_F_DWELL_KNOWN;
@@ -1161,15 +1157,7 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 		if (!tp)
 			return 0;
 		r.state = state;
-		info = bpf_sk_storage_get(&sk_infos, tp, 0, seed_ns ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-		if (seed_ns) {
-			/* A fresh storage is zeroed: the tracer has not seen it. */
-			if (info && !info->entered_ns) {
-				info->entered_ns = seed_ns;
-				info->at_least = 1;
-			}
-			return 0;
-		}
+		info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
 		if (info && info->entered_ns) {
 			r.since_ns = info->entered_ns;
 			r.flags |= info->at_least ? TD_F_AT_LEAST : TD_F_DWELL_KNOWN;
@@ -1183,8 +1171,50 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 		if (so)
 			r.ino = BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino);
 	}
-	if (seed_ns)
-		return 0;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* ---- seeding ------------------------------------------------------------ */
+
+/* Run once by a starting tracer: the sockets that exist now and that it has
+ * never seen are in their state "since at least" now, which beats unknown
+ * forever. Request socks are left alone: they live for moments. */
+SEC("iter/tcp")
+int seed_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	__u64 now = bpf_ktime_get_ns();
+	struct td_tuple t;
+	__u64 key;
+
+	if (!skc || !td_family(skc->skc_family))
+		return 0;
+	read_tuple(skc, 0, &t);
+	if (!net_passes(&t))
+		return 0;
+	key = (__u64)skc;
+	if (skc->skc_state == TCP_TIME_WAIT) {
+		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+		struct td_tw nw = { .t = t, .start_ns = now, .tuple_known = 1,
+				    .start_known = TW_START_AT_LEAST };
+
+		if (!tw || !timers_on)
+			return 0;
+		nw.substate = tw->tw_sk.tw_substate == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+		bpf_map_update_elem(&tw_socks, &key, &nw, BPF_NOEXIST);
+	} else if (skc->skc_state != TCP_NEW_SYN_RECV) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+		struct sk_info *info;
+
+		if (!tp)
+			return 0;
+		info = bpf_sk_storage_get(&sk_infos, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		/* A fresh storage is zeroed: the tracer has not seen it. */
+		if (info && !info->entered_ns) {
+			info->entered_ns = now;
+			info->at_least = 1;
+		}
+	}
 	return 0;
 }

@@ -24,6 +24,9 @@ enum td_state {
 	TD_BOUND_INACTIVE,
 	TD_MAX_STATES, /* array size: states index directly */
 };
+/* The kernel side's per-state arrays have this many slots (masked index). */
+#define TD_STATE_SLOTS 16
+_Static_assert(TD_MAX_STATES <= TD_STATE_SLOTS, "enum td_state outgrew TD_STATE_SLOTS");
 
 /* Every record starts with one of these tags. */
 enum td_rec_type {
@@ -43,19 +46,38 @@ enum td_rec_type {
 #define TD_F_AT_LEAST    0x20 /* dwell_ns (since_ns) is a lower bound: the
 				 socket was in this state when tracing began */
 
-/* td_event.detail: why a TIME_WAIT (or orphaned FIN_WAIT2) ended, or how a
- * handshake (SYN_RECV) ended. */
-enum td_detail {
-	TD_DETAIL_NONE = 0,
-	TD_END_EXPIRED,    /* the timewait timer ran out */
-	TD_END_REUSE,      /* the 4-tuple was reused by a new connect() */
-	TD_END_KILLED,     /* killed early: RST, or another early end */
-	TD_END_NETNS,      /* its network namespace was torn down */
-	TD_HS_ESTABLISHED, /* the final ACK arrived: a child socket exists */
-	TD_HS_EXPIRED,     /* the SYN-ACK retries ran out */
-	TD_HS_DROPPED,     /* dropped: RST, listener closed, ... */
-	TD_DETAIL_MAX,
-};
+/* What ends a state: one list per meaning, each item {value, word}. The
+ * enums below and userspace's word tables (user/vocab.c) are both built
+ * from these lists, so a new value is one line here; value 0 of each enum
+ * is "none". Arrays indexed by a value have _SLOTS entries (a power of two,
+ * so the kernel side can mask an index), and the asserts below fail the
+ * build when a list outgrows them. */
+#define TD_ENUM_ITEM(name, word) name,
+
+/* td_event.tw_end: why a TIME_WAIT (or an orphaned FIN_WAIT2 held by a
+ * timewait sock) ended. Every value but EXPIRED is an early end. */
+#define TD_TW_ENDS(X) \
+	X(TD_TW_EXPIRED, "expired") /* the timewait timer ran out */ \
+	X(TD_TW_REUSE, "reuse")     /* the 4-tuple was reused by a new connect() */ \
+	X(TD_TW_KILLED, "killed")   /* killed early: RST, or another early end */ \
+	X(TD_TW_NETNS, "netns")     /* its network namespace was torn down */
+
+/* td_event.hs_outcome: how a server handshake (a request sock's SYN_RECV)
+ * ended. */
+#define TD_HS_OUTCOMES(X) \
+	X(TD_HS_ESTABLISHED, "established") /* the final ACK came: a child exists */ \
+	X(TD_HS_EXPIRED, "expired")         /* the SYN-ACK retries ran out */ \
+	X(TD_HS_DROPPED, "dropped")         /* dropped: RST, listener closed, ... */
+
+enum td_tw_end { TD_TW_NONE = 0, TD_TW_ENDS(TD_ENUM_ITEM) TD_TW_END_MAX };
+enum td_hs_outcome { TD_HS_NONE = 0, TD_HS_OUTCOMES(TD_ENUM_ITEM) TD_HS_MAX };
+
+#define TD_TW_END_SLOTS 8
+#define TD_HS_SLOTS     8
+_Static_assert(TD_TW_END_MAX <= TD_TW_END_SLOTS, "enum td_tw_end outgrew TD_TW_END_SLOTS");
+_Static_assert(TD_HS_MAX <= TD_HS_SLOTS, "enum td_hs_outcome outgrew TD_HS_SLOTS");
+_Static_assert((TD_TW_END_SLOTS & (TD_TW_END_SLOTS - 1)) == 0, "TD_TW_END_SLOTS: a power of two");
+_Static_assert((TD_HS_SLOTS & (TD_HS_SLOTS - 1)) == 0, "TD_HS_SLOTS: a power of two");
 
 struct td_event {
 	__u8  type;      /* TD_REC_* */
@@ -63,10 +85,12 @@ struct td_event {
 	__u8  oldstate;  /* enum td_state */
 	__u8  newstate;
 	__u8  flags;     /* TD_F_* */
-	__u8  detail;    /* reserved for mini-socket reasons/outcomes */
+	__u8  tw_end;    /* enum td_tw_end, on TIME_WAIT (orphan FIN_WAIT2) -> CLOSE */
 	__u16 sport;     /* host byte order */
 	__u16 dport;
-	__u16 _pad0;
+	__u8  hs_outcome; /* enum td_hs_outcome, on a request sock's SYN_RECV -> CLOSE
+			     and a child's SYN_RECV -> ESTABLISHED */
+	__u8  _pad0;
 	__u32 pid;       /* owner tgid */
 	__u32 netns;     /* network namespace inode */
 	__u32 _pad1;
@@ -78,6 +102,7 @@ struct td_event {
 	__u8  daddr[16];
 	char  comm[TD_COMM_LEN];
 };
+_Static_assert(sizeof(struct td_event) == 104, "td_event is the ring buffer's ABI");
 
 /* An address filter: addr & mask == net, word by word (network order). A
  * v4 filter uses word 0 and matches only IPv4 sockets. */
@@ -85,6 +110,29 @@ struct td_cidr {
 	__u32 net[4];
 	__u32 mask[4];
 	__u32 family; /* 0: off, 4 or 6 */
+};
+
+/* port_filter[port] bits: which port lists contain the port. */
+#define TD_PORT_LOCAL  0x1
+#define TD_PORT_REMOTE 0x2
+#define TD_PORT_EITHER 0x4
+
+/* The filters, the one definition both sides read: userspace fills it
+ * (user/filter.c) into the kernel side's read-only data before load, and
+ * applies the same rule to what it reports itself. Zero fields are off. The
+ * port lists are a separate 64 KiB table of TD_PORT_* bits, read only when
+ * a port flag is set. */
+struct td_filter {
+	struct td_cidr laddr;  /* -A */
+	struct td_cidr raddr;  /* -R */
+	__u64 cgroup_id;       /* -c: cgroup v2 id */
+	__u32 tgid;            /* -p: owner */
+	__u32 states;          /* -s: bit per enum td_state, old or new state */
+	__u8  family;          /* -4/-6: 4 or 6 */
+	__u8  lport;           /* -L: port_filter[] has TD_PORT_LOCAL bits */
+	__u8  rport;           /* -D: TD_PORT_REMOTE */
+	__u8  either;          /* -P: TD_PORT_EITHER */
+	__u32 _pad;
 };
 
 /* One live socket, as the snapshot iterator (iter/tcp) writes it. */
@@ -104,11 +152,6 @@ struct td_snap {
 	__u8  daddr[16];
 	char  comm[TD_COMM_LEN];
 };
-
-/* port_filter[port] bits: which port lists contain the port. */
-#define TD_PORT_LOCAL  0x1
-#define TD_PORT_REMOTE 0x2
-#define TD_PORT_EITHER 0x4
 
 /* Slots of the per-CPU counter array. */
 enum td_counter {
@@ -154,7 +197,7 @@ struct td_tw {
 struct td_tw_pending {
 	__u64 tw;         /* address of the timewait sock, 0: none */
 	__u64 cancel_ns;
-	__u32 cause;      /* TD_END_KILLED or TD_END_NETNS */
+	__u32 tw_end;     /* TD_TW_KILLED or TD_TW_NETNS */
 	__u32 _pad;
 };
 
@@ -241,9 +284,10 @@ struct td_khist {
 struct td_kcounts {
 	__u64 events;
 	__u64 orphans;
-	__u64 trans[16][16];  /* [old][new], states < TD_MAX_STATES */
-	__u64 unknown[16];    /* dwell unknown, per old state */
-	__u64 details[8];     /* enum td_detail */
+	__u64 trans[TD_STATE_SLOTS][TD_STATE_SLOTS]; /* [old][new] */
+	__u64 unknown[TD_STATE_SLOTS];               /* dwell unknown, per old state */
+	__u64 tw_ends[TD_TW_END_SLOTS];  /* enum td_tw_end */
+	__u64 hs_outcomes[TD_HS_SLOTS];  /* enum td_hs_outcome */
 };
 
 #endif /* TCPDWELL_H */

@@ -11,8 +11,12 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 {
 	a->events++;
 	a->trans[e->oldstate][e->newstate]++;
-	if (e->detail && e->detail < TD_DETAIL_MAX)
-		a->details[e->detail]++;
+	/* The decoder rejects values out of range; a record built elsewhere
+	 * (the userspace sweep, tests) is held to the same bound here. */
+	if (e->tw_end && e->tw_end < TD_TW_END_MAX)
+		a->tw_ends[e->tw_end]++;
+	if (e->hs_outcome && e->hs_outcome < TD_HS_MAX)
+		a->hs_outcomes[e->hs_outcome]++;
 	if ((e->flags & TD_F_ORPHAN) && e->oldstate == TD_FIN_WAIT2)
 		a->orphans++;
 	if (!td_has_dwell(e->oldstate, e->newstate))
@@ -33,8 +37,10 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 		for (int n = 0; n < TD_MAX_STATES; n++)
 			dst->trans[s][n] += src->trans[s][n];
 	}
-	for (int d = 0; d < TD_DETAIL_MAX; d++)
-		dst->details[d] += src->details[d];
+	for (int d = 0; d < TD_TW_END_MAX; d++)
+		dst->tw_ends[d] += src->tw_ends[d];
+	for (int d = 0; d < TD_HS_MAX; d++)
+		dst->hs_outcomes[d] += src->hs_outcomes[d];
 }
 
 static void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
@@ -70,6 +76,8 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 		for (int n = 0; n < TD_MAX_STATES; n++)
 			dst->trans[s][n] = cur->trans[s][n] - prev->trans[s][n];
 	}
-	for (int d = 0; d < TD_DETAIL_MAX; d++)
-		dst->details[d] = cur->details[d] - prev->details[d];
+	for (int d = 0; d < TD_TW_END_MAX; d++)
+		dst->tw_ends[d] = cur->tw_ends[d] - prev->tw_ends[d];
+	for (int d = 0; d < TD_HS_MAX; d++)
+		dst->hs_outcomes[d] = cur->hs_outcomes[d] - prev->hs_outcomes[d];
 }

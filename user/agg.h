@@ -15,8 +15,8 @@ struct td_agg {
 	 * seen mid-life): their dwell is unknown and kept out of the histogram. */
 	uint64_t unknown[TD_MAX_STATES];
 	uint64_t trans[TD_MAX_STATES][TD_MAX_STATES];
-	/* How TIME_WAITs and handshakes ended (enum td_detail). */
-	uint64_t details[TD_DETAIL_MAX];
+	uint64_t tw_ends[TD_TW_END_MAX];  /* how TIME_WAITs ended (enum td_tw_end) */
+	uint64_t hs_outcomes[TD_HS_MAX];  /* how handshakes ended (enum td_hs_outcome) */
 	uint64_t orphans; /* FIN_WAIT2 finished by a timewait sock */
 };
 

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "prom.h"
+#include "vocab.h"
 #include "states.h"
 
 /* 1-2.5-5 steps: loopback handshakes take ~15us, TIME_WAIT 60 s, a leaked
@@ -145,16 +146,15 @@ static void render_dwell(FILE *f, const struct td_agg *a)
 				a->unknown[s]);
 }
 
+/* name{reason="expired"} 4, one series per value of the vocabulary. */
+static void vocab_series(FILE *f, const char *name, const struct td_vocab *v, const uint64_t *counts)
+{
+	for (unsigned int i = 1; i < v->n; i++)
+		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, v->what, v->words[i], counts[i]);
+}
+
 static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss *l)
 {
-	static const struct { int detail; const char *reason; } tw[] = {
-		{ TD_END_EXPIRED, "expired" }, { TD_END_REUSE, "reuse" },
-		{ TD_END_KILLED, "killed" }, { TD_END_NETNS, "netns" },
-	};
-	static const struct { int detail; const char *outcome; } hs[] = {
-		{ TD_HS_ESTABLISHED, "established" }, { TD_HS_EXPIRED, "expired" }, { TD_HS_DROPPED, "dropped" },
-	};
-
 	/* Only the pairs seen: at most 13 x 13, most of them impossible. */
 	family(f, "tcpdwell_transitions_total", "counter", "TCP state transitions seen.");
 	for (int o = 1; o < TD_MAX_STATES; o++)
@@ -175,16 +175,12 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	fprintf(f, "tcpdwell_events_no_storage_total %" PRIu64 "\n", l->no_storage);
 	family(f, "tcpdwell_time_wait_ends_total", "counter",
 	       "How TIME_WAITs (and orphaned FIN_WAIT2s) ended: the timer expired, or early by reuse, kill or netns teardown (-T).");
-	for (size_t i = 0; i < sizeof(tw) / sizeof(tw[0]); i++)
-		fprintf(f, "tcpdwell_time_wait_ends_total{reason=\"%s\"} %" PRIu64 "\n", tw[i].reason,
-			a->details[tw[i].detail]);
+	vocab_series(f, "tcpdwell_time_wait_ends_total", &td_tw_end_vocab, a->tw_ends);
 	family(f, "tcpdwell_orphaned_fin_wait2_total", "counter",
 	       "FIN_WAIT2s finished by the kernel after their owner closed the socket (-T).");
 	fprintf(f, "tcpdwell_orphaned_fin_wait2_total %" PRIu64 "\n", a->orphans);
 	family(f, "tcpdwell_handshakes_total", "counter", "How server handshakes (SYN_RECV) ended (-T).");
-	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-		fprintf(f, "tcpdwell_handshakes_total{outcome=\"%s\"} %" PRIu64 "\n", hs[i].outcome,
-			a->details[hs[i].detail]);
+	vocab_series(f, "tcpdwell_handshakes_total", &td_hs_outcome_vocab, a->hs_outcomes);
 }
 
 static void render_census(FILE *f, const uint64_t *c)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include "render.h"
 #include "states.h"
+#include "vocab.h"
 
 #define BAR_WIDTH 40
 
@@ -57,23 +58,6 @@ static void json_str(FILE *f, const char *s, size_t max)
 	fputc('"', f);
 }
 
-/* Words for td_event.detail. TIME_WAIT ends are "expired" or early, with
- * the cause; handshakes have an outcome. */
-static const char *const detail_words[TD_DETAIL_MAX] = {
-	[TD_END_EXPIRED] = "expired",
-	[TD_END_REUSE] = "reuse",
-	[TD_END_KILLED] = "killed",
-	[TD_END_NETNS] = "netns",
-	[TD_HS_ESTABLISHED] = "established",
-	[TD_HS_EXPIRED] = "expired",
-	[TD_HS_DROPPED] = "dropped",
-};
-
-static bool is_tw_end(int detail)
-{
-	return detail >= TD_END_EXPIRED && detail <= TD_END_NETNS;
-}
-
 static void wall_clock(char *buf, size_t len, uint64_t realtime_ns)
 {
 	time_t secs = (time_t)(realtime_ns / 1000000000ull);
@@ -96,6 +80,7 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 {
 	char when[32], pid[16], comm[TD_COMM_LEN + 1], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], ms[32];
 	int aw = o->wide ? 39 : 15;
+	const char *w;
 
 	wall_clock(when, sizeof(when), e->ts_ns + (uint64_t)o->realtime_offset_ns);
 	if (e->flags & TD_F_PID_KNOWN) {
@@ -116,9 +101,11 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 		aw, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
 		aw, td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
 		td_state_name(e->oldstate), td_state_name(e->newstate), ms);
-	if (e->detail && e->detail < TD_DETAIL_MAX)
-		fprintf(f, " %s%s", is_tw_end(e->detail) && e->detail != TD_END_EXPIRED ? "early:" : "",
-			detail_words[e->detail]);
+	/* " expired", " early:reuse"; a handshake's " established" */
+	if ((w = td_vocab_word(&td_tw_end_vocab, e->tw_end)))
+		fprintf(f, " %s%s", td_tw_end_early(e->tw_end) ? "early:" : "", w);
+	if ((w = td_vocab_word(&td_hs_outcome_vocab, e->hs_outcome)))
+		fprintf(f, " %s", w);
 	if (e->flags & TD_F_ORPHAN)
 		fputs(" orphan", f);
 	if (e->flags & TD_F_INFERRED)
@@ -129,6 +116,7 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+	const char *w;
 
 	fprintf(f, "{\"type\":\"transition\",\"time_ns\":%" PRIu64 ",\"pid\":",
 		(uint64_t)(e->ts_ns + (uint64_t)o->realtime_offset_ns));
@@ -149,13 +137,14 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 		fputs("null", f);
 	if (e->flags & TD_F_AT_LEAST)
 		fputs(",\"dwell_at_least\":true", f);
-	if (is_tw_end(e->detail)) {
-		fprintf(f, ",\"reason\":\"%s\"", e->detail == TD_END_EXPIRED ? "expired" : "early");
-		if (e->detail != TD_END_EXPIRED)
-			fprintf(f, ",\"cause\":\"%s\"", detail_words[e->detail]);
-	} else if (e->detail && e->detail < TD_DETAIL_MAX) {
-		fprintf(f, ",\"outcome\":\"%s\"", detail_words[e->detail]);
+	/* "reason":"expired", or "reason":"early","cause":"reuse" */
+	if ((w = td_vocab_word(&td_tw_end_vocab, e->tw_end))) {
+		fprintf(f, ",\"reason\":\"%s\"", td_tw_end_early(e->tw_end) ? "early" : w);
+		if (td_tw_end_early(e->tw_end))
+			fprintf(f, ",\"cause\":\"%s\"", w);
 	}
+	if ((w = td_vocab_word(&td_hs_outcome_vocab, e->hs_outcome)))
+		fprintf(f, ",\"outcome\":\"%s\"", w);
 	if (e->flags & TD_F_ORPHAN)
 		fputs(",\"orphan\":true", f);
 	if (e->flags & TD_F_INFERRED)
@@ -237,15 +226,51 @@ static void render_bars(FILE *f, const struct hist *h)
 	}
 }
 
-static uint64_t tw_ends(const struct td_agg *a)
+/* The sum of counts[] over a vocabulary's values, all or the early ends. */
+static uint64_t vocab_sum(const struct td_vocab *v, const uint64_t *counts, bool early_only)
 {
-	return a->details[TD_END_EXPIRED] + a->details[TD_END_REUSE] + a->details[TD_END_KILLED] +
-	       a->details[TD_END_NETNS];
+	uint64_t sum = 0;
+
+	for (unsigned int i = 1; i < v->n; i++)
+		if (!early_only || td_tw_end_early(i))
+			sum += counts[i];
+	return sum;
 }
 
-static uint64_t handshakes(const struct td_agg *a)
+/* "TIME_WAIT ends: 4 expired, 1 early (reuse 1, killed 0, netns 0); 0
+ * orphaned FIN_WAIT2" */
+static void tw_ends_text(FILE *f, const struct td_agg *a)
 {
-	return a->details[TD_HS_ESTABLISHED] + a->details[TD_HS_EXPIRED] + a->details[TD_HS_DROPPED];
+	const struct td_vocab *v = &td_tw_end_vocab;
+	const char *sep = "";
+
+	fprintf(f, "\nTIME_WAIT ends: %" PRIu64 " expired, %" PRIu64 " early (", a->tw_ends[TD_TW_EXPIRED],
+		vocab_sum(v, a->tw_ends, true));
+	for (unsigned int i = 1; i < v->n; i++) {
+		if (!td_tw_end_early(i))
+			continue;
+		fprintf(f, "%s%s %" PRIu64, sep, v->words[i], a->tw_ends[i]);
+		sep = ", ";
+	}
+	fprintf(f, "); %" PRIu64 " orphaned FIN_WAIT2\n", a->orphans);
+}
+
+/* "Handshakes (SYN_RECV): 7 established, 0 expired, 2 dropped" */
+static void handshakes_text(FILE *f, const struct td_agg *a, bool blank_before)
+{
+	const struct td_vocab *v = &td_hs_outcome_vocab;
+
+	fprintf(f, "%sHandshakes (SYN_RECV):", blank_before ? "\n" : "");
+	for (unsigned int i = 1; i < v->n; i++)
+		fprintf(f, "%s %" PRIu64 " %s", i > 1 ? "," : "", a->hs_outcomes[i], v->words[i]);
+	fputc('\n', f);
+}
+
+/* ,"expired":4,"reuse":1,... for every value of a vocabulary */
+static void vocab_json(FILE *f, const struct td_vocab *v, const uint64_t *counts)
+{
+	for (unsigned int i = 1; i < v->n; i++)
+		fprintf(f, ",\"%s\":%" PRIu64, v->words[i], counts[i]);
 }
 
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns)
@@ -298,16 +323,10 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 					fprintf(f, "  %-12s -> %-12s %10" PRIu64 "\n", td_state_name(o),
 						td_state_name(n), a->trans[o][n]);
 	}
-	if (tw_ends(a))
-		fprintf(f, "\nTIME_WAIT ends: %" PRIu64 " expired, %" PRIu64 " early (reuse %" PRIu64
-			", killed %" PRIu64 ", netns %" PRIu64 "); %" PRIu64 " orphaned FIN_WAIT2\n",
-			a->details[TD_END_EXPIRED],
-			a->details[TD_END_REUSE] + a->details[TD_END_KILLED] + a->details[TD_END_NETNS],
-			a->details[TD_END_REUSE], a->details[TD_END_KILLED], a->details[TD_END_NETNS], a->orphans);
-	if (handshakes(a))
-		fprintf(f, "%sHandshakes (SYN_RECV): %" PRIu64 " established, %" PRIu64 " expired, %" PRIu64
-			" dropped\n", tw_ends(a) ? "" : "\n", a->details[TD_HS_ESTABLISHED],
-			a->details[TD_HS_EXPIRED], a->details[TD_HS_DROPPED]);
+	if (vocab_sum(&td_tw_end_vocab, a->tw_ends, false))
+		tw_ends_text(f, a);
+	if (vocab_sum(&td_hs_outcome_vocab, a->hs_outcomes, false))
+		handshakes_text(f, a, !vocab_sum(&td_tw_end_vocab, a->tw_ends, false));
 	fflush(f);
 }
 
@@ -371,15 +390,16 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 			if (a->trans[o][n])
 				fprintf(f, "{\"type\":\"transitions\",\"old\":\"%s\",\"new\":\"%s\",\"count\":%" PRIu64 "}\n",
 					td_state_name(o), td_state_name(n), a->trans[o][n]);
-	if (tw_ends(a) || a->orphans)
-		fprintf(f, "{\"type\":\"time_wait_ends\",\"expired\":%" PRIu64 ",\"reuse\":%" PRIu64
-			",\"killed\":%" PRIu64 ",\"netns\":%" PRIu64 ",\"orphaned_fin_wait2\":%" PRIu64 "}\n",
-			a->details[TD_END_EXPIRED], a->details[TD_END_REUSE], a->details[TD_END_KILLED],
-			a->details[TD_END_NETNS], a->orphans);
-	if (handshakes(a))
-		fprintf(f, "{\"type\":\"handshakes\",\"established\":%" PRIu64 ",\"expired\":%" PRIu64
-			",\"dropped\":%" PRIu64 "}\n",
-			a->details[TD_HS_ESTABLISHED], a->details[TD_HS_EXPIRED], a->details[TD_HS_DROPPED]);
+	if (vocab_sum(&td_tw_end_vocab, a->tw_ends, false) || a->orphans) {
+		fputs("{\"type\":\"time_wait_ends\"", f);
+		vocab_json(f, &td_tw_end_vocab, a->tw_ends);
+		fprintf(f, ",\"orphaned_fin_wait2\":%" PRIu64 "}\n", a->orphans);
+	}
+	if (vocab_sum(&td_hs_outcome_vocab, a->hs_outcomes, false)) {
+		fputs("{\"type\":\"handshakes\"", f);
+		vocab_json(f, &td_hs_outcome_vocab, a->hs_outcomes);
+		fputs("}\n", f);
+	}
 	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"lost_untracked_mini\":%" PRIu64
 		",\"no_storage\":%" PRIu64 "}\n",

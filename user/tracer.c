@@ -213,21 +213,19 @@ static void share_maps(struct td_tracer *t)
 	t->pinned_pid = pid;
 }
 
-/* Runs snapshot_tcp in seeding mode: the sockets that exist now are in their
- * state "since at least" now, which beats unknown forever. */
+/* Runs seed_tcp: the sockets that exist now are in their state "since at
+ * least" now, which beats unknown forever. */
 static void seed_sockets(struct td_tracer *t)
 {
 	char buf[256];
 	int fd;
 
-	t->skel->bss->seed_ns = td_clock_ns(CLOCK_MONOTONIC);
-	fd = bpf_iter_create(bpf_link__fd(t->skel->links.snapshot_tcp));
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.seed_tcp));
 	if (fd >= 0) {
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
 		close(fd);
 	}
-	t->skel->bss->seed_ns = 0;
 }
 
 int td_require_btf(void)
@@ -241,13 +239,13 @@ int td_require_btf(void)
 
 void td_set_net_filters(struct tcpdwell_bpf *skel, const struct td_config *cfg)
 {
-	skel->rodata->targ_family = cfg->family == 4 ? 2 : cfg->family == 6 ? 10 : 0;
-	skel->rodata->filter_lport = cfg->filter_lport;
-	skel->rodata->filter_rport = cfg->filter_rport;
-	skel->rodata->filter_either = cfg->filter_either;
+	skel->rodata->filt.family = (__u8)cfg->family;
+	skel->rodata->filt.lport = cfg->filter_lport;
+	skel->rodata->filt.rport = cfg->filter_rport;
+	skel->rodata->filt.either = cfg->filter_either;
 	memcpy((void *)skel->rodata->port_filter, cfg->port_filter, sizeof(cfg->port_filter));
-	memcpy((void *)&skel->rodata->laddr_filter, &cfg->laddr, sizeof(cfg->laddr));
-	memcpy((void *)&skel->rodata->raddr_filter, &cfg->raddr, sizeof(cfg->raddr));
+	memcpy((void *)&skel->rodata->filt.laddr, &cfg->laddr, sizeof(cfg->laddr));
+	memcpy((void *)&skel->rodata->filt.raddr, &cfg->raddr, sizeof(cfg->raddr));
 }
 
 static const char *privilege_hint(int err)
@@ -311,8 +309,6 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	t->skel->rodata->nr_cpus = (__u32)t->ncpus;
 	t->skel->rodata->kernel_agg = cfg->kernel_agg;
 	t->kernel_agg = cfg->kernel_agg;
-	if (t->timers)
-		t->skel->rodata->kernel_hz = kernel_hz();
 	if (!t->timers) {
 		bpf_program__set_autoload(t->skel->progs.handle_timer_start, false);
 		bpf_program__set_autoload(t->skel->progs.handle_timer_cancel, false);
@@ -325,9 +321,9 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		goto cleanup;
 	}
 	td_set_net_filters(t->skel, cfg);
-	t->skel->rodata->targ_tgid = cfg->pid;
-	t->skel->rodata->targ_states = cfg->state_mask;
-	t->skel->rodata->targ_cgroup_id = cgid;
+	t->skel->rodata->filt.tgid = cfg->pid;
+	t->skel->rodata->filt.states = cfg->state_mask;
+	t->skel->rodata->filt.cgroup_id = cgid;
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	t->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
@@ -354,6 +350,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	if (cfg->timers && !t->timers)
 		fprintf(stderr, "tcpdwell: warning: tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
 			"TIME_WAIT and handshake times are not measured (as with --no-timers)\n");
+	if (t->timers)
+		t->skel->bss->kernel_hz = kernel_hz();
 	share_maps(t);
 	seed_sockets(t);
 	t->scratch_size = bpf_map__value_size(t->skel->maps.scratch);
@@ -411,7 +409,7 @@ static int report_killed_tw(struct td_tracer *t, const struct td_tw_pending *p)
 		e.pid = w.pid;
 		memcpy(e.comm, w.comm, sizeof(e.comm));
 	}
-	e.detail = (__u8)p->cause;
+	e.tw_end = (__u8)p->tw_end;
 	e.sport = w.t.sport;
 	e.dport = w.t.dport;
 	e.netns = w.t.netns;
@@ -540,8 +538,10 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 			for (int n = 0; n < TD_MAX_STATES; n++)
 				out->trans[o][n] += c->trans[o][n];
 		}
-		for (int d = 0; d < TD_DETAIL_MAX; d++)
-			out->details[d] += c->details[d];
+		for (int d = 0; d < TD_TW_END_MAX; d++)
+			out->tw_ends[d] += c->tw_ends[d];
+		for (int d = 0; d < TD_HS_MAX; d++)
+			out->hs_outcomes[d] += c->hs_outcomes[d];
 	}
 	for (__u32 s = 1; s < TD_MAX_STATES; s++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_hists), &s, vals)) {

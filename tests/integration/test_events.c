@@ -658,8 +658,10 @@ Test(kernel_agg, same_report_as_the_ring_buffer, .init = require_root, .timeout 
 		for (int n = 1; n < TD_MAX_STATES; n++)
 			cr_assert_eq(from_k->trans[s][n], from_rb->trans[s][n], "%d->%d", s, n);
 	}
-	for (int d = 0; d < TD_DETAIL_MAX; d++)
-		cr_assert_eq(from_k->details[d], from_rb->details[d]);
+	for (int d = 0; d < TD_TW_END_MAX; d++)
+		cr_assert_eq(from_k->tw_ends[d], from_rb->tw_ends[d]);
+	for (int d = 0; d < TD_HS_MAX; d++)
+		cr_assert_eq(from_k->hs_outcomes[d], from_rb->hs_outcomes[d]);
 	/* And the client's ESTABLISHED is there: 2 per connection (both ends). */
 	cr_assert_eq(from_k->dwell[TD_ESTABLISHED].count, (uint64_t)sa.conns * 2);
 	cr_assert_geq(from_k->dwell[TD_ESTABLISHED].max, est_max);

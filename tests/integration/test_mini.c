@@ -107,7 +107,7 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	cr_assert_eq((pid_t)tw_a->pid, getpid());
 	end_a = await(&c, pa, port, TD_TIME_WAIT, TD_CLOSE, 75000);
 	cr_assert_not_null(end_a, "A: TIME_WAIT did not end within 75 s");
-	cr_assert_eq(end_a->detail, TD_END_EXPIRED);
+	cr_assert_eq(end_a->tw_end, TD_TW_EXPIRED);
 	cr_assert(end_a->flags & TD_F_DWELL_KNOWN);
 	cr_assert(end_a->dwell_ns >= TW_MIN_NS && end_a->dwell_ns <= TW_MAX_NS, "A: TIME_WAIT %.3f s",
 		  end_a->dwell_ns / 1e9);
@@ -134,7 +134,7 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 		  (tb.close0 - b_close1) / 1e6, (tb.close1 - b_close0) / 1e6);
 	assert_near(fw2_b->dwell_ns, tb.close0 - b_close1 - fw1_b->dwell_ns, 0, tb.close1 - b_close0,
 		    "B: orphaned FIN_WAIT2");
-	cr_assert_eq(end_b->detail, TD_END_EXPIRED);
+	cr_assert_eq(end_b->tw_end, TD_TW_EXPIRED);
 	cr_assert(end_b->dwell_ns >= TW_MIN_NS && end_b->dwell_ns <= TW_MAX_NS, "B: TIME_WAIT %.3f s",
 		  end_b->dwell_ns / 1e9);
 	(void)ta;
@@ -196,7 +196,7 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	into = await(&c, cport, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
 	end = await(&c, cport, port, TD_TIME_WAIT, TD_CLOSE, 2000);
 	cr_assert(into && end, "TIME_WAIT entry %p / end %p not reported", into, end);
-	cr_assert_eq(end->detail, TD_END_REUSE, "reason %u, expected reuse", end->detail);
+	cr_assert_eq(end->tw_end, TD_TW_REUSE, "reason %u, expected reuse", end->tw_end);
 	cr_assert(end->flags & TD_F_DWELL_KNOWN);
 	assert_near(end->dwell_ns, c0 - into->ts_ns, c0 - into->ts_ns, c1 - into->ts_ns, "TIME_WAIT until reuse");
 	cr_assert(end->dwell_ns >= (uint64_t)gap * 1000000ull, "TIME_WAIT %.3f ms shorter than the gap %u ms",
@@ -258,7 +258,7 @@ Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
 
 	e = await(&c, port, cport, TD_SYN_RECV, TD_ESTABLISHED, 2000);
 	cr_assert_not_null(e, "server SYN_RECV -> ESTABLISHED not reported");
-	cr_assert_eq(e->detail, TD_HS_ESTABLISHED);
+	cr_assert_eq(e->hs_outcome, TD_HS_ESTABLISHED);
 	cr_assert(e->flags & TD_F_DWELL_KNOWN);
 	assert_near(e->dwell_ns, s0 - t1, s0 - t1, s1 - t0, "SYN_RECV (SYN to completing segment)");
 	capture_stop(&c);
@@ -388,7 +388,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 
 	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 2000);
 	cr_assert_not_null(e, "request sock end not reported");
-	cr_assert_eq(e->detail, TD_HS_EXPIRED, "outcome %u, expected expired", e->detail);
+	cr_assert_eq(e->hs_outcome, TD_HS_EXPIRED, "outcome %u, expected expired", e->hs_outcome);
 	assert_near(e->dwell_ns, seen - t1, seen - t1, gone - t0, "unanswered SYN_RECV");
 	cr_assert_gt(e->dwell_ns, SEC_NS, "expired before the first SYN-ACK retransmit");
 	capture_stop(&c);
@@ -412,7 +412,7 @@ Test(mini, reset_handshake_is_dropped, .init = require_root, .timeout = 30)
 	send_syn("127.0.0.2", "127.0.0.1", sport, port);
 	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 3000);
 	cr_assert_not_null(e, "request sock end not reported");
-	cr_assert_eq(e->detail, TD_HS_DROPPED, "outcome %u, expected dropped", e->detail);
+	cr_assert_eq(e->hs_outcome, TD_HS_DROPPED, "outcome %u, expected dropped", e->hs_outcome);
 	cr_assert_lt(e->dwell_ns, SEC_NS);
 	capture_stop(&c);
 	close(lfd);

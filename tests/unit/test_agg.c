@@ -194,7 +194,7 @@ Test(agg, delta_is_the_interval_and_merge_adds)
 		uint64_t v = 2000000 + rng_next(&r) % 3000000;
 		struct td_event e = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_DWELL_KNOWN, v);
 
-		e.detail = i % 3 ? TD_END_EXPIRED : TD_END_REUSE;
+		e.tw_end = i % 3 ? TD_TW_EXPIRED : TD_TW_REUSE;
 		td_agg_add(cur, &e);
 		td_agg_add(only_new, &e);
 		add(cur, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, v);
@@ -203,8 +203,8 @@ Test(agg, delta_is_the_interval_and_merge_adds)
 	td_agg_delta(d, cur, prev);
 	cr_assert_eq(d->events, only_new->events);
 	cr_assert_eq(d->unknown[TD_CLOSE_WAIT], 0);
-	cr_assert_eq(d->details[TD_END_EXPIRED], 200);
-	cr_assert_eq(d->details[TD_END_REUSE], 100);
+	cr_assert_eq(d->tw_ends[TD_TW_EXPIRED], 200);
+	cr_assert_eq(d->tw_ends[TD_TW_REUSE], 100);
 	for (int s = 1; s < TD_MAX_STATES; s++) {
 		const struct hist *a = &d->dwell[s], *b = &only_new->dwell[s];
 
@@ -228,7 +228,7 @@ Test(agg, delta_is_the_interval_and_merge_adds)
 	cr_assert_eq(m->dwell[TD_ESTABLISHED].sum, cur->dwell[TD_ESTABLISHED].sum);
 	cr_assert_eq(memcmp(m->dwell[TD_TIME_WAIT].buckets, cur->dwell[TD_TIME_WAIT].buckets,
 			    sizeof(m->dwell[0].buckets)), 0);
-	cr_assert_eq(m->details[TD_END_REUSE], cur->details[TD_END_REUSE]);
+	cr_assert_eq(m->tw_ends[TD_TW_REUSE], cur->tw_ends[TD_TW_REUSE]);
 	free(prev);
 	free(cur);
 	free(only_new);

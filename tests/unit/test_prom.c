@@ -173,10 +173,10 @@ static void craft(struct crafted *c)
 	add(c->a, TD_CLOSE, TD_SYN_SENT, 0, 0);
 	add(c->a, TD_CLOSE, TD_SYN_SENT, 0, 0);
 	add(c->a, TD_TIME_WAIT, TD_CLOSE, TD_F_DWELL_KNOWN | TD_F_MINI, 60500000000ull);
-	c->a->details[TD_END_EXPIRED] = 4;
-	c->a->details[TD_END_REUSE] = 1;
-	c->a->details[TD_HS_ESTABLISHED] = 7;
-	c->a->details[TD_HS_DROPPED] = 2;
+	c->a->tw_ends[TD_TW_EXPIRED] = 4;
+	c->a->tw_ends[TD_TW_REUSE] = 1;
+	c->a->hs_outcomes[TD_HS_ESTABLISHED] = 7;
+	c->a->hs_outcomes[TD_HS_DROPPED] = 2;
 	c->a->orphans = 3;
 	c->loss = (struct td_loss){ .ringbuf = 1, .recursion = 2, .no_storage = 4, .mini_untracked = 3 };
 	c->census[TD_ESTABLISHED] = 5;

@@ -1,0 +1,27 @@
+/* Words for the values that say what ended a state (the lists in
+ * bpf/tcpdwell.h): one table per meaning, read by every renderer. */
+#ifndef TD_VOCAB_H
+#define TD_VOCAB_H
+
+#include <linux/types.h>
+#include "tcpdwell.h"
+
+struct td_vocab {
+	const char *what;         /* the JSON key / Prometheus label: "reason", "outcome" */
+	const char *const *words; /* indexed by value; [0] (none) is NULL */
+	unsigned int n;           /* the enum's _MAX: values are 1 .. n-1 */
+};
+
+extern const struct td_vocab td_tw_end_vocab;     /* enum td_tw_end */
+extern const struct td_vocab td_hs_outcome_vocab; /* enum td_hs_outcome */
+
+/* The word for value v, or NULL for 0 (none) and values out of range. */
+const char *td_vocab_word(const struct td_vocab *v, unsigned int value);
+
+/* Whether a TIME_WAIT ended before its timer ran out. */
+static inline int td_tw_end_early(unsigned int value)
+{
+	return value != TD_TW_NONE && value != TD_TW_EXPIRED;
+}
+
+#endif
