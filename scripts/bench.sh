@@ -15,11 +15,24 @@
 #                       tcpdwell variants besides the default, comma-separated:
 #                       each is the flags added to `tcpdwell -j` (see TD_MODES;
 #                       a variant that tcpdwell rejects with exit 2 is skipped)
+#   BASE []             a git ref (commit, tag, branch) of an older tcpdwell to
+#                       measure beside the current build in the same run: it is
+#                       checked out in a temporary worktree (.output/bench/base-src,
+#                       removed once built, and on any exit), built there with
+#                       its own Makefile (.output/bench/tcpdwell-base) and run
+#                       as "tcpdwell base" right after the current default mode,
+#                       in both passes; the summary compares their BPF ns/event.
+#                       Empty: no base
+#   BASE_MODES []       with BASE: variants of the base build besides its default
+#                       mode, comma-separated like MODES; each runs right after
+#                       the same variant of the current build (added to MODES if
+#                       missing there)
 #   CLIENTS [CPUs]  SERVERS [CLIENTS]  SOURCES [64]  CLOSER [client|server]
 #   TCPSTATES [/usr/sbin/tcpstates]  empty skips it
 #   COOLDOWN [1]        seconds between runs (the last namespace is torn down)
 #   KEEP                a directory to keep every run's raw output in
 # Example: DURATION=3 REPEATS=5 MODES="--kernel-agg,-r 64M" make bench
+#          BASE=main BASE_MODES=--kernel-agg make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,10 +47,14 @@ CLOSER=${CLOSER:-client}
 TCPSTATES=${TCPSTATES-/usr/sbin/tcpstates}
 COOLDOWN=${COOLDOWN:-1}
 KEEP=${KEEP:-}
+BASE=${BASE:-}
+BASE_MODES=${BASE_MODES:-}
 
 BENCH_OUT=.output/bench
 CHURN=$BENCH_OUT/churn
 FLOOR=$BENCH_OUT/floor
+BASE_SRC=$BENCH_OUT/base-src
+BASE_BIN=$BENCH_OUT/tcpdwell-base
 SETTLE=0.5 # after the load: let consumers drain before reading their counters
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -56,28 +73,60 @@ server) CHURN_ARGS=(-S) ;;
 *) die "CLOSER='$CLOSER': want client or server" ;;
 esac
 CHURN_ARGS+=(-c "$CLIENTS" -s "$SERVERS" -n "$SOURCES")
+if [ -n "$BASE" ]; then
+	BASE_REV=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE='$BASE' is not a git commit here"
+elif [ -n "$BASE_MODES" ]; then
+	note "BASE_MODES ignored: no BASE"
+fi
 
 note "building"
 make --no-print-directory bench-bins >&2 || die "build failed"
 
+# split_modes LIST: the non-empty entries of a comma-separated list, trimmed,
+# one per line.
+split_modes() {
+	local m extra
+	IFS=',' read -ra extra <<<"$1"
+	for m in "${extra[@]}"; do
+		m=$(echo "$m" | xargs) # trim
+		if [ -n "$m" ]; then echo "$m"; fi
+	done
+}
 # tcpdwell variants, one entry each: the flags added to `tcpdwell -j`; ""
 # is the default mode. Edit the list here, or replace all but the default
 # with MODES="--kernel-agg,-r 64M".
 TD_MODES=("" "--timers" "--kernel-agg")
 if [ -n "${MODES+set}" ]; then
-	TD_MODES=("")
-	IFS=',' read -ra extra <<<"$MODES"
-	for m in "${extra[@]}"; do
-		m=$(echo "$m" | xargs) # trim
-		if [ -n "$m" ]; then TD_MODES+=("$m"); fi
+	mapfile -t extra < <(split_modes "$MODES")
+	TD_MODES=("" "${extra[@]}")
+fi
+# The base build's variants: the default mode and BASE_MODES, each paired with
+# the same variant of the current build.
+TDB_MODES=()
+if [ -n "$BASE" ]; then
+	mapfile -t extra < <(split_modes "$BASE_MODES")
+	TDB_MODES=("" "${extra[@]}")
+	for b in "${extra[@]}"; do
+		for m in "${TD_MODES[@]}"; do
+			if [ "$m" = "$b" ]; then continue 2; fi
+		done
+		note "BASE_MODES: adding '$b' to the current build's modes too, to compare with"
+		TD_MODES+=("$b")
 	done
 fi
 
 # The tracers, in run order: "label|kind|command"; kind picks the parser of
-# the tracer's output.
+# the tracer's output. A base entry follows the same mode of the current build;
+# BASE_OF[i] is the index of the current entry that base entry i pairs with.
 TRACERS=("none|none|" "null probe|floor|$FLOOR null" "ringbuf floor|floor|$FLOOR ringbuf")
+declare -A BASE_OF=()
 for m in "${TD_MODES[@]}"; do
 	TRACERS+=("tcpdwell${m:+ $m}|tcpdwell|./tcpdwell -j $m")
+	for b in "${TDB_MODES[@]}"; do
+		[ "$b" = "$m" ] || continue
+		BASE_OF[${#TRACERS[@]}]=$((${#TRACERS[@]} - 1))
+		TRACERS+=("tcpdwell base${m:+ $m}|tcpdwell|$BASE_BIN -j $m")
+	done
 done
 TCPSTATES_PREFIX=()
 if [ -n "$TCPSTATES" ]; then
@@ -106,13 +155,35 @@ cleanup() {
 	if [ -n "$STATS_OLD" ]; then
 		echo "$STATS_OLD" >/proc/sys/kernel/bpf_stats_enabled || note "failed to restore kernel.bpf_stats_enabled=$STATS_OLD"
 	fi
+	remove_base_src
 	if [ -n "$KEEP" ]; then
 		mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/ && note "raw output kept in $KEEP"
 	fi
 	rm -rf "$TMP"
 }
+# The base build's worktree, once added.
+BASE_ADDED=
+remove_base_src() {
+	if [ -n "$BASE_ADDED" ]; then
+		git worktree remove --force "$BASE_SRC" || note "failed to remove the worktree $BASE_SRC; run: git worktree remove --force $BASE_SRC"
+		BASE_ADDED=
+	fi
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ -n "$BASE" ]; then
+	note "building BASE=$BASE (${BASE_REV:0:12}) in $BASE_SRC"
+	# A stale worktree of an interrupted run: --force unregisters it even if
+	# its directory is gone.
+	git worktree remove --force "$BASE_SRC" >/dev/null 2>&1 || true
+	rm -rf "$BASE_SRC"
+	git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV" >&2 || die "BASE=$BASE: git worktree add $BASE_SRC failed"
+	BASE_ADDED=1
+	make --no-print-directory -C "$BASE_SRC" tcpdwell >&2 || die "BASE=$BASE: build of tcpdwell failed in $BASE_SRC"
+	cp "$BASE_SRC/tcpdwell" "$BASE_BIN" || die "BASE=$BASE: cannot copy $BASE_SRC/tcpdwell to $BASE_BIN"
+	remove_base_src # done with it; the EXIT trap covers the failures above
+fi
 
 # Alive and not a zombie.
 alive() {
@@ -241,6 +312,10 @@ vsum() { awk '{ s += $1 } END { print s + 0 }'; }
 calc() { awk "BEGIN { print $* }"; }
 round0() { if [ -n "$1" ]; then calc "sprintf(\"%.0f\", $1)"; else echo -; fi; }
 is_true() { [ "$(awk "BEGIN { print ($*) ? 1 : 0 }")" = 1 ]; }
+f1() { calc "sprintf(\"%.1f\", $1)"; }
+f2() { calc "sprintf(\"%.2f\", $1)"; }
+f3() { calc "sprintf(\"%.4f\", $1)"; }
+spread() { calc "$3 ? ($2 - $1) / $3 : 0"; } # spread MIN MAX MEDIAN: (max - min) / median
 
 declare -A R     # R[i,round,field]: results of tracer i's run in a round (s1, s2...: BPF statistics passes)
 declare -A SKIP  # SKIP[i]: why tracer i is not run
@@ -270,7 +345,7 @@ run_one() {
 		if [ "$rc" -ne 0 ]; then
 			TRACER_PID=
 			if [ "$kind" = tcpdwell ] && [ "$rc" -eq 2 ]; then
-				SKIP[$i]="tcpdwell rejects '${cmd#./tcpdwell -j }' (exit 2)"
+				SKIP[$i]="${label%% -*} rejects '${cmd#* -j }' (exit 2)"
 			elif [ "$rc" -eq 124 ]; then
 				kill -KILL "$pid" 2>/dev/null || true
 				wait "$pid" 2>/dev/null || true
@@ -425,6 +500,8 @@ for ((i = 0; i < NT; i++)); do
 		S[$i,bpf_ns]=$(median <<<"$bpf")
 		S[$i,bpf_min]=$(vmin <<<"$bpf")
 		S[$i,bpf_max]=$(vmax <<<"$bpf")
+		S[$i,bpf_spread]=$(spread "${S[$i,bpf_min]}" "${S[$i,bpf_max]}" "${S[$i,bpf_ns]}")
+		S[$i,bpf_n]=$(wc -l <<<"$bpf")
 		S[$i,run_ns]=$(for ((r = 1; r <= STATS_REPEATS; r++)); do
 			if [ -n "${R[$i,s$r,run_cnt]:-}" ]; then calc "${R[$i,s$r,run_cnt]} ? ${R[$i,s$r,run_ns]} / ${R[$i,s$r,run_cnt]} : 0"; fi
 		done | median)
@@ -434,16 +511,52 @@ FLOOR_I=2 NULL_I=1
 for i in 0 $NULL_I $FLOOR_I; do
 	[ -z "${SKIP[$i]:-}" ] || die "no runs of '${TRACERS[$i]%%|*}' to compare with: ${SKIP[$i]}"
 done
-BASE=${S[0,cps]}
-overhead() { calc "1 - ${S[$1,cps]} / $BASE"; }
+BASE_CPS=${S[0,cps]}
+overhead() { calc "1 - ${S[$1,cps]} / $BASE_CPS"; }
 FLOOR_OVH=$(overhead $FLOOR_I)
 # Run-to-run noise: the relative spread of the baseline and of the floor.
-NOISE=$(calc "(${S[0,max]} - ${S[0,min]}) / ${S[0,cps]}")
-NOISE_F=$(calc "(${S[$FLOOR_I,max]} - ${S[$FLOOR_I,min]}) / ${S[$FLOOR_I,cps]}")
+NOISE=$(spread "${S[0,min]}" "${S[0,max]}" "${S[0,cps]}")
+NOISE_F=$(spread "${S[$FLOOR_I,min]}" "${S[$FLOOR_I,max]}" "${S[$FLOOR_I,cps]}")
 is_true "$NOISE_F > $NOISE" && NOISE=$NOISE_F
+have_bpf() { [ -n "${S[$1,bpf_ns]:-}" ]; }
+
+# Base vs current, per pair (BASE_OF): the ratio of the BPF ns/event medians
+# of the statistics passes, and the noise to judge it by. That noise is the
+# larger of the two entries' own spreads over those passes, (max - min) /
+# median of BPF ns/event, i.e. the "min-max" of the table below: the noisier
+# side bounds what a difference can show. Not NOISE: that is the spread of
+# conn/s in the throughput pass, another quantity from other runs. With fewer
+# than 3 passes per side there is no spread to speak of (one pass: 0), so the
+# comparison is inconclusive, as for the throughput target. A difference is
+# within noise if current <= base * (1 + max(noise, 5%)).
+for i in "${!BASE_OF[@]}"; do
+	c=${BASE_OF[$i]}
+	S[$i,pair]=
+	if [ -n "${SKIP[$i]:-}" ] || [ -n "${SKIP[$c]:-}" ]; then
+		S[$i,pair]="skipped: ${SKIP[$i]:-${SKIP[$c]}}"
+	elif ! have_bpf "$i" || ! have_bpf "$c"; then
+		S[$i,pair]="no BPF statistics pass"
+	else
+		S[$i,pair_noise]=${S[$i,bpf_spread]}
+		is_true "${S[$c,bpf_spread]} > ${S[$i,pair_noise]}" && S[$i,pair_noise]=${S[$c,bpf_spread]}
+		S[$i,pair_limit]=$(calc "(${S[$i,pair_noise]} > 0.05 ? ${S[$i,pair_noise]} : 0.05)")
+		S[$i,pair_n]=${S[$i,bpf_n]}
+		((${S[$c,bpf_n]} >= ${S[$i,pair_n]})) || S[$i,pair_n]=${S[$c,bpf_n]}
+		S[$i,pair]="BPF ns/event $(f1 "${S[$i,bpf_ns]}") vs $(f1 "${S[$c,bpf_ns]}"): ratio current/base $(f2 "${S[$c,bpf_ns]} / ${S[$i,bpf_ns]}")"
+		S[$i,pair]+=" (noise: spread $(f1 "100 * ${S[$i,bpf_spread]}")% base, $(f1 "100 * ${S[$c,bpf_spread]}")% current"
+		S[$i,pair]+=" over ${S[$i,bpf_n]}/${S[$c,bpf_n]} passes; within noise up to +$(f1 "100 * ${S[$i,pair_limit]}")%)"
+	fi
+done
+# pair_mode I: the mode of base entry I, as the summary names it.
+pair_mode() {
+	local label=${TRACERS[$1]%%|*}
+	label=${label#tcpdwell base}
+	label=${label# }
+	echo "${label:-default mode}"
+}
 
 echo
-echo "tcpdwell bench $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) CPUs, kernel $(uname -r), tcpdwell $(git describe --always --dirty 2>/dev/null || echo unknown)"
+echo "tcpdwell bench $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) CPUs, kernel $(uname -r), tcpdwell $(git describe --always --dirty 2>/dev/null || echo unknown)${BASE:+, base $BASE (${BASE_REV:0:12})}"
 echo "churn: $CLIENTS clients / $SERVERS servers, $SOURCES sources, $CLOSER closes first, ${DURATION}s x $REPEATS rounds (interleaved); BPF statistics ${STATS_DURATION}s x $STATS_REPEATS rounds"
 echo
 printf '%-28s %9s %17s %9s %8s %10s %9s %8s\n' tracer conn/s "min-max" overhead "x floor" "CPU ns/ev" "(exact)" "RSS MB"
@@ -496,6 +609,13 @@ other loopback traffic ran. BPF ns/ev: run_time_ns summed over all the tracer's 
 expected, median (and min-max) over the kernel.bpf_stats_enabled passes; ns/run: / run_cnt.
 Run-to-run noise (spread of the baseline and floor runs): $(calc "sprintf(\"%.1f\", 100 * $NOISE)")%.
 EOF
+if ((${#BASE_OF[@]})); then
+	echo
+	for i in $(printf '%s\n' "${!BASE_OF[@]}" | sort -n); do
+		echo "base vs current ($(pair_mode "$i")): ${S[$i,pair]}"
+	done
+	echo "(base: BASE=$BASE, ${BASE_REV:0:12}; noise: the larger (max - min) / median of BPF ns/event over the passes of either side)"
+fi
 echo
 echo "BPF cost per program, all statistics passes together:"
 echo "  name: ns per expected event = runs per event x ns per run"
@@ -541,13 +661,24 @@ for ((i = 0; i < NT; i++)); do
 	IFS='|' read -r label kind _ <<<"${TRACERS[$i]}"
 	[ "$kind" = tcpstates ] && [ -z "${SKIP[$i]:-}" ] && TS_I=$i
 done
-f1() { calc "sprintf(\"%.1f\", $1)"; }
-f3() { calc "sprintf(\"%.4f\", $1)"; }
-have_bpf() { [ -n "${S[$1,bpf_ns]:-}" ]; }
 
+for i in $(printf '%s\n' "${!BASE_OF[@]}" | sort -n); do
+	c=${BASE_OF[$i]}
+	desc="current $(pair_mode "$i") BPF ns/event no worse than base within noise"
+	if [ -z "${S[$i,pair_noise]:-}" ]; then
+		skip_target "$desc" "${S[$i,pair]}"
+	elif ((${S[$i,pair_n]} < 3)); then
+		target "$desc" 0 \
+			"inconclusive: ${S[$i,pair_n]} pass(es) cannot measure noise ($(f1 "${S[$c,bpf_ns]}") vs $(f1 "${S[$i,bpf_ns]}") ns); use STATS_REPEATS>=3"
+	else
+		target "$desc" "${S[$c,bpf_ns]} <= ${S[$i,bpf_ns]} * (1 + ${S[$i,pair_limit]})" \
+			"$(f1 "${S[$c,bpf_ns]}") vs $(f1 "${S[$i,bpf_ns]}") ns ($(f2 "${S[$c,bpf_ns]} / ${S[$i,bpf_ns]}")x), noise $(f1 "100 * ${S[$i,pair_noise]}")% (at least 5%)"
+	fi
+done
 for ((i = 3; i < NT; i++)); do
 	IFS='|' read -r label kind _ <<<"${TRACERS[$i]}"
 	[ "$kind" = tcpdwell ] || continue
+	[ -z "${BASE_OF[$i]:-}" ] || continue # the base build: compared with the current one above
 	if [ -n "${SKIP[$i]:-}" ]; then
 		skip_target "$label" "${SKIP[$i]}"
 		continue
