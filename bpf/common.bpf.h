@@ -1,0 +1,111 @@
+/* What every concern of the kernel side shares: the knobs userspace sets
+ * before load, the per-CPU counters and scratch, and reading a socket's
+ * 4-tuple. */
+#ifndef TD_COMMON_BPF_H
+#define TD_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpdwell.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET  2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+
+/* Knobs set by userspace between open and load (user/tracer.c, filter.c). */
+const volatile struct td_filter filt;
+const volatile __u64 wakeup_bytes = 256 * 1024;
+const volatile bool  timers_on;       /* the timer programs are attached */
+const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
+const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
+const volatile __u32 nr_cpus = 1;     /* possible CPUs */
+const volatile bool  kernel_agg;      /* --kernel-agg: histograms here, no records */
+/* TD_PORT_* bits per port; read only when a port filter is on. */
+const volatile __u8  port_filter[65536];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TD_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per-CPU scratch for sequences that the kernel runs back to back on one
+ * CPU; each concern documents its part (struct td_scratch). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline struct td_scratch *cpu_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/* The records' family encoding (4 or 6) from an address family; 0: other. */
+static __always_inline __u8 td_family(__u16 af)
+{
+	return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
+}
+
+/* The addresses and netns of any sock_common (full, timewait or request
+ * sock) through probe reads; family and ports are the caller's. */
+static __always_inline void read_addrs(const struct sock_common *skc, struct td_tuple *t)
+{
+	if (t->family == 4) {
+		*(__u32 *)t->saddr = BPF_CORE_READ(skc, skc_rcv_saddr);
+		*(__u32 *)t->daddr = BPF_CORE_READ(skc, skc_daddr);
+	} else {
+		bpf_core_read(t->saddr, sizeof(t->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, sizeof(t->daddr), &skc->skc_v6_daddr);
+	}
+	t->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+}
+
+/* The whole 4-tuple and netns of any sock_common; skc_num is the local
+ * port of mini socks and of hashed full sockets. */
+static __always_inline void read_tuple(const struct sock_common *skc, struct td_tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = td_family(BPF_CORE_READ(skc, skc_family));
+	t->sport = BPF_CORE_READ(skc, skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	read_addrs(skc, t);
+}
+
+/* The same from a full socket's BTF pointer (tp_btf, iterators): plain
+ * loads, no helpers. family is 4 or 6; the ports are the caller's. */
+static __always_inline void sk_tuple(const struct sock *sk, __u16 family, __u16 lport, __u16 rport,
+				     struct td_tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = family;
+	if (family == 4) {
+		*(__u32 *)t->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)t->daddr = sk->__sk_common.skc_daddr;
+	} else {
+		__builtin_memcpy(t->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(t->saddr));
+		__builtin_memcpy(t->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(t->daddr));
+	}
+	t->sport = lport;
+	t->dport = rport;
+	t->netns = sk->__sk_common.skc_net.net->ns.inum;
+}
+
+#endif /* TD_COMMON_BPF_H */

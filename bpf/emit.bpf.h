@@ -1,0 +1,175 @@
+/* Where a transition goes: a td_event in the ring buffer, or, with
+ * --kernel-agg, straight into per-CPU histograms and counters. */
+#ifndef TD_EMIT_BPF_H
+#define TD_EMIT_BPF_H
+
+#include "common.bpf.h"
+#include "filter.bpf.h"
+
+/* What a record says besides its states and dwell: its TD_F_* flags and
+ * what ended the state (the lists in tcpdwell.h). A new annotation is a
+ * field here, in td_event and in td_kcounts. */
+struct marks {
+	__u8 flags;
+	__u8 tw_end;     /* enum td_tw_end */
+	__u8 hs_outcome; /* enum td_hs_outcome */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024); /* resized by userspace */
+} events SEC(".maps");
+
+/* --kernel-agg: a histogram per old state and the counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TD_MAX_STATES);
+	__type(key, __u32);
+	__type(value, struct td_khist);
+} agg_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_kcounts);
+} agg_counts SEC(".maps");
+
+static __always_inline void agg_dwell(__u32 oldstate, __u64 dwell)
+{
+	struct td_khist *h = bpf_map_lookup_elem(&agg_hists, &oldstate);
+	__u64 idx;
+
+	if (!h)
+		return;
+	/* 64-bit and opaque to the compiler, so that the bound checked is the
+	 * register used. */
+	idx = td_hist_index(dwell);
+	asm volatile("" : "+r"(idx));
+	if (idx >= TD_HIST_NBUCKETS)
+		return;
+	h->buckets[idx]++;
+	if (!h->count || dwell < h->min)
+		h->min = dwell;
+	if (dwell > h->max)
+		h->max = dwell;
+	h->count++;
+	h->sum += dwell;
+}
+
+/* The same aggregation as userspace's td_agg_add, done in place. */
+static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dwell, const struct marks *m)
+{
+	struct td_kcounts *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&agg_counts, &zero);
+	if (!c)
+		return;
+	oldstate &= TD_STATE_SLOTS - 1;
+	newstate &= TD_STATE_SLOTS - 1;
+	c->events++;
+	c->trans[oldstate][newstate]++;
+	if (m->tw_end)
+		c->tw_ends[m->tw_end & (TD_TW_END_SLOTS - 1)]++;
+	if (m->hs_outcome)
+		c->hs_outcomes[m->hs_outcome & (TD_HS_SLOTS - 1)]++;
+	if ((m->flags & TD_F_ORPHAN) && oldstate == TD_FIN_WAIT2)
+		c->orphans++;
+	if (!td_has_dwell(oldstate, newstate))
+		return;
+	if (!(m->flags & TD_F_DWELL_KNOWN)) {
+		c->unknown[oldstate]++;
+		return;
+	}
+	agg_dwell(oldstate, dwell);
+}
+
+/* Reserves and fills the common part of a record; NULL when -s filters it
+ * out, when the ring is full (counted), and always with --kernel-agg,
+ * which aggregates here instead. */
+static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
+						const struct marks *m)
+{
+	struct td_event *e;
+
+	if (!filter_states(oldstate, newstate))
+		return NULL;
+	if (kernel_agg) {
+		kernel_aggregate(oldstate, newstate, dwell, m);
+		return NULL;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TD_CNT_RB_DROPS);
+		return NULL;
+	}
+	e->type = TD_REC_TRANSITION;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = m->flags;
+	e->tw_end = m->tw_end;
+	e->hs_outcome = m->hs_outcome;
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	e->ts_ns = ts;
+	e->dwell_ns = dwell;
+	return e;
+}
+
+/* Batch wakeups: the consumer also polls on a timeout, so a quiet system
+ * still reports promptly without a wakeup per record. */
+static __always_inline void submit(struct td_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void fill_tuple(struct td_event *e, const struct td_tuple *t)
+{
+	e->family = t->family;
+	e->sport = t->sport;
+	e->dport = t->dport;
+	e->netns = t->netns;
+	__builtin_memcpy(e->saddr, t->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, t->daddr, sizeof(e->daddr));
+}
+
+static __always_inline void fill_owner(struct td_event *e, bool known, __u32 tgid, const char *comm)
+{
+	if (known) {
+		e->flags |= TD_F_PID_KNOWN;
+		e->pid = tgid;
+		__builtin_memcpy(e->comm, comm, sizeof(e->comm));
+	} else {
+		e->pid = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+}
+
+/* Who a record is charged to. */
+struct who {
+	const char *comm;
+	__u64 cgroup_id;
+	__u32 tgid;
+	bool  known; /* tgid and comm name the owner */
+};
+
+/* A whole record about a known tuple and owner (the mini socks' path). */
+static __always_inline void emit_tuple(__u64 ts, int oldstate, int newstate, __u64 dwell, const struct marks *m,
+				       const struct td_tuple *t, __u64 skaddr, const struct who *w)
+{
+	struct td_event *e = reserve(ts, oldstate, newstate, dwell, m);
+
+	if (!e)
+		return;
+	fill_tuple(e, t);
+	fill_owner(e, w->known, w->tgid, w->comm);
+	e->skaddr = skaddr;
+	e->cgroup_id = w->cgroup_id;
+	submit(e);
+}
+
+#endif /* TD_EMIT_BPF_H */

@@ -1,0 +1,193 @@
+/* Full sockets at sock:inet_sock_set_state: what each one carries between
+ * transitions (its storage: when it entered its state, its owner), and the
+ * steps of one transition, from reading it to its record. */
+#ifndef TD_FULLSK_BPF_H
+#define TD_FULLSK_BPF_H
+
+#include "common.bpf.h"
+#include "filter.bpf.h"
+#include "emit.bpf.h"
+
+/* What a socket carries between transitions. BPF_F_CLONE copies it into a
+ * listener's children (sk_clone_lock -> bpf_sk_storage_clone), which is how
+ * a child that nobody has accepted yet inherits the listener's owner. */
+struct sk_info {
+	__u64 entered_ns; /* when the socket entered its current state; 0: unknown */
+	__u32 tgid;
+	__u8  owner_known;
+	__u8  at_least;   /* seeded at start: entered_ns is a lower bound */
+	__u8  _pad[2];
+	char  comm[TD_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sk_info);
+} sk_infos SEC(".maps");
+
+/* One transition of a full socket, filled step by step. */
+struct trans {
+	const struct sock *sk;
+	struct sk_info *info;   /* NULL: no storage (counted) */
+	__u64 now;
+	__u64 dwell;
+	__u64 cgid;
+	int   oldstate;
+	int   newstate;
+	int   reported;         /* newstate, or TIME_WAIT at a timewait hand-off */
+	__u16 lport, rport;
+	__u8  family;           /* 4 or 6 */
+	enum port_verdict ports;
+	struct marks m;
+};
+
+/* Reads what every filter needs. False for what is no TCP transition: the
+ * tracepoint also fires for SCTP and others (inet_sk_set_state), and for a
+ * state set to itself (tcp_close_state() on FIN_WAIT1), which must not
+ * restart the dwell. */
+static __always_inline bool fsk_read(struct trans *x, const struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol != IPPROTO_TCP || oldstate == newstate)
+		return false;
+	x->family = td_family(sk->__sk_common.skc_family);
+	if (!x->family)
+		return false;
+	x->sk = sk;
+	x->oldstate = oldstate;
+	x->newstate = newstate;
+	x->reported = newstate;
+	/* The local port is skc_num, a plain load, except on the way to CLOSE:
+	 * inet_put_port() has cleared it by then, so read inet_sport, as the
+	 * tracepoint itself does. (Both are 0 at CLOSE->SYN_SENT.) */
+	if (newstate == TCP_CLOSE)
+		x->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	else
+		x->lport = sk->__sk_common.skc_num;
+	x->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	return true;
+}
+
+/* The tuple filters, cheapest first. A port that is not known yet passes
+ * for now (x->ports says so): the socket's storage must be kept. */
+static __always_inline bool fsk_filter(struct trans *x)
+{
+	if (!filter_family(x->family))
+		return false;
+	x->ports = PORTS_MATCH;
+	if (filter_ports_on()) {
+		x->ports = filter_ports(x->lport, x->rport);
+		if (x->ports == PORTS_NEVER)
+			return false;
+	}
+	/* --kernel-agg keeps no cgroup id unless it filters on one. */
+	x->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(x->sk) : 0;
+	if (!filter_cgroup(x->cgid, true))
+		return false;
+	if (filter_addrs_on()) {
+		struct td_tuple t;
+
+		sk_tuple(x->sk, x->family, x->lport, x->rport, &t);
+		if (!filter_addrs(&t))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline struct sk_info *fsk_storage(struct trans *x)
+{
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!info)
+		count(TD_CNT_NO_STORAGE);
+	x->info = info;
+	return info;
+}
+
+/* A listener's child: its storage is the listener's clone, and it was
+ * never in LISTEN. Its SYN_RECV began at the SYN (reqsk.bpf.h hands that
+ * time over when the timer hooks run); microseconds of child life are not
+ * it. */
+static __always_inline bool fsk_is_child(const struct trans *x)
+{
+	return x->oldstate == TCP_LISTEN && x->newstate == TCP_SYN_RECV;
+}
+
+/* The dwell in the old state, and the new state's start. */
+static __always_inline void fsk_dwell(struct trans *x, struct sk_info *info)
+{
+	if (fsk_is_child(x)) {
+		info->entered_ns = 0;
+		info->at_least = 0;
+		return;
+	}
+	if (info->entered_ns) {
+		x->dwell = x->now - info->entered_ns;
+		/* Seeded at start: a lower bound, kept out of the histograms. */
+		x->m.flags |= info->at_least ? TD_F_AT_LEAST : TD_F_DWELL_KNOWN;
+	}
+	info->at_least = 0;
+	info->entered_ns = x->now;
+}
+
+/* Only a system call made by the socket's user can cause these, so the
+ * current task is the owner: connect() -> SYN_SENT (tcp_v4_connect),
+ * listen() -> LISTEN (inet_csk_listen_start), close()/shutdown() ->
+ * FIN_WAIT1 or LAST_ACK (tcp_close_state), close() of a listener ->
+ * LISTEN->CLOSE. Everything else may run in softirq on behalf of nobody. */
+static __always_inline bool owner_is_current(int oldstate, int newstate)
+{
+	return newstate == TCP_SYN_SENT || newstate == TCP_LISTEN ||
+	       newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK ||
+	       (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
+}
+
+static __always_inline void fsk_owner(struct trans *x, struct sk_info *info)
+{
+	/* --kernel-agg needs owners only to filter on one. */
+	if ((!kernel_agg || filt.tgid) && owner_is_current(x->oldstate, x->newstate)) {
+		info->tgid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(info->comm, sizeof(info->comm));
+		info->owner_known = 1;
+	}
+	if (info->owner_known)
+		x->m.flags |= TD_F_PID_KNOWN;
+}
+
+/* The record of a full socket's transition, unless its port is not known
+ * yet or its owner is filtered out. */
+static __always_inline void fsk_emit(const struct trans *x)
+{
+	const struct sock *sk = x->sk;
+	struct sk_info *info = x->info;
+	bool known = x->m.flags & TD_F_PID_KNOWN;
+	struct td_event *e;
+
+	if (x->ports == PORTS_NOT_YET)
+		return;
+	if (!filter_owner(known, info ? info->tgid : 0))
+		return;
+	e = reserve(x->now, x->oldstate, x->reported, x->dwell, &x->m);
+	if (!e)
+		return;
+	e->family = x->family;
+	e->sport = x->lport;
+	e->dport = x->rport;
+	e->skaddr = (__u64)sk;
+	e->cgroup_id = x->cgid;
+	e->netns = sk->__sk_common.skc_net.net->ns.inum;
+	fill_owner(e, info && known, info ? info->tgid : 0, info ? info->comm : NULL);
+	if (x->family == 4) {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
+	} else {
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(e->saddr));
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(e->daddr));
+	}
+	submit(e);
+}
+
+#endif /* TD_FULLSK_BPF_H */

@@ -1,0 +1,185 @@
+/* The iterators over live TCP sockets (iter/tcp walks the full, timewait and
+ * request socks of the reader's network namespace, as ss does): the census
+ * of sockets per state, the snapshot records, and the seeding of a starting
+ * tracer's maps. */
+#ifndef TD_ITER_BPF_H
+#define TD_ITER_BPF_H
+
+#include "common.bpf.h"
+#include "filter.bpf.h"
+#include "fullsk.bpf.h"
+#include "timewait.bpf.h"
+#include "reqsk.bpf.h"
+
+/* The census that userspace reads after running census_tcp. */
+__u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
+
+/* Family, ports and, when filtered on, addresses: the tuple filter on an
+ * iterator's socket with plain loads. */
+static __always_inline bool iter_passes(struct sock_common *skc)
+{
+	struct td_tuple t = {};
+
+	t.family = td_family(skc->skc_family);
+	if (!t.family)
+		return false;
+	t.sport = skc->skc_num;
+	t.dport = bpf_ntohs(skc->skc_dport);
+	if (filter_addrs_on())
+		read_addrs(skc, &t);
+	return filter_tuple(&t);
+}
+
+/* Counts one socket under its state; a timewait sock under its substate
+ * (an orphaned FIN_WAIT2 also under TD_CENSUS_ORPHANS), and settles an
+ * orphan whose peer's FIN came unseen. */
+static __always_inline void census_count(struct sock_common *skc)
+{
+	int state = skc->skc_state;
+	__u32 idx = state;
+
+	if (state == TCP_TIME_WAIT) {
+		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+
+		if (!tw)
+			return;
+		if (tw->tw_sk.tw_substate == TCP_FIN_WAIT2) {
+			census[TD_FIN_WAIT2]++;
+			census[TD_CENSUS_ORPHANS]++;
+		} else {
+			census[TD_TIME_WAIT]++;
+		}
+		if (timers_on)
+			tw_settle((__u64)tw, bpf_ktime_get_ns());
+		return;
+	}
+	if (state <= 0 || state >= TD_MAX_STATES)
+		return;
+	/* Hide the range from the compiler so that the mask stays for the
+	 * verifier. */
+	asm volatile("" : "+r"(idx));
+	census[idx & 15]++;
+}
+
+/* A timewait sock's record: its substate, and its start and owner as the
+ * tracer's map knows them. */
+static __always_inline bool snap_timewait(struct td_snap *r, struct sock_common *skc)
+{
+	struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+	__u64 key = (__u64)skc;
+	struct td_tw *w;
+
+	if (!tw)
+		return false;
+	r->state = tw->tw_sk.tw_substate == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+	r->flags |= TD_F_MINI | (r->state == TD_FIN_WAIT2 ? TD_F_ORPHAN : 0);
+	w = bpf_map_lookup_elem(&tw_socks, &key);
+	if (!w)
+		return true;
+	if (w->start_known) {
+		r->since_ns = w->start_ns;
+		r->flags |= tw_dwell_flag(w->start_known);
+	}
+	if (w->owner_known) {
+		r->pid = w->pid;
+		r->flags |= TD_F_PID_KNOWN;
+		__builtin_memcpy(r->comm, w->comm, sizeof(r->comm));
+	}
+	return true;
+}
+
+static __always_inline void snap_request(struct td_snap *r, struct sock_common *skc)
+{
+	__u64 key = (__u64)skc;
+	struct td_req *q = bpf_map_lookup_elem(&req_socks, &key);
+
+	r->state = TD_SYN_RECV;
+	r->flags |= TD_F_MINI;
+	if (q) {
+		r->since_ns = q->syn_ns;
+		r->flags |= TD_F_DWELL_KNOWN;
+	}
+}
+
+static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	struct sk_info *info;
+	struct socket *so;
+
+	if (!tp)
+		return false;
+	r->state = skc->skc_state;
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
+	if (info && info->entered_ns) {
+		r->since_ns = info->entered_ns;
+		r->flags |= info->at_least ? TD_F_AT_LEAST : TD_F_DWELL_KNOWN;
+	}
+	if (info && info->owner_known) {
+		r->pid = info->tgid;
+		r->flags |= TD_F_PID_KNOWN;
+		__builtin_memcpy(r->comm, info->comm, sizeof(r->comm));
+	}
+	so = tp->inet_conn.icsk_inet.sk.sk_socket;
+	if (so)
+		r->ino = BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino);
+	return true;
+}
+
+/* One td_snap for a live socket that passes the filters; false: none. */
+static __always_inline bool snap_fill(struct td_snap *r, struct sock_common *skc, __u32 uid)
+{
+	struct td_tuple t;
+	int state = skc->skc_state;
+
+	read_tuple(skc, &t);
+	if (!t.family || !filter_tuple(&t))
+		return false;
+	r->type = TD_REC_SNAPSHOT;
+	r->family = t.family;
+	r->sport = t.sport;
+	r->dport = t.dport;
+	r->uid = uid;
+	__builtin_memcpy(r->saddr, t.saddr, sizeof(r->saddr));
+	__builtin_memcpy(r->daddr, t.daddr, sizeof(r->daddr));
+	if (state == TCP_TIME_WAIT)
+		return snap_timewait(r, skc);
+	if (state == TCP_NEW_SYN_RECV) {
+		snap_request(r, skc);
+		return true;
+	}
+	return snap_full(r, skc);
+}
+
+/* A socket a starting tracer has never seen is in its state "since at
+ * least" now, which beats unknown forever. Request socks are left alone:
+ * they live for moments. */
+static __always_inline void seed_one(struct sock_common *skc)
+{
+	__u64 now = bpf_ktime_get_ns(), key = (__u64)skc;
+	struct td_tuple t;
+
+	read_tuple(skc, &t);
+	if (!t.family || !filter_tuple(&t))
+		return;
+	if (skc->skc_state == TCP_TIME_WAIT) {
+		struct td_tw w = { .t = t, .start_ns = now, .tuple_known = 1, .start_known = TW_START_AT_LEAST };
+		struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
+
+		if (!tw || !timers_on)
+			return;
+		w.substate = tw->tw_sk.tw_substate == TCP_FIN_WAIT2 ? TD_FIN_WAIT2 : TD_TIME_WAIT;
+		bpf_map_update_elem(&tw_socks, &key, &w, BPF_NOEXIST);
+	} else if (skc->skc_state != TCP_NEW_SYN_RECV) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+		struct sk_info *info = tp ? bpf_sk_storage_get(&sk_infos, tp, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+
+		/* A fresh storage is zeroed: the tracer has not seen it. */
+		if (info && !info->entered_ns) {
+			info->entered_ns = now;
+			info->at_least = 1;
+		}
+	}
+}
+
+#endif /* TD_ITER_BPF_H */
