@@ -1,0 +1,230 @@
+/* Unit tests of the vocabulary of what ends a state (bpf/tcpdwell.h's lists,
+ * user/vocab.c): every value has one word, every renderer (text and JSON
+ * events and reports, Prometheus) shows every value with that word, and a
+ * value out of range is neither counted nor read past an array. */
+#include <criterion/criterion.h>
+#include "test_util.h"
+#include "prom.h"
+#include "record.h"
+#include "render.h"
+#include "vocab.h"
+
+static const struct td_render_opts opts = { 0 };
+
+static const struct td_vocab *const vocabs[] = { &td_tw_end_vocab, &td_hs_outcome_vocab };
+
+/* The words users and dashboards rely on, in order: pinned here so that a
+ * rename is a deliberate change. */
+Test(vocab, words_are_the_documented_ones)
+{
+	static const char *const tw[] = { NULL, "expired", "reuse", "killed", "netns" };
+	static const char *const hs[] = { NULL, "established", "expired", "dropped" };
+
+	cr_assert_eq(td_tw_end_vocab.n, sizeof(tw) / sizeof(tw[0]));
+	cr_assert_eq(td_hs_outcome_vocab.n, sizeof(hs) / sizeof(hs[0]));
+	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++)
+		cr_expect_str_eq(td_vocab_word(&td_tw_end_vocab, i), tw[i]);
+	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++)
+		cr_expect_str_eq(td_vocab_word(&td_hs_outcome_vocab, i), hs[i]);
+	cr_expect_str_eq(td_tw_end_vocab.what, "reason");
+	cr_expect_str_eq(td_hs_outcome_vocab.what, "outcome");
+}
+
+Test(vocab, every_value_has_one_distinct_word_and_none_outside)
+{
+	for (size_t v = 0; v < sizeof(vocabs) / sizeof(vocabs[0]); v++) {
+		const struct td_vocab *voc = vocabs[v];
+
+		cr_expect_null(td_vocab_word(voc, 0), "%s: 0 is none", voc->what);
+		cr_expect_null(td_vocab_word(voc, voc->n), "%s: n is out of range", voc->what);
+		cr_expect_null(td_vocab_word(voc, 255), "%s: 255 is out of range", voc->what);
+		for (unsigned int i = 1; i < voc->n; i++) {
+			const char *w = td_vocab_word(voc, i);
+
+			cr_assert_not_null(w, "%s %u has no word", voc->what, i);
+			cr_expect_gt(strlen(w), 0);
+			for (unsigned int j = 1; j < i; j++)
+				cr_expect_str_neq(w, td_vocab_word(voc, j), "%s: %u and %u share a word", voc->what, i, j);
+		}
+	}
+}
+
+static char *render_event(const struct td_event *e, bool json)
+{
+	struct memout m;
+
+	memout_open(&m);
+	if (json)
+		td_render_event_json(m.f, &opts, e);
+	else
+		td_render_event_text(m.f, &opts, e);
+	memout_close(&m);
+	return m.buf;
+}
+
+Test(vocab, event_text_and_json_name_every_timewait_end)
+{
+	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++) {
+		struct td_event e = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_DWELL_KNOWN | TD_F_MINI, 60000000000ull);
+		const char *w = td_vocab_word(&td_tw_end_vocab, i);
+		char want[64], *text, *json;
+
+		e.tw_end = (__u8)i;
+		text = render_event(&e, false);
+		json = render_event(&e, true);
+		/* text: " expired" or " early:reuse" at the end of the line */
+		snprintf(want, sizeof(want), " %s%s\n", i == TD_TW_EXPIRED ? "" : "early:", w);
+		cr_expect(strstr(text, want), "text for %s: %s", w, text);
+		cr_expect(json_is_object(json), "%s", json);
+		if (i == TD_TW_EXPIRED) {
+			cr_expect(strstr(json, ",\"reason\":\"expired\","), "%s", json);
+			cr_expect_null(strstr(json, "\"cause\""), "%s", json);
+		} else {
+			snprintf(want, sizeof(want), ",\"reason\":\"early\",\"cause\":\"%s\",", w);
+			cr_expect(strstr(json, want), "json for %s: %s", w, json);
+		}
+		cr_expect_null(strstr(json, "\"outcome\""), "%s", json);
+		free(text);
+		free(json);
+	}
+}
+
+Test(vocab, event_text_and_json_name_every_handshake_outcome)
+{
+	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++) {
+		struct td_event e = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_DWELL_KNOWN | TD_F_MINI, 3000000);
+		const char *w = td_vocab_word(&td_hs_outcome_vocab, i);
+		char want[64], *text, *json;
+
+		e.hs_outcome = (__u8)i;
+		text = render_event(&e, false);
+		json = render_event(&e, true);
+		snprintf(want, sizeof(want), " %s\n", w);
+		cr_expect(strstr(text, want), "text for %s: %s", w, text);
+		cr_expect_null(strstr(text, "early:"), "%s", text);
+		snprintf(want, sizeof(want), ",\"outcome\":\"%s\",", w);
+		cr_expect(json_is_object(json), "%s", json);
+		cr_expect(strstr(json, want), "json for %s: %s", w, json);
+		cr_expect_null(strstr(json, "\"reason\""), "%s", json);
+		free(text);
+		free(json);
+	}
+}
+
+/* An aggregate where value i of each vocabulary was counted 10 * i times. */
+static struct td_agg *agg_with_every_value(void)
+{
+	struct td_agg *a = new_agg();
+
+	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++)
+		for (unsigned int k = 0; k < 10 * i; k++) {
+			struct td_event e = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_MINI, 0);
+
+			e.tw_end = (__u8)i;
+			td_agg_add(a, &e);
+		}
+	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++)
+		for (unsigned int k = 0; k < 10 * i; k++) {
+			struct td_event e = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_MINI, 0);
+
+			e.hs_outcome = (__u8)i;
+			td_agg_add(a, &e);
+		}
+	return a;
+}
+
+Test(vocab, reports_show_every_value_with_its_count)
+{
+	struct td_agg *a = agg_with_every_value();
+	struct td_loss l = { 0 };
+	struct memout text, json;
+	uint64_t early = 0;
+	char want[128];
+
+	memout_open(&text);
+	memout_open(&json);
+	td_render_report_text(text.f, a, &l, 0);
+	td_render_report_json(json.f, a, &l);
+	memout_close(&text);
+	memout_close(&json);
+	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++) {
+		const char *w = td_vocab_word(&td_tw_end_vocab, i);
+
+		if (i != TD_TW_EXPIRED) {
+			snprintf(want, sizeof(want), "%s %u", w, 10 * i);
+			cr_expect(strstr(text.buf, want), "text lacks '%s': %s", want, text.buf);
+			early += 10 * i;
+		}
+		snprintf(want, sizeof(want), "\"%s\":%u", w, 10 * i);
+		cr_expect(strstr(json.buf, want), "json lacks '%s': %s", want, json.buf);
+	}
+	snprintf(want, sizeof(want), "TIME_WAIT ends: %u expired, %" PRIu64 " early (reuse 20, killed 30, netns 40); 0 orphaned FIN_WAIT2\n",
+		 10 * TD_TW_EXPIRED, early);
+	cr_expect(strstr(text.buf, want), "text lacks '%s': %s", want, text.buf);
+	cr_expect(strstr(text.buf, "Handshakes (SYN_RECV): 10 established, 20 expired, 30 dropped\n"), "%s", text.buf);
+	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++) {
+		snprintf(want, sizeof(want), "\"%s\":%u", td_vocab_word(&td_hs_outcome_vocab, i), 10 * i);
+		cr_expect(strstr(strstr(json.buf, "\"type\":\"handshakes\""), want), "json lacks '%s': %s", want, json.buf);
+	}
+	memout_free(&text);
+	memout_free(&json);
+	free(a);
+}
+
+Test(vocab, prometheus_has_a_series_per_value)
+{
+	struct td_agg *a = agg_with_every_value();
+	struct td_loss l = { 0 };
+	struct td_prom_input in = { .version = "t", .agg = a, .loss = &l };
+	struct memout m;
+	char want[128];
+
+	memout_open(&m);
+	td_prom_render(m.f, &in);
+	memout_close(&m);
+	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++) {
+		snprintf(want, sizeof(want), "\ntcpdwell_time_wait_ends_total{reason=\"%s\"} %u\n",
+			 td_vocab_word(&td_tw_end_vocab, i), 10 * i);
+		cr_expect(strstr(m.buf, want), "lacks %s", want);
+	}
+	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++) {
+		snprintf(want, sizeof(want), "\ntcpdwell_handshakes_total{outcome=\"%s\"} %u\n",
+			 td_vocab_word(&td_hs_outcome_vocab, i), 10 * i);
+		cr_expect(strstr(m.buf, want), "lacks %s", want);
+	}
+	memout_free(&m);
+	free(a);
+}
+
+/* A value one past the enum (the next one somebody adds, before the arrays
+ * know it) and the largest byte: the decoder rejects them, the aggregate
+ * does not count them (under ASan a read or write past the arrays fails
+ * this test), and an event line names nothing. */
+Test(vocab, values_out_of_range_are_rejected_not_read)
+{
+	static const unsigned int bad_tw[] = { TD_TW_END_MAX, TD_TW_END_SLOTS, 255 };
+	static const unsigned int bad_hs[] = { TD_HS_MAX, TD_HS_SLOTS, 255 };
+	struct td_agg *a = new_agg();
+
+	for (size_t i = 0; i < 3; i++) {
+		struct td_event tw = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_MINI, 0);
+		struct td_event hs = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_MINI, 0);
+		char *text;
+
+		tw.tw_end = (__u8)bad_tw[i];
+		hs.hs_outcome = (__u8)bad_hs[i];
+		cr_expect_null(td_decode(&tw, sizeof(tw)), "tw_end %u decoded", bad_tw[i]);
+		cr_expect_null(td_decode(&hs, sizeof(hs)), "hs_outcome %u decoded", bad_hs[i]);
+		td_agg_add(a, &tw);
+		td_agg_add(a, &hs);
+		text = render_event(&tw, false);
+		cr_expect(strstr(text, "TIME_WAIT   -> CLOSE       -\n"), "%s", text);
+		free(text);
+	}
+	for (unsigned int i = 0; i < TD_TW_END_MAX; i++)
+		cr_expect_eq(a->tw_ends[i], 0, "tw_ends[%u] counted", i);
+	for (unsigned int i = 0; i < TD_HS_MAX; i++)
+		cr_expect_eq(a->hs_outcomes[i], 0, "hs_outcomes[%u] counted", i);
+	cr_expect_eq(a->events, 6);
+	free(a);
+}
