@@ -81,3 +81,11 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 	for (int d = 0; d < TD_HS_MAX; d++)
 		dst->hs_outcomes[d] = cur->hs_outcomes[d] - prev->hs_outcomes[d];
 }
+
+void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct td_loss *prev)
+{
+	out->ringbuf = cur->ringbuf - prev->ringbuf;
+	out->recursion = cur->recursion - prev->recursion;
+	out->no_storage = cur->no_storage - prev->no_storage;
+	out->mini_untracked = cur->mini_untracked - prev->mini_untracked;
+}

@@ -33,6 +33,9 @@ static inline uint64_t td_loss_total(const struct td_loss *l)
 	return l->ringbuf + l->recursion + l->mini_untracked;
 }
 
+/* out = cur - prev: the losses since the totals prev was read at. */
+void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct td_loss *prev);
+
 void td_agg_reset(struct td_agg *a);
 /* dst += src. */
 void td_agg_merge(struct td_agg *dst, const struct td_agg *src);

@@ -1,15 +1,14 @@
-/* tcpdwell entry point: parse options, start the tracer, consume records
- * into the aggregate, print reports on interval, duration and signals, and
- * serve the Prometheus exporter from the same loop. */
+/* tcpdwell entry point: parse options, start the tracer, then run one loop
+ * that drains records into the view, serves the Prometheus exporter and
+ * prints reports on interval, duration and signals. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "agg.h"
 #include "clock.h"
+#include "diag.h"
 #include "http.h"
 #include "opts.h"
 #include "prom.h"
@@ -18,6 +17,7 @@
 #include "series.h"
 #include "snapshot.h"
 #include "tracer.h"
+#include "view.h"
 
 #define CENSUS_PERIOD_NS 1000000000ull
 
@@ -33,27 +33,23 @@ static void on_signal(int sig)
 struct run {
 	const struct td_config *cfg;
 	struct td_render_opts ropts;
-	struct td_agg *agg;
-	struct td_loss reported; /* loss totals at the previous report */
-	/* --kernel-agg: the kernel's totals now and at the previous report,
-	 * and what a report shows. */
-	struct td_agg *kcur, *kprev, *shown;
-	/* --prometheus: totals since start (never reset by -i), the kernel's
-	 * totals at a scrape, and the last census. */
+	struct td_view *view;    /* the totals, whichever side counts them */
+	struct td_series series; /* --prometheus-by */
+	struct td_loss reported; /* loss totals at the previous report (zero under -C) */
 	struct td_tracer *t;
-	struct td_agg *total, *kscrape;
+	struct td_http *http;    /* --prometheus */
+	/* The last census, shown by the exporter's gauges. */
 	uint64_t census[TD_CENSUS_MAX];
 	bool census_ok;
-	struct td_series series; /* --prometheus-by */
+	/* CLOCK_MONOTONIC deadlines; 0 when there is none. */
+	uint64_t next_report, end, next_census;
 };
 
 static int on_event(void *ctx, const struct td_event *e)
 {
 	struct run *r = ctx;
 
-	td_agg_add(r->agg, e);
-	if (r->total)
-		td_agg_add(r->total, e);
+	td_view_add(r->view, e);
 	td_series_add(&r->series, e);
 	if (r->cfg->events) {
 		if (r->cfg->json)
@@ -64,47 +60,42 @@ static int on_event(void *ctx, const struct td_event *e)
 	return 0;
 }
 
-static void report(struct run *r, struct td_tracer *t)
+/* The view's kernel source: r->t is open by the time it is asked. */
+static int read_kernel_agg(void *ctx, struct td_agg *out)
+{
+	struct run *r = ctx;
+
+	return td_tracer_read_kernel_agg(r->t, out);
+}
+
+/* The losses this report shows; *total becomes r->reported after it. */
+static void interval_loss(struct run *r, struct td_loss *total, struct td_loss *delta)
+{
+	if (td_tracer_loss(r->t, total)) {
+		td_err("failed to read loss counters: %s", strerror(errno));
+		*total = r->reported;
+	}
+	td_loss_delta(delta, total, &r->reported);
+}
+
+static void report(struct run *r)
 {
 	struct td_loss total, delta;
 	const struct td_agg *shown;
 	uint64_t census[TD_CENSUS_MAX];
-	int cerr;
+	int cerr, kerr;
 
 	/* The census settles orphaned FIN_WAIT2s: drain what it reported so
 	 * that this report includes it. */
-	cerr = td_tracer_census(t, census);
+	cerr = td_tracer_census(r->t, census);
 	if (cerr)
-		fprintf(stderr, "tcpdwell: failed to count live sockets: %s\n", strerror(-cerr));
-	td_tracer_poll(t, 0);
+		td_err("failed to count live sockets: %s", strerror(-cerr));
+	td_tracer_poll(r->t, 0);
+	interval_loss(r, &total, &delta);
+	kerr = td_view_interval(r->view, &shown);
+	if (kerr)
+		td_err("failed to read the in-kernel histograms: %s", strerror(-kerr));
 
-	if (td_tracer_loss(t, &total)) {
-		fprintf(stderr, "tcpdwell: failed to read loss counters: %s\n", strerror(errno));
-		total = r->reported;
-	}
-	delta = total;
-	if (!r->cfg->cumulative) {
-		delta.ringbuf -= r->reported.ringbuf;
-		delta.recursion -= r->reported.recursion;
-		delta.no_storage -= r->reported.no_storage;
-		delta.mini_untracked -= r->reported.mini_untracked;
-	}
-	shown = r->agg;
-	if (r->cfg->kernel_agg) {
-		int kerr = td_tracer_read_kernel_agg(t, r->kcur);
-
-		if (kerr)
-			fprintf(stderr, "tcpdwell: failed to read the in-kernel histograms: %s\n", strerror(-kerr));
-		if (r->cfg->cumulative)
-			*r->shown = *r->kcur;
-		else
-			td_agg_delta(r->shown, r->kcur, r->kprev);
-		/* Plus what userspace itself reported (early kills it swept). */
-		td_agg_merge(r->shown, r->agg);
-		shown = r->shown;
-		if (!r->cfg->cumulative)
-			*r->kprev = *r->kcur;
-	}
 	if (r->cfg->json)
 		td_render_report_json(stdout, shown, &delta);
 	else
@@ -114,10 +105,10 @@ static void report(struct run *r, struct td_tracer *t)
 	else if (!cerr)
 		td_render_census_text(stdout, census);
 	fflush(stdout);
-	if (!r->cfg->cumulative) {
+
+	td_view_interval_done(r->view);
+	if (!r->cfg->cumulative)
 		r->reported = total;
-		td_agg_reset(r->agg);
-	}
 }
 
 /* Whether the kernel counts BPF run time now (the sysctl); a BPF_ENABLE_STATS
@@ -144,7 +135,6 @@ static int render_metrics(void *ctx, FILE *f)
 	struct td_loss loss;
 	struct td_prom_input in = {
 		.version = TD_VERSION,
-		.agg = r->total,
 		.loss = &loss,
 		.census = r->census_ok ? r->census : NULL,
 		.progs = progs,
@@ -152,17 +142,10 @@ static int render_metrics(void *ctx, FILE *f)
 	int n, err;
 
 	err = td_tracer_loss(r->t, &loss);
+	if (!err)
+		err = td_view_since_start(r->view, &in.agg);
 	if (err)
 		return err;
-	if (r->cfg->kernel_agg) {
-		/* The kernel's totals plus what userspace reported itself
-		 * (early kills it swept), like the text report. */
-		err = td_tracer_read_kernel_agg(r->t, r->kscrape);
-		if (err)
-			return err;
-		td_agg_merge(r->kscrape, r->total);
-		in.agg = r->kscrape;
-	}
 	n = td_tracer_prog_stats(r->t, progs, (int)(sizeof(progs) / sizeof(progs[0])));
 	if (n > 0) {
 		in.nprogs = (size_t)n;
@@ -175,44 +158,32 @@ static int render_metrics(void *ctx, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int main(int argc, char **argv)
+/* The view and the labeled series; 0 or 1 after one line on stderr. */
+static int alloc_state(struct run *r)
 {
-	static struct td_config cfg;
-	struct td_tracer *t = NULL;
-	struct td_http *http = NULL;
-	struct run r = { .cfg = &cfg };
+	const struct td_config *cfg = r->cfg;
+	struct td_view_opts vo = {
+		.cumulative = cfg->cumulative,
+		.since_start = cfg->prometheus.family != 0,
+		.read_kernel = cfg->kernel_agg ? read_kernel_agg : NULL,
+		.kernel_ctx = r,
+	};
+
+	r->view = td_view_new(&vo);
+	if (!r->view) {
+		td_err("failed to allocate the aggregate: %s", strerror(errno));
+		return 1;
+	}
+	if (td_series_init(&r->series, (enum td_series_kind)cfg->series_kind, cfg->series_cap)) {
+		td_err("failed to allocate the labeled series: %s", strerror(ENOMEM));
+		return 1;
+	}
+	return 0;
+}
+
+static void catch_signals(void)
+{
 	struct sigaction sa;
-	uint64_t start, next_report = 0, end = 0, next_census;
-	int err;
-
-	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
-		return td_snapshot_main(argc - 1, argv + 1);
-	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
-	if (err)
-		return err == 1 ? 0 : err;
-
-	r.agg = calloc(1, sizeof(*r.agg));
-	if (r.agg && cfg.kernel_agg) {
-		r.kcur = calloc(1, sizeof(*r.kcur));
-		r.kprev = calloc(1, sizeof(*r.kprev));
-		r.shown = calloc(1, sizeof(*r.shown));
-	}
-	if (r.agg && cfg.prometheus.family) {
-		r.total = calloc(1, sizeof(*r.total));
-		if (cfg.kernel_agg)
-			r.kscrape = calloc(1, sizeof(*r.kscrape));
-	}
-	if (!r.agg || (cfg.kernel_agg && (!r.kcur || !r.kprev || !r.shown)) ||
-	    (cfg.prometheus.family && (!r.total || (cfg.kernel_agg && !r.kscrape)))) {
-		fprintf(stderr, "tcpdwell: failed to allocate the aggregate: %s\n", strerror(errno));
-		return 1;
-	}
-	if (td_series_init(&r.series, (enum td_series_kind)cfg.series_kind, cfg.series_cap)) {
-		fprintf(stderr, "tcpdwell: failed to allocate the labeled series: %s\n", strerror(ENOMEM));
-		return 1;
-	}
-	r.ropts.wide = cfg.wide;
-	r.ropts.realtime_offset_ns = (int64_t)(td_clock_ns(CLOCK_REALTIME) - td_clock_ns(CLOCK_MONOTONIC));
 
 	/* No SA_RESTART: the poll returns at once on Ctrl-C. */
 	sigemptyset(&sa.sa_mask);
@@ -220,93 +191,152 @@ int main(int argc, char **argv)
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Exporter bound, tracer attached, privileges dropped; 0 or 1 after one
+ * line on stderr. */
+static int start(struct run *r)
+{
+	const struct td_config *cfg = r->cfg;
+	char where[64];
 
 	/* Bind before loading BPF: a taken port fails fast. Nothing is served
-	 * until the loop below runs td_http_run. */
-	if (cfg.prometheus.family && td_http_start(&http, &cfg.prometheus, render_metrics, &r)) {
-		err = 1;
-		goto cleanup;
-	}
-	err = td_tracer_open(&t, &cfg, on_event, &r);
-	if (err) {
-		err = 1;
-		goto cleanup;
-	}
-	r.t = t;
-	if (http) {
-		char where[64];
+	 * until the loop runs td_http_run. */
+	if (cfg->prometheus.family && td_http_start(&r->http, &cfg->prometheus, render_metrics, r))
+		return 1;
+	if (td_tracer_open(&r->t, cfg, on_event, r))
+		return 1;
+	if (!r->http)
+		return 0;
+	/* Attached: what is left to do needs no privilege. */
+	if (td_drop_privileges())
+		return 1;
+	r->census_ok = td_tracer_census(r->t, r->census) == 0;
+	td_err("serving Prometheus metrics at http://%s/metrics",
+	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus));
+	return 0;
+}
 
-		/* Attached: what is left to do needs no privilege. */
-		if (td_drop_privileges()) {
-			err = 1;
-			goto cleanup;
-		}
-		r.census_ok = td_tracer_census(t, r.census) == 0;
-		fprintf(stderr, "tcpdwell: serving Prometheus metrics at http://%s/metrics\n",
-			td_http_fmt_listen(where, sizeof(where), &cfg.prometheus));
-	}
-	fprintf(stderr, "tcpdwell: tracing TCP state transitions%s; Ctrl-C to stop\n",
-			cfg.interval_ns ? "" : ", report at exit");
-	if (cfg.events && !cfg.json)
-		td_render_event_header(stdout, &r.ropts);
+static void schedule(struct run *r)
+{
+	uint64_t now = td_clock_ns(CLOCK_MONOTONIC);
 
-	start = td_clock_ns(CLOCK_MONOTONIC);
-	if (cfg.interval_ns)
-		next_report = start + cfg.interval_ns;
-	if (cfg.duration_ns)
-		end = start + cfg.duration_ns;
-	next_census = start + CENSUS_PERIOD_NS;
+	if (r->cfg->interval_ns)
+		r->next_report = now + r->cfg->interval_ns;
+	if (r->cfg->duration_ns)
+		r->end = now + r->cfg->duration_ns;
+	r->next_census = now + CENSUS_PERIOD_NS;
+}
+
+static int setup(struct run *r)
+{
+	const struct td_config *cfg = r->cfg;
+
+	if (alloc_state(r))
+		return 1;
+	r->ropts.wide = cfg->wide;
+	r->ropts.realtime_offset_ns = (int64_t)(td_clock_ns(CLOCK_REALTIME) - td_clock_ns(CLOCK_MONOTONIC));
+	catch_signals();
+	if (start(r))
+		return 1;
+	td_err("tracing TCP state transitions%s; Ctrl-C to stop", cfg->interval_ns ? "" : ", report at exit");
+	if (cfg->events && !cfg->json)
+		td_render_event_header(stdout, &r->ropts);
+	schedule(r);
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	td_http_stop(r->http);
+	td_tracer_close(r->t);
+	td_view_free(r->view);
+	td_series_free(&r->series);
+}
+
+/* Waits for records (and, with the exporter, for clients at once), then
+ * drains them into the view and flushes the events printed for them; 0 or 1
+ * after one line on stderr. */
+static int drain(struct run *r)
+{
+	int n;
+
+	if (r->http)
+		td_http_wait(r->http, td_tracer_epoll_fd(r->t), 100);
+	n = td_tracer_poll(r->t, r->http ? 0 : 100);
+	if (n < 0) {
+		td_err("failed to poll ring buffer: %s", strerror(-n));
+		return 1;
+	}
+	if (r->cfg->events)
+		fflush(stdout);
+	return 0;
+}
+
+/* After the drain, so that a scrape sees every record read so far. */
+static void serve_scrapes(struct run *r)
+{
+	if (r->http)
+		td_http_run(r->http);
+}
+
+/* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event the kernel
+ * reports; the census finds them. The exporter's gauges show the last one,
+ * so scrapes cost no socket walk. */
+static void census_when_due(struct run *r, uint64_t now)
+{
+	if ((td_tracer_timers(r->t) || r->http) && now >= r->next_census) {
+		r->census_ok = td_tracer_census(r->t, r->census) == 0;
+		r->next_census = now + CENSUS_PERIOD_NS;
+	}
+}
+
+static void report_when_due(struct run *r, uint64_t now)
+{
+	if (r->next_report && now >= r->next_report) {
+		report(r);
+		r->next_report += r->cfg->interval_ns;
+	}
+}
+
+/* Until a signal or the end of -d, then the last drain and the final
+ * report; 0 or 1. */
+static int run_loop(struct run *r)
+{
 	while (!stop_requested) {
 		uint64_t now;
-		int n;
 
-		/* With the exporter, wait on the ring buffer and the server at
-		 * once; scrapes are served after the drain. */
-		if (http)
-			td_http_wait(http, td_tracer_epoll_fd(t), 100);
-		n = td_tracer_poll(t, http ? 0 : 100);
-
-		if (n < 0) {
-			fprintf(stderr, "tcpdwell: failed to poll ring buffer: %s\n", strerror(-n));
-			err = 1;
-			goto cleanup;
-		}
-		if (http)
-			td_http_run(http);
-		if (cfg.events)
-			fflush(stdout);
+		if (drain(r))
+			return 1;
+		serve_scrapes(r);
 		now = td_clock_ns(CLOCK_MONOTONIC);
-		if (end && now >= end)
+		if (r->end && now >= r->end)
 			break;
-		/* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event
-		 * the kernel reports; the census finds them. The exporter's
-		 * gauges show the last one, so scrapes cost no socket walk. */
-		if ((td_tracer_timers(t) || http) && now >= next_census) {
-			r.census_ok = td_tracer_census(t, r.census) == 0;
-			next_census = now + CENSUS_PERIOD_NS;
-		}
-		if (next_report && now >= next_report) {
-			report(&r, t);
-			next_report += cfg.interval_ns;
-		}
+		census_when_due(r, now);
+		report_when_due(r, now);
 	}
-	/* Drain what is left, then the final report. */
-	if (td_tracer_poll(t, 0) < 0)
-		fprintf(stderr, "tcpdwell: failed to drain ring buffer\n");
-	report(&r, t);
-	if (td_tracer_bad_records(t))
-		fprintf(stderr, "tcpdwell: %lu malformed records were rejected\n", td_tracer_bad_records(t));
-	err = 0;
+	if (td_tracer_poll(r->t, 0) < 0)
+		td_err("failed to drain ring buffer");
+	report(r);
+	if (td_tracer_bad_records(r->t))
+		td_err("%lu malformed records were rejected", td_tracer_bad_records(r->t));
+	return 0;
+}
 
-cleanup:
-	td_http_stop(http);
-	td_tracer_close(t);
-	free(r.agg);
-	free(r.kcur);
-	free(r.kprev);
-	free(r.shown);
-	free(r.total);
-	free(r.kscrape);
-	td_series_free(&r.series);
+int main(int argc, char **argv)
+{
+	static struct td_config cfg;
+	struct run r = { .cfg = &cfg };
+	int err;
+
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return td_snapshot_main(argc - 1, argv + 1);
+	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
+	if (err)
+		return err == 1 ? 0 : err;
+	err = setup(&r);
+	if (!err)
+		err = run_loop(&r);
+	teardown(&r);
 	return err;
 }
