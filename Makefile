@@ -22,6 +22,8 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
+# What the pure modules link against (zlib: kfacts reads /proc/config.gz).
+PURE_LIBS  := -lz -lm
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Userspace modules sort themselves: one that includes the skeleton talks to
@@ -76,11 +78,11 @@ tcpdwell: $(OUTPUT)/user/main.o $(OUTPUT)/user/http.o $(TRACER_OBJ) $(LIB_OBJS)
 # Unit tests: the pure modules, plain and under ASan+UBSan.
 $(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -lcriterion -lm -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -lcriterion $(PURE_LIBS) -o $@
 
 $(OUTPUT)/tests/unit-san: $(UNIT_SRCS) $(SAN_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
 	$(call msg,LINK-SAN,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -lcriterion -lm -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -lcriterion $(PURE_LIBS) -o $@
 
 # Integration tests load the real BPF program and need root.
 $(OUTPUT)/tests/integration: $(INTEG_SRCS) $(wildcard tests/integration/*.h) $(TRACER_OBJ) $(LIB_OBJS) tcpdwell | $(OUTPUT)/tests
@@ -152,7 +154,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Ibpf -Iuser
 
 $(OUTPUT)/tests/fuzz_input: tests/fuzz/fuzz_input.c $(LIB_SRCS) $(USER_HDRS) | $(OUTPUT)/tests
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) tests/fuzz/fuzz_input.c $(LIB_SRCS) -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) tests/fuzz/fuzz_input.c $(LIB_SRCS) $(PURE_LIBS) -o $@
 
 .PHONY: fuzz
 fuzz: deps

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "filter.h"
 #include "opts.h"
 #include "pins.h"
 #include "render.h"
@@ -223,13 +224,19 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 {
 	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
 	struct bpf_program *prog;
+	struct td_filter filt;
 	int err = 0;
 
 	if (!skel)
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	td_set_net_filters(skel, &o->cfg);
+	err = td_filter_from_config(&filt, &o->cfg);
+	if (err) {
+		tcpdwell_bpf__destroy(skel);
+		return err;
+	}
+	td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	for (int i = 0; i < td_pinned_maps_n; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, td_pinned_maps[i]);

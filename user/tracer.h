@@ -7,16 +7,10 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "agg.h"
+#include "kfacts.h" /* td_require_btf */
 #include "opts.h"
 
 struct td_tracer;
-struct tcpdwell_bpf;
-
-/* One line naming what is missing when the kernel has no BTF; 0 or -ENOENT. */
-int td_require_btf(void);
-/* The family, port and address filters of cfg into an opened skeleton's
- * knobs: tracing and the snapshot filter alike. */
-void td_set_net_filters(struct tcpdwell_bpf *skel, const struct td_config *cfg);
 
 /* Called for each well-formed record; a non-zero return stops the poll. */
 typedef int (*td_event_fn)(void *ctx, const struct td_event *e);

@@ -5,6 +5,10 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -397,3 +401,24 @@ int json_is(const char *line, const char *key, const char *val)
 	return strstr(line, pat) != NULL;
 }
 
+/* The cgroup v2 hierarchy: an existing mount, or one made for the test. */
+const char *cgroup2_root(void)
+{
+	static char root[PATH_MAX / 2];
+	char dev[256], dir[PATH_MAX / 2], type[64];
+	FILE *m = fopen("/proc/self/mounts", "r");
+
+	cr_assert_not_null(m);
+	while (fscanf(m, "%255s %2047s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(root, sizeof(root), "%s", dir);
+			fclose(m);
+			return root;
+		}
+	}
+	fclose(m);
+	snprintf(root, sizeof(root), "/tmp/tcpdwell-cgroup2");
+	mkdir(root, 0755);
+	cr_assert_eq(mount("none", root, "cgroup2", 0, NULL), 0, "mount cgroup2: %s", strerror(errno));
+	return root;
+}

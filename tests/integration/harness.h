@@ -30,6 +30,9 @@ uint64_t tolerance_ns(uint64_t expected);
  * sysctls, routes and sockets are its own. */
 void enter_netns(void);
 
+/* The cgroup v2 hierarchy: an existing mount, or one made for the test. */
+const char *cgroup2_root(void);
+
 /* A dwell chosen at random in [lo, hi) ms, so scenarios differ run to run. */
 unsigned pick_ms(unsigned lo, unsigned hi);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,4 +226,29 @@ Test(cli, missing_cgroup_is_an_error, .init = require_root, .timeout = 30)
 	cr_assert_eq(run_finish(&r, 0), 1, "stderr: %s", r.err);
 	cr_assert_neq(strstr(r.err, "no-such-cgroup-tcpdwell"), NULL, "stderr: %s", r.err);
 	fclose(r.out);
+}
+
+/* -c takes a directory of the cgroup v2 hierarchy: a directory elsewhere
+ * (its inode number is no cgroup id) or a missing one under the cgroup2
+ * mount is refused with one line, before anything is loaded. */
+Test(cli, cgroup_outside_cgroup2_is_an_error, .init = require_root, .timeout = 30)
+{
+	char missing[PATH_MAX];
+	char *cases[][5] = {
+		{ "-c", "/tmp", "-d", "1", NULL },
+		{ "-c", missing, "-d", "1", NULL },
+	};
+
+	snprintf(missing, sizeof(missing), "%s/nonexistent", cgroup2_root());
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		run_start(&r, cases[i], -1);
+		cr_assert_eq(run_finish(&r, 0), 1, "-c %s: stderr: %s", cases[i][1], r.err);
+		cr_assert(r.errlen > 0 && strchr(r.err, '\n') == r.err + r.errlen - 1,
+			  "-c %s: expected one line, got: %s", cases[i][1], r.err);
+		cr_assert_eq(strncmp(r.err, "tcpdwell: ", 10), 0, "stderr: %s", r.err);
+		cr_assert_neq(strstr(r.err, cases[i][1]), NULL, "the path is not named: %s", r.err);
+		fclose(r.out);
+	}
 }

@@ -460,28 +460,6 @@ Test(filters, pid, .init = require_root, .timeout = 30)
 	close(go[1]);
 }
 
-/* The cgroup v2 hierarchy: an existing mount, or one made for the test. */
-static const char *cgroup2_root(void)
-{
-	static char root[PATH_MAX / 2];
-	char dev[256], dir[PATH_MAX / 2], type[64];
-	FILE *m = fopen("/proc/self/mounts", "r");
-
-	cr_assert_not_null(m);
-	while (fscanf(m, "%255s %2047s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (strcmp(type, "cgroup2") == 0) {
-			snprintf(root, sizeof(root), "%s", dir);
-			fclose(m);
-			return root;
-		}
-	}
-	fclose(m);
-	snprintf(root, sizeof(root), "/tmp/tcpdwell-cgroup2");
-	mkdir(root, 0755);
-	cr_assert_eq(mount("none", root, "cgroup2", 0, NULL), 0, "mount cgroup2: %s", strerror(errno));
-	return root;
-}
-
 static int join_cgroup_and_connect(void *arg, int wfd)
 {
 	struct client_args *a = arg;

@@ -1,0 +1,72 @@
+/* bpffs sharing and seeding of a loaded tracer's per-socket maps. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include "tcpdwell.h" /* the skeleton's types */
+#include "diag.h"
+#include "pins.h"
+#include "share.h"
+#include "tcpdwell.skel.h"
+
+static int pin_all(struct tcpdwell_bpf *skel, pid_t pid)
+{
+	char path[256];
+	int err = 0;
+
+	for (int i = 0; !err && i < td_pinned_maps_n; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, td_pinned_maps[i]);
+
+		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
+		err = m ? bpf_map__pin(m, path) : -ENOENT;
+	}
+	return err;
+}
+
+pid_t td_share_maps(struct tcpdwell_bpf *skel)
+{
+	pid_t pid = getpid();
+	int err;
+
+	err = td_bpffs_ensure();
+	if (!err) {
+		td_pin_cleanup_stale();
+		err = td_pin_dir_create(pid);
+	}
+	if (!err)
+		err = pin_all(skel, pid);
+	if (err == -EEXIST) {
+		/* Another tracer of this process shares its maps already. */
+		for (int i = 0; i < td_pinned_maps_n; i++)
+			bpf_map__set_pin_path(bpf_object__find_map_by_name(skel->obj, td_pinned_maps[i]), NULL);
+		return 0;
+	}
+	if (err) {
+		td_warn("cannot share maps in %s: %s; `tcpdwell snapshot` will not show times in state",
+			TD_PIN_ROOT, strerror(-err));
+		td_pin_dir_remove(pid);
+		return 0;
+	}
+	return pid;
+}
+
+void td_seed_sockets(struct tcpdwell_bpf *skel)
+{
+	char buf[256];
+	ssize_t n = -1;
+	int fd, err;
+
+	/* seed_tcp runs in this thread while we read its iterator. */
+	fd = bpf_iter_create(bpf_link__fd(skel->links.seed_tcp));
+	if (fd >= 0)
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		td_warn("cannot seed the sockets that exist now: %s; their first times in state are unknown",
+			strerror(err));
+}
