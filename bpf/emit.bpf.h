@@ -11,8 +11,11 @@
  * field here, in td_event and in td_kcounts. */
 struct marks {
 	__u8 flags;
-	__u8 tw_end;     /* enum td_tw_end */
-	__u8 hs_outcome; /* enum td_hs_outcome */
+	__u8 tw_end;      /* enum td_tw_end */
+	__u8 hs_outcome;  /* enum td_hs_outcome */
+	__u8 connect;     /* enum td_connect_outcome */
+	__u8 syn_retrans;
+	__u8 error;
 };
 
 struct {
@@ -23,7 +26,7 @@ struct {
 /* --kernel-agg: a histogram per old state and the counters, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TD_MAX_STATES);
+	__uint(max_entries, TD_KHIST_MAX);
 	__type(key, __u32);
 	__type(value, struct td_khist);
 } agg_hists SEC(".maps");
@@ -35,9 +38,9 @@ struct {
 	__type(value, struct td_kcounts);
 } agg_counts SEC(".maps");
 
-static __always_inline void agg_dwell(__u32 oldstate, __u64 dwell)
+static __always_inline void agg_dwell(__u32 hist, __u64 dwell)
 {
-	struct td_khist *h = bpf_map_lookup_elem(&agg_hists, &oldstate);
+	struct td_khist *h = bpf_map_lookup_elem(&agg_hists, &hist);
 	__u64 idx;
 
 	if (!h)
@@ -74,6 +77,11 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 		c->tw_ends[m->tw_end & (TD_TW_END_SLOTS - 1)]++;
 	if (m->hs_outcome)
 		c->hs_outcomes[m->hs_outcome & (TD_HS_SLOTS - 1)]++;
+	if (m->connect) {
+		c->connects[m->connect & (TD_CONNECT_SLOTS - 1)]++;
+		c->syn_retransmitted += m->syn_retrans != 0;
+		c->syn_retrans += m->syn_retrans;
+	}
 	if ((m->flags & TD_F_ORPHAN) && oldstate == TD_FIN_WAIT2)
 		c->orphans++;
 	if (!td_has_dwell(oldstate, newstate))
@@ -83,6 +91,8 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 		return;
 	}
 	agg_dwell(oldstate, dwell);
+	if (m->connect)
+		agg_dwell(TD_KHIST_CONNECT(m->connect & (TD_CONNECT_SLOTS - 1)), dwell);
 }
 
 /* Reserves and fills the common part of a record; NULL when -s filters it
@@ -110,8 +120,11 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 	e->flags = m->flags;
 	e->tw_end = m->tw_end;
 	e->hs_outcome = m->hs_outcome;
-	e->_pad0 = 0;
-	e->_pad1 = 0;
+	e->connect = m->connect;
+	e->syn_retrans = m->syn_retrans;
+	e->error = m->error;
+	e->_pad1[0] = 0;
+	e->_pad1[1] = 0;
 	e->ts_ns = ts;
 	e->dwell_ns = dwell;
 	return e;

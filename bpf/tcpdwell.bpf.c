@@ -3,19 +3,22 @@
  * Every concern has its header: filter.bpf.h (the filters), emit.bpf.h
  * (records and in-kernel aggregation), fullsk.bpf.h (full sockets' storage,
  * owner and dwell), timewait.bpf.h and reqsk.bpf.h (the mini socks seen
- * through their timers), iter.bpf.h (census, snapshot, seeding). */
+ * through their timers), connect.bpf.h (how connects end), iter.bpf.h
+ * (census, snapshot, seeding). */
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "emit.bpf.h"
 #include "fullsk.bpf.h"
 #include "timewait.bpf.h"
 #include "reqsk.bpf.h"
+#include "connect.bpf.h"
 #include "iter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* A TCP state change of a full socket: filter, update its storage (dwell,
- * owner), the hand-offs between full and mini socks, then the record. */
+ * owner), the hand-offs between full and mini socks, what ended the state,
+ * then the record. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -39,6 +42,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	}
 	if (tw && tw_take_over(tw, &x))
 		return 0;
+	connect_marks(&x);
 	fsk_emit(&x);
 	return 0;
 }

@@ -69,15 +69,27 @@ enum td_rec_type {
 	X(TD_HS_EXPIRED, "expired")         /* the SYN-ACK retries ran out */ \
 	X(TD_HS_DROPPED, "dropped")         /* dropped: RST, listener closed, ... */
 
+/* td_event.connect: how a client's connect (its SYN_SENT) ended. */
+#define TD_CONNECT_OUTCOMES(X) \
+	X(TD_CONNECT_ESTABLISHED, "established") /* the SYN-ACK came */ \
+	X(TD_CONNECT_REFUSED, "refused")         /* a RST answered the SYN */ \
+	X(TD_CONNECT_TIMEOUT, "timeout")         /* the SYN retries ran out */ \
+	X(TD_CONNECT_UNREACHABLE, "unreachable") /* an ICMP error: host or net unreachable, ... */ \
+	X(TD_CONNECT_ABORTED, "aborted")         /* the owner closed it first */
+
 enum td_tw_end { TD_TW_NONE = 0, TD_TW_ENDS(TD_ENUM_ITEM) TD_TW_END_MAX };
 enum td_hs_outcome { TD_HS_NONE = 0, TD_HS_OUTCOMES(TD_ENUM_ITEM) TD_HS_MAX };
+enum td_connect_outcome { TD_CONNECT_NONE = 0, TD_CONNECT_OUTCOMES(TD_ENUM_ITEM) TD_CONNECT_MAX };
 
-#define TD_TW_END_SLOTS 8
-#define TD_HS_SLOTS     8
-_Static_assert(TD_TW_END_MAX <= TD_TW_END_SLOTS, "enum td_tw_end outgrew TD_TW_END_SLOTS");
-_Static_assert(TD_HS_MAX <= TD_HS_SLOTS, "enum td_hs_outcome outgrew TD_HS_SLOTS");
-_Static_assert((TD_TW_END_SLOTS & (TD_TW_END_SLOTS - 1)) == 0, "TD_TW_END_SLOTS: a power of two");
-_Static_assert((TD_HS_SLOTS & (TD_HS_SLOTS - 1)) == 0, "TD_HS_SLOTS: a power of two");
+#define TD_TW_END_SLOTS  8
+#define TD_HS_SLOTS      8
+#define TD_CONNECT_SLOTS 8
+#define TD_ASSERT_SLOTS(max, slots) \
+	_Static_assert((max) <= (slots), #max " outgrew " #slots); \
+	_Static_assert(((slots) & ((slots) - 1)) == 0, #slots ": a power of two")
+TD_ASSERT_SLOTS(TD_TW_END_MAX, TD_TW_END_SLOTS);
+TD_ASSERT_SLOTS(TD_HS_MAX, TD_HS_SLOTS);
+TD_ASSERT_SLOTS(TD_CONNECT_MAX, TD_CONNECT_SLOTS);
 
 struct td_event {
 	__u8  type;      /* TD_REC_* */
@@ -90,10 +102,12 @@ struct td_event {
 	__u16 dport;
 	__u8  hs_outcome; /* enum td_hs_outcome, on a request sock's SYN_RECV -> CLOSE
 			     and a child's SYN_RECV -> ESTABLISHED */
-	__u8  _pad0;
+	__u8  connect;   /* enum td_connect_outcome, on every SYN_SENT -> * */
 	__u32 pid;       /* owner tgid */
 	__u32 netns;     /* network namespace inode */
-	__u32 _pad1;
+	__u8  syn_retrans; /* with connect: SYNs retransmitted (at most 255) */
+	__u8  error;     /* the socket's errno (sk_err) at the transition; 0: none */
+	__u8  _pad1[2];
 	__u64 ts_ns;     /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 skaddr;
 	__u64 dwell_ns;
@@ -187,10 +201,14 @@ struct td_tw {
 	__u32 pid;
 	__u8  owner_known;
 	__u8  substate;     /* TD_TIME_WAIT or TD_FIN_WAIT2 (orphan) */
-	__u8  start_known;
+	__u8  start_known;  /* 0, TW_START_KNOWN, or TW_START_AT_LEAST: seeded at
+			       start, start_ns is a lower bound */
 	__u8  tuple_known;  /* copied from the full socket at the handoff */
 	char  comm[TD_COMM_LEN];
 };
+
+#define TW_START_KNOWN    1
+#define TW_START_AT_LEAST 2
 
 /* A timewait timer cancel not yet explained by an expiry or a re-arm on the
  * same CPU; if nothing follows, the timewait sock was killed early. */
@@ -272,7 +290,10 @@ static inline int td_has_dwell(int oldstate, int newstate)
 	return 1;
 }
 
-/* --kernel-agg: per-CPU histograms (one per state) and counters. */
+/* --kernel-agg: per-CPU histograms (one per state, then SYN_SENT's again
+ * per connect outcome) and counters. */
+#define TD_KHIST_CONNECT(outcome) (TD_STATE_SLOTS + (outcome))
+#define TD_KHIST_MAX (TD_STATE_SLOTS + TD_CONNECT_SLOTS)
 struct td_khist {
 	__u64 count;
 	__u64 sum;
@@ -286,8 +307,11 @@ struct td_kcounts {
 	__u64 orphans;
 	__u64 trans[TD_STATE_SLOTS][TD_STATE_SLOTS]; /* [old][new] */
 	__u64 unknown[TD_STATE_SLOTS];               /* dwell unknown, per old state */
-	__u64 tw_ends[TD_TW_END_SLOTS];  /* enum td_tw_end */
-	__u64 hs_outcomes[TD_HS_SLOTS];  /* enum td_hs_outcome */
+	__u64 tw_ends[TD_TW_END_SLOTS];    /* enum td_tw_end */
+	__u64 hs_outcomes[TD_HS_SLOTS];    /* enum td_hs_outcome */
+	__u64 connects[TD_CONNECT_SLOTS];  /* enum td_connect_outcome */
+	__u64 syn_retransmitted;           /* connects with at least one SYN retransmitted */
+	__u64 syn_retrans;                 /* SYN retransmits, summed */
 };
 
 #endif /* TCPDWELL_H */

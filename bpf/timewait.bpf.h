@@ -29,10 +29,6 @@ struct {
 	__type(value, struct td_tw);
 } tw_socks SEC(".maps");
 
-/* td_tw.start_known: TW_START_AT_LEAST for socks seeded at start. */
-#define TW_START_KNOWN    1
-#define TW_START_AT_LEAST 2
-
 static __always_inline __u8 tw_dwell_flag(__u8 start_known)
 {
 	return start_known == TW_START_KNOWN ? TD_F_DWELL_KNOWN :

@@ -7,6 +7,15 @@ void td_agg_reset(struct td_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void add_connect(struct td_agg *a, const struct td_event *e)
+{
+	a->connects[e->connect]++;
+	a->syn_retransmitted += e->syn_retrans != 0;
+	a->syn_retrans += e->syn_retrans;
+	if (e->flags & TD_F_DWELL_KNOWN)
+		hist_add(&a->connect_dwell[e->connect], e->dwell_ns);
+}
+
 void td_agg_add(struct td_agg *a, const struct td_event *e)
 {
 	a->events++;
@@ -17,6 +26,8 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 		a->tw_ends[e->tw_end]++;
 	if (e->hs_outcome && e->hs_outcome < TD_HS_MAX)
 		a->hs_outcomes[e->hs_outcome]++;
+	if (e->connect && e->connect < TD_CONNECT_MAX)
+		add_connect(a, e);
 	if ((e->flags & TD_F_ORPHAN) && e->oldstate == TD_FIN_WAIT2)
 		a->orphans++;
 	if (!td_has_dwell(e->oldstate, e->newstate))
@@ -41,6 +52,12 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 		dst->tw_ends[d] += src->tw_ends[d];
 	for (int d = 0; d < TD_HS_MAX; d++)
 		dst->hs_outcomes[d] += src->hs_outcomes[d];
+	for (int d = 0; d < TD_CONNECT_MAX; d++) {
+		dst->connects[d] += src->connects[d];
+		hist_merge(&dst->connect_dwell[d], &src->connect_dwell[d]);
+	}
+	dst->syn_retransmitted += src->syn_retransmitted;
+	dst->syn_retrans += src->syn_retrans;
 }
 
 static void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
@@ -80,6 +97,12 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 		dst->tw_ends[d] = cur->tw_ends[d] - prev->tw_ends[d];
 	for (int d = 0; d < TD_HS_MAX; d++)
 		dst->hs_outcomes[d] = cur->hs_outcomes[d] - prev->hs_outcomes[d];
+	for (int d = 0; d < TD_CONNECT_MAX; d++) {
+		dst->connects[d] = cur->connects[d] - prev->connects[d];
+		hist_delta(&dst->connect_dwell[d], &cur->connect_dwell[d], &prev->connect_dwell[d]);
+	}
+	dst->syn_retransmitted = cur->syn_retransmitted - prev->syn_retransmitted;
+	dst->syn_retrans = cur->syn_retrans - prev->syn_retrans;
 }
 
 void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct td_loss *prev)
@@ -88,4 +111,42 @@ void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct 
 	out->recursion = cur->recursion - prev->recursion;
 	out->no_storage = cur->no_storage - prev->no_storage;
 	out->mini_untracked = cur->mini_untracked - prev->mini_untracked;
+}
+
+void td_agg_add_kcounts(struct td_agg *a, const struct td_kcounts *c)
+{
+	a->events += c->events;
+	a->orphans += c->orphans;
+	for (int o = 0; o < TD_MAX_STATES; o++) {
+		a->unknown[o] += c->unknown[o];
+		for (int n = 0; n < TD_MAX_STATES; n++)
+			a->trans[o][n] += c->trans[o][n];
+	}
+	for (int d = 0; d < TD_TW_END_MAX; d++)
+		a->tw_ends[d] += c->tw_ends[d];
+	for (int d = 0; d < TD_HS_MAX; d++)
+		a->hs_outcomes[d] += c->hs_outcomes[d];
+	for (int d = 0; d < TD_CONNECT_MAX; d++)
+		a->connects[d] += c->connects[d];
+	a->syn_retransmitted += c->syn_retransmitted;
+	a->syn_retrans += c->syn_retrans;
+}
+
+void td_agg_add_khist(struct hist *h, const struct td_khist *k)
+{
+	struct hist tmp;
+
+	/* Same layout, fixed-width fields: merge like any histogram. */
+	_Static_assert(sizeof(tmp) == sizeof(*k), "struct hist and td_khist differ");
+	memcpy(&tmp, k, sizeof(tmp));
+	hist_merge(h, &tmp);
+}
+
+struct hist *td_agg_khist(struct td_agg *a, unsigned int key)
+{
+	if (key > 0 && key < TD_MAX_STATES)
+		return &a->dwell[key];
+	if (key > TD_KHIST_CONNECT(0) && key < TD_KHIST_CONNECT(TD_CONNECT_MAX))
+		return &a->connect_dwell[key - TD_KHIST_CONNECT(0)];
+	return NULL;
 }

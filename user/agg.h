@@ -17,6 +17,10 @@ struct td_agg {
 	uint64_t trans[TD_MAX_STATES][TD_MAX_STATES];
 	uint64_t tw_ends[TD_TW_END_MAX];  /* how TIME_WAITs ended (enum td_tw_end) */
 	uint64_t hs_outcomes[TD_HS_MAX];  /* how handshakes ended (enum td_hs_outcome) */
+	uint64_t connects[TD_CONNECT_MAX]; /* how connects ended (enum td_connect_outcome) */
+	uint64_t syn_retransmitted;       /* connects that retransmitted a SYN */
+	uint64_t syn_retrans;             /* SYN retransmits, summed */
+	struct hist connect_dwell[TD_CONNECT_MAX]; /* SYN_SENT's dwell per connect outcome */
 	uint64_t orphans; /* FIN_WAIT2 finished by a timewait sock */
 };
 
@@ -44,5 +48,12 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src);
  * the bounds of the lowest and highest non-empty buckets (within 1.6%). */
 void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_agg *prev);
 void td_agg_add(struct td_agg *a, const struct td_event *e);
+
+/* --kernel-agg: folds one CPU's counters into a, and one CPU's histogram
+ * into h; td_agg_khist names the histogram of a that the kernel's
+ * agg_hists key fills (NULL: a key with none). */
+void td_agg_add_kcounts(struct td_agg *a, const struct td_kcounts *c);
+void td_agg_add_khist(struct hist *h, const struct td_khist *k);
+struct hist *td_agg_khist(struct td_agg *a, unsigned int key);
 
 #endif

@@ -181,6 +181,12 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	fprintf(f, "tcpdwell_orphaned_fin_wait2_total %" PRIu64 "\n", a->orphans);
 	family(f, "tcpdwell_handshakes_total", "counter", "How server handshakes (SYN_RECV) ended (-T).");
 	vocab_series(f, "tcpdwell_handshakes_total", &td_hs_outcome_vocab, a->hs_outcomes);
+	family(f, "tcpdwell_connects_total", "counter",
+	       "How client connects (SYN_SENT) ended: established, refused (RST), timeout (SYN retries ran out), "
+	       "unreachable (ICMP error), aborted (closed by the owner first).");
+	vocab_series(f, "tcpdwell_connects_total", &td_connect_vocab, a->connects);
+	family(f, "tcpdwell_syn_retransmits_total", "counter", "SYNs that client connects retransmitted.");
+	fprintf(f, "tcpdwell_syn_retransmits_total %" PRIu64 "\n", a->syn_retrans);
 }
 
 static void render_census(FILE *f, const uint64_t *c)

@@ -81,6 +81,7 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 	char when[32], pid[16], comm[TD_COMM_LEN + 1], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], ms[32];
 	int aw = o->wide ? 39 : 15;
 	const char *w;
+	char ebuf[16];
 
 	wall_clock(when, sizeof(when), e->ts_ns + (uint64_t)o->realtime_offset_ns);
 	if (e->flags & TD_F_PID_KNOWN) {
@@ -106,6 +107,14 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 		fprintf(f, " %s%s", td_tw_end_early(e->tw_end) ? "early:" : "", w);
 	if ((w = td_vocab_word(&td_hs_outcome_vocab, e->hs_outcome)))
 		fprintf(f, " %s", w);
+	/* " refused syn_retrans=1 error=ECONNREFUSED" */
+	if ((w = td_vocab_word(&td_connect_vocab, e->connect))) {
+		fprintf(f, " %s", w);
+		if (e->syn_retrans)
+			fprintf(f, " syn_retrans=%u", e->syn_retrans);
+	}
+	if (e->error)
+		fprintf(f, " error=%s", td_errno_name(e->error, ebuf, sizeof(ebuf)));
 	if (e->flags & TD_F_ORPHAN)
 		fputs(" orphan", f);
 	if (e->flags & TD_F_INFERRED)
@@ -117,6 +126,7 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	const char *w;
+	char ebuf[16];
 
 	fprintf(f, "{\"type\":\"transition\",\"time_ns\":%" PRIu64 ",\"pid\":",
 		(uint64_t)(e->ts_ns + (uint64_t)o->realtime_offset_ns));
@@ -145,6 +155,10 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 	}
 	if ((w = td_vocab_word(&td_hs_outcome_vocab, e->hs_outcome)))
 		fprintf(f, ",\"outcome\":\"%s\"", w);
+	if ((w = td_vocab_word(&td_connect_vocab, e->connect)))
+		fprintf(f, ",\"outcome\":\"%s\",\"syn_retrans\":%u", w, e->syn_retrans);
+	if (e->error)
+		fprintf(f, ",\"error\":\"%s\"", td_errno_name(e->error, ebuf, sizeof(ebuf)));
 	if (e->flags & TD_F_ORPHAN)
 		fputs(",\"orphan\":true", f);
 	if (e->flags & TD_F_INFERRED)
@@ -255,15 +269,32 @@ static void tw_ends_text(FILE *f, const struct td_agg *a)
 	fprintf(f, "); %" PRIu64 " orphaned FIN_WAIT2\n", a->orphans);
 }
 
-/* "Handshakes (SYN_RECV): 7 established, 0 expired, 2 dropped" */
-static void handshakes_text(FILE *f, const struct td_agg *a, bool blank_before)
+/* "Handshakes (SYN_RECV): 7 established, 0 expired, 2 dropped", without
+ * the newline */
+static void outcomes_text(FILE *f, const char *title, const struct td_vocab *v, const uint64_t *counts)
 {
-	const struct td_vocab *v = &td_hs_outcome_vocab;
-
-	fprintf(f, "%sHandshakes (SYN_RECV):", blank_before ? "\n" : "");
+	fputs(title, f);
 	for (unsigned int i = 1; i < v->n; i++)
-		fprintf(f, "%s %" PRIu64 " %s", i > 1 ? "," : "", a->hs_outcomes[i], v->words[i]);
-	fputc('\n', f);
+		fprintf(f, "%s %" PRIu64 " %s", i > 1 ? "," : "", counts[i], v->words[i]);
+}
+
+/* The lines on how states ended, after one blank line. */
+static void ends_text(FILE *f, const struct td_agg *a)
+{
+	bool tw = vocab_sum(&td_tw_end_vocab, a->tw_ends, false);
+
+	if (tw)
+		tw_ends_text(f, a);
+	if (vocab_sum(&td_hs_outcome_vocab, a->hs_outcomes, false)) {
+		outcomes_text(f, tw ? "Handshakes (SYN_RECV):" : "\nHandshakes (SYN_RECV):", &td_hs_outcome_vocab,
+			      a->hs_outcomes);
+		fputc('\n', f);
+		tw = true;
+	}
+	if (vocab_sum(&td_connect_vocab, a->connects, false)) {
+		outcomes_text(f, tw ? "Connects (SYN_SENT):" : "\nConnects (SYN_SENT):", &td_connect_vocab, a->connects);
+		fprintf(f, "; %" PRIu64 " retransmitted a SYN\n", a->syn_retransmitted);
+	}
 }
 
 /* ,"expired":4,"reuse":1,... for every value of a vocabulary */
@@ -323,10 +354,7 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 					fprintf(f, "  %-12s -> %-12s %10" PRIu64 "\n", td_state_name(o),
 						td_state_name(n), a->trans[o][n]);
 	}
-	if (vocab_sum(&td_tw_end_vocab, a->tw_ends, false))
-		tw_ends_text(f, a);
-	if (vocab_sum(&td_hs_outcome_vocab, a->hs_outcomes, false))
-		handshakes_text(f, a, !vocab_sum(&td_tw_end_vocab, a->tw_ends, false));
+	ends_text(f, a);
 	fflush(f);
 }
 
@@ -358,33 +386,42 @@ void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 	fflush(f);
 }
 
+/* {"type":"histogram","state":"SYN_SENT"[,"outcome":"refused"],"count":...,"buckets":[...]} */
+static void hist_json(FILE *f, int state, const char *outcome, const struct hist *h, uint64_t unknown)
+{
+	int first = 1;
+
+	fprintf(f, "{\"type\":\"histogram\",\"state\":\"%s\"", td_state_name(state));
+	if (outcome)
+		fprintf(f, ",\"outcome\":\"%s\"", outcome);
+	fprintf(f, ",\"count\":%" PRIu64 ",\"unknown\":%" PRIu64, h->count, unknown);
+	if (h->count)
+		fprintf(f, ",\"min_ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
+			",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%" PRIu64,
+			h->min, hist_quantile(h, 0.50), hist_quantile(h, 0.90),
+			hist_quantile(h, 0.99), h->max, h->sum);
+	else
+		fputs(",\"min_ns\":null,\"p50_ns\":null,\"p90_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"sum_ns\":0", f);
+	fputs(",\"buckets\":[", f);
+	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		fprintf(f, "%s{\"le_ns\":%" PRIu64 ",\"count\":%" PRIu64 "}", first ? "" : ",",
+			hist_bucket_high(i), h->buckets[i]);
+		first = 0;
+	}
+	fputs("]}\n", f);
+}
+
 void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l)
 {
-	for (int s = 1; s < TD_MAX_STATES; s++) {
-		const struct hist *h = &a->dwell[s];
-		int first = 1;
-
-		if (!h->count && !a->unknown[s])
-			continue;
-		fprintf(f, "{\"type\":\"histogram\",\"state\":\"%s\",\"count\":%" PRIu64 ",\"unknown\":%" PRIu64,
-			td_state_name(s), h->count, a->unknown[s]);
-		if (h->count)
-			fprintf(f, ",\"min_ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
-				",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%" PRIu64,
-				h->min, hist_quantile(h, 0.50), hist_quantile(h, 0.90),
-				hist_quantile(h, 0.99), h->max, h->sum);
-		else
-			fputs(",\"min_ns\":null,\"p50_ns\":null,\"p90_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"sum_ns\":0", f);
-		fputs(",\"buckets\":[", f);
-		for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-			if (!h->buckets[i])
-				continue;
-			fprintf(f, "%s{\"le_ns\":%" PRIu64 ",\"count\":%" PRIu64 "}", first ? "" : ",",
-				hist_bucket_high(i), h->buckets[i]);
-			first = 0;
-		}
-		fputs("]}\n", f);
-	}
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		if (a->dwell[s].count || a->unknown[s])
+			hist_json(f, s, NULL, &a->dwell[s], a->unknown[s]);
+	/* SYN_SENT again, per connect outcome */
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
+		if (a->connect_dwell[i].count)
+			hist_json(f, TD_SYN_SENT, td_connect_vocab.words[i], &a->connect_dwell[i], 0);
 	for (int o = 1; o < TD_MAX_STATES; o++)
 		for (int n = 1; n < TD_MAX_STATES; n++)
 			if (a->trans[o][n])
@@ -399,6 +436,12 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 		fputs("{\"type\":\"handshakes\"", f);
 		vocab_json(f, &td_hs_outcome_vocab, a->hs_outcomes);
 		fputs("}\n", f);
+	}
+	if (vocab_sum(&td_connect_vocab, a->connects, false)) {
+		fputs("{\"type\":\"connects\"", f);
+		vocab_json(f, &td_connect_vocab, a->connects);
+		fprintf(f, ",\"syn_retransmitted\":%" PRIu64 ",\"syn_retrans\":%" PRIu64 "}\n",
+			a->syn_retransmitted, a->syn_retrans);
 	}
 	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"lost_untracked_mini\":%" PRIu64

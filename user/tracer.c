@@ -344,35 +344,17 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 		err = -errno;
 		goto out;
 	}
-	for (int cpu = 0; cpu < t->ncpus; cpu++) {
-		const struct td_kcounts *c = (const void *)((const char *)vals + (size_t)cpu * csz);
+	for (int cpu = 0; cpu < t->ncpus; cpu++)
+		td_agg_add_kcounts(out, (const void *)((const char *)vals + (size_t)cpu * csz));
+	for (__u32 key = 1; key < TD_KHIST_MAX && !err; key++) {
+		struct hist *dst = td_agg_khist(out, key);
 
-		out->events += c->events;
-		out->orphans += c->orphans;
-		for (int o = 0; o < TD_MAX_STATES; o++) {
-			out->unknown[o] += c->unknown[o];
-			for (int n = 0; n < TD_MAX_STATES; n++)
-				out->trans[o][n] += c->trans[o][n];
-		}
-		for (int d = 0; d < TD_TW_END_MAX; d++)
-			out->tw_ends[d] += c->tw_ends[d];
-		for (int d = 0; d < TD_HS_MAX; d++)
-			out->hs_outcomes[d] += c->hs_outcomes[d];
-	}
-	for (__u32 s = 1; s < TD_MAX_STATES; s++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_hists), &s, vals)) {
+		if (!dst)
+			continue;
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_hists), &key, vals))
 			err = -errno;
-			goto out;
-		}
-		for (int cpu = 0; cpu < t->ncpus; cpu++) {
-			const struct td_khist *k = (const void *)((const char *)vals + (size_t)cpu * hsz);
-			struct hist h;
-
-			/* Same layout, fixed-width fields: merge like any histogram. */
-			_Static_assert(sizeof(h) == sizeof(*k), "struct hist and td_khist differ");
-			memcpy(&h, k, sizeof(h));
-			hist_merge(&out->dwell[s], &h);
-		}
+		for (int cpu = 0; cpu < t->ncpus && !err; cpu++)
+			td_agg_add_khist(dst, (const void *)((const char *)vals + (size_t)cpu * hsz));
 	}
 out:
 	free(vals);

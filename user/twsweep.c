@@ -14,11 +14,6 @@
  * re-arm follows its cancel within microseconds on the same CPU. */
 #define TW_PENDING_GRACE_NS (50ull * 1000000ull)
 
-/* td_tw.start_known, as bpf/tcpdwell.bpf.c writes it (TW_START_KNOWN,
- * TW_START_AT_LEAST): known, or a lower bound for socks seeded at start. */
-#define TW_START_KNOWN    1
-#define TW_START_AT_LEAST 2
-
 struct td_twsweep {
 	int scratch_fd, tw_fd;
 	int ncpus;

@@ -3,6 +3,7 @@
 #ifndef TD_VOCAB_H
 #define TD_VOCAB_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
 
@@ -14,9 +15,13 @@ struct td_vocab {
 
 extern const struct td_vocab td_tw_end_vocab;     /* enum td_tw_end */
 extern const struct td_vocab td_hs_outcome_vocab; /* enum td_hs_outcome */
+extern const struct td_vocab td_connect_vocab;    /* enum td_connect_outcome */
 
 /* The word for value v, or NULL for 0 (none) and values out of range. */
 const char *td_vocab_word(const struct td_vocab *v, unsigned int value);
+
+/* An errno's name ("ECONNREFUSED"), or "E<number>" in buf for one without. */
+const char *td_errno_name(int err, char *buf, size_t len);
 
 /* Whether a TIME_WAIT ended before its timer ran out. */
 static inline int td_tw_end_early(unsigned int value)

@@ -49,6 +49,15 @@ void enter_netns(void)
 	close(fd);
 }
 
+void sysctl_set(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_geq(fprintf(f, "%s\n", value), 0);
+	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -29,6 +29,8 @@ uint64_t tolerance_ns(uint64_t expected);
 /* Moves this test process into a new network namespace with lo up, so that
  * sysctls, routes and sockets are its own. */
 void enter_netns(void);
+/* Writes a sysctl (of the current network namespace, for net.*). */
+void sysctl_set(const char *path, const char *value);
 
 /* The cgroup v2 hierarchy: an existing mount, or one made for the test. */
 const char *cgroup2_root(void);

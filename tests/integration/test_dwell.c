@@ -196,6 +196,10 @@ static void syn_sent(int family)
 	assert_dwell(e, t1 - t0, 0, t1 - t0, "client SYN_SENT");
 	cr_assert_geq(e->dwell_ns, 900000000ull, "SYN_SENT %.3f ms: the first SYN was not dropped",
 		      e->dwell_ns / 1e6);
+	/* ... and the record says why: one SYN retransmitted, then established. */
+	cr_assert_eq(e->connect, TD_CONNECT_ESTABLISHED, "connect outcome %u", e->connect);
+	cr_assert_eq(e->syn_retrans, 1, "syn_retrans %u", e->syn_retrans);
+	cr_assert_eq(e->error, 0);
 	capture_stop(&c);
 	close(a);
 	close(b);

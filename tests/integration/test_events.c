@@ -640,6 +640,13 @@ Test(kernel_agg, same_report_as_the_ring_buffer, .init = require_root, .timeout 
 		cr_assert_eq(from_k->tw_ends[d], from_rb->tw_ends[d]);
 	for (int d = 0; d < TD_HS_MAX; d++)
 		cr_assert_eq(from_k->hs_outcomes[d], from_rb->hs_outcomes[d]);
+	for (int d = 0; d < TD_CONNECT_MAX; d++) {
+		cr_assert_eq(from_k->connects[d], from_rb->connects[d], "connects[%d]", d);
+		cr_assert_eq(from_k->connect_dwell[d].count, from_rb->connect_dwell[d].count, "connect_dwell[%d]", d);
+	}
+	cr_assert_eq(from_k->syn_retransmitted, from_rb->syn_retransmitted);
+	cr_assert_eq(from_k->connects[TD_CONNECT_ESTABLISHED], (uint64_t)sa.conns);
+	cr_assert_eq(from_k->connect_dwell[TD_CONNECT_ESTABLISHED].count, (uint64_t)sa.conns);
 	/* And the client's ESTABLISHED is there: 2 per connection (both ends). */
 	cr_assert_eq(from_k->dwell[TD_ESTABLISHED].count, (uint64_t)sa.conns * 2);
 	cr_assert_geq(from_k->dwell[TD_ESTABLISHED].max, est_max);

@@ -24,16 +24,6 @@
 #define TW_MIN_NS (60 * SEC_NS - 5000000ull)
 #define TW_MAX_NS (60 * SEC_NS + 60 * SEC_NS / 8)
 
-/* Writes a sysctl of the current network namespace. */
-static void sysctl_set(const char *path, const char *value)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-	cr_assert_geq(fprintf(f, "%s\n", value), 0);
-	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
-}
-
 static const struct td_event *find_tuple(const struct capture *c, uint16_t sport, uint16_t dport, int oldstate,
 					 int newstate)
 {

@@ -235,3 +235,21 @@ Test(agg, delta_is_the_interval_and_merge_adds)
 	free(d);
 	free(m);
 }
+
+/* The kernel's agg_hists keys: one per state, then SYN_SENT's per connect
+ * outcome; every other key names no histogram. */
+Test(agg, kernel_histogram_keys)
+{
+	struct td_agg *a = new_agg();
+
+	cr_expect_null(td_agg_khist(a, 0));
+	for (unsigned int s = 1; s < TD_MAX_STATES; s++)
+		cr_expect_eq(td_agg_khist(a, s), &a->dwell[s]);
+	for (unsigned int s = TD_MAX_STATES; s <= TD_KHIST_CONNECT(0); s++)
+		cr_expect_null(td_agg_khist(a, s), "key %u", s);
+	for (unsigned int o = 1; o < TD_CONNECT_MAX; o++)
+		cr_expect_eq(td_agg_khist(a, TD_KHIST_CONNECT(o)), &a->connect_dwell[o]);
+	for (unsigned int k = TD_KHIST_CONNECT(TD_CONNECT_MAX); k <= TD_KHIST_MAX; k++)
+		cr_expect_null(td_agg_khist(a, k), "key %u", k);
+	free(a);
+}

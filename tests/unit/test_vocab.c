@@ -11,7 +11,7 @@
 
 static const struct td_render_opts opts = { 0 };
 
-static const struct td_vocab *const vocabs[] = { &td_tw_end_vocab, &td_hs_outcome_vocab };
+static const struct td_vocab *const vocabs[] = { &td_tw_end_vocab, &td_hs_outcome_vocab, &td_connect_vocab };
 
 /* The words users and dashboards rely on, in order: pinned here so that a
  * rename is a deliberate change. */
@@ -19,6 +19,7 @@ Test(vocab, words_are_the_documented_ones)
 {
 	static const char *const tw[] = { NULL, "expired", "reuse", "killed", "netns" };
 	static const char *const hs[] = { NULL, "established", "expired", "dropped" };
+	static const char *const cn[] = { NULL, "established", "refused", "timeout", "unreachable", "aborted" };
 
 	cr_assert_eq(td_tw_end_vocab.n, sizeof(tw) / sizeof(tw[0]));
 	cr_assert_eq(td_hs_outcome_vocab.n, sizeof(hs) / sizeof(hs[0]));
@@ -26,6 +27,10 @@ Test(vocab, words_are_the_documented_ones)
 		cr_expect_str_eq(td_vocab_word(&td_tw_end_vocab, i), tw[i]);
 	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++)
 		cr_expect_str_eq(td_vocab_word(&td_hs_outcome_vocab, i), hs[i]);
+	cr_assert_eq(td_connect_vocab.n, sizeof(cn) / sizeof(cn[0]));
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
+		cr_expect_str_eq(td_vocab_word(&td_connect_vocab, i), cn[i]);
+	cr_expect_str_eq(td_connect_vocab.what, "outcome");
 	cr_expect_str_eq(td_tw_end_vocab.what, "reason");
 	cr_expect_str_eq(td_hs_outcome_vocab.what, "outcome");
 }
@@ -111,6 +116,44 @@ Test(vocab, event_text_and_json_name_every_handshake_outcome)
 	}
 }
 
+Test(vocab, event_text_and_json_name_every_connect_outcome)
+{
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++) {
+		struct td_event e = make_event(TD_SYN_SENT, i == TD_CONNECT_ESTABLISHED ? TD_ESTABLISHED : TD_CLOSE,
+					       TD_F_DWELL_KNOWN, 1000000000);
+		const char *w = td_vocab_word(&td_connect_vocab, i);
+		char want[96], *text, *json;
+
+		e.connect = (__u8)i;
+		e.syn_retrans = (__u8)(i - 1); /* 0 for established: no word then */
+		e.error = i == TD_CONNECT_REFUSED ? 111 : 0;
+		text = render_event(&e, false);
+		json = render_event(&e, true);
+		if (e.syn_retrans)
+			snprintf(want, sizeof(want), " %s syn_retrans=%u%s\n", w, e.syn_retrans,
+				 e.error ? " error=ECONNREFUSED" : "");
+		else
+			snprintf(want, sizeof(want), " %s\n", w);
+		cr_expect(strstr(text, want), "text for %s: %s", w, text);
+		snprintf(want, sizeof(want), ",\"outcome\":\"%s\",\"syn_retrans\":%u%s,", w, e.syn_retrans,
+			 e.error ? ",\"error\":\"ECONNREFUSED\"" : "");
+		cr_expect(json_is_object(json), "%s", json);
+		cr_expect(strstr(json, want), "json for %s: %s", w, json);
+		free(text);
+		free(json);
+	}
+}
+
+Test(vocab, errno_names)
+{
+	char buf[16];
+
+	cr_expect_str_eq(td_errno_name(111, buf, sizeof(buf)), "ECONNREFUSED");
+	cr_expect_str_eq(td_errno_name(110, buf, sizeof(buf)), "ETIMEDOUT");
+	cr_expect_str_eq(td_errno_name(113, buf, sizeof(buf)), "EHOSTUNREACH");
+	cr_expect_str_eq(td_errno_name(250, buf, sizeof(buf)), "E250");
+}
+
 /* An aggregate where value i of each vocabulary was counted 10 * i times. */
 static struct td_agg *agg_with_every_value(void)
 {
@@ -128,6 +171,14 @@ static struct td_agg *agg_with_every_value(void)
 			struct td_event e = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_MINI, 0);
 
 			e.hs_outcome = (__u8)i;
+			td_agg_add(a, &e);
+		}
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
+		for (unsigned int k = 0; k < 10 * i; k++) {
+			struct td_event e = make_event(TD_SYN_SENT, TD_CLOSE, TD_F_DWELL_KNOWN, 1000 * i);
+
+			e.connect = (__u8)i;
+			e.syn_retrans = k == 0; /* one connect per outcome retransmitted */
 			td_agg_add(a, &e);
 		}
 	return a;
@@ -162,6 +213,19 @@ Test(vocab, reports_show_every_value_with_its_count)
 		 10 * TD_TW_EXPIRED, early);
 	cr_expect(strstr(text.buf, want), "text lacks '%s': %s", want, text.buf);
 	cr_expect(strstr(text.buf, "Handshakes (SYN_RECV): 10 established, 20 expired, 30 dropped\n"), "%s", text.buf);
+	cr_expect(strstr(text.buf, "Connects (SYN_SENT): 10 established, 20 refused, 30 timeout, 40 unreachable, "
+			 "50 aborted; 5 retransmitted a SYN\n"), "%s", text.buf);
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++) {
+		const char *w = td_vocab_word(&td_connect_vocab, i);
+
+		snprintf(want, sizeof(want), "\"%s\":%u", w, 10 * i);
+		cr_expect(strstr(strstr(json.buf, "\"type\":\"connects\""), want), "json lacks '%s': %s", want, json.buf);
+		/* SYN_SENT's histogram per outcome */
+		snprintf(want, sizeof(want), "{\"type\":\"histogram\",\"state\":\"SYN_SENT\",\"outcome\":\"%s\",\"count\":%u,",
+			 w, 10 * i);
+		cr_expect(strstr(json.buf, want), "json lacks '%s'", want);
+	}
+	cr_expect(strstr(json.buf, ",\"syn_retransmitted\":5,\"syn_retrans\":5}"), "%s", json.buf);
 	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++) {
 		snprintf(want, sizeof(want), "\"%s\":%u", td_vocab_word(&td_hs_outcome_vocab, i), 10 * i);
 		cr_expect(strstr(strstr(json.buf, "\"type\":\"handshakes\""), want), "json lacks '%s': %s", want, json.buf);
@@ -192,6 +256,12 @@ Test(vocab, prometheus_has_a_series_per_value)
 			 td_vocab_word(&td_hs_outcome_vocab, i), 10 * i);
 		cr_expect(strstr(m.buf, want), "lacks %s", want);
 	}
+	for (unsigned int i = 1; i < td_connect_vocab.n; i++) {
+		snprintf(want, sizeof(want), "\ntcpdwell_connects_total{outcome=\"%s\"} %u\n",
+			 td_vocab_word(&td_connect_vocab, i), 10 * i);
+		cr_expect(strstr(m.buf, want), "lacks %s", want);
+	}
+	cr_expect(strstr(m.buf, "\ntcpdwell_syn_retransmits_total 5\n"), "lacks syn retransmits");
 	memout_free(&m);
 	free(a);
 }
@@ -204,15 +274,20 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 {
 	static const unsigned int bad_tw[] = { TD_TW_END_MAX, TD_TW_END_SLOTS, 255 };
 	static const unsigned int bad_hs[] = { TD_HS_MAX, TD_HS_SLOTS, 255 };
+	static const unsigned int bad_cn[] = { TD_CONNECT_MAX, TD_CONNECT_SLOTS, 255 };
 	struct td_agg *a = new_agg();
 
 	for (size_t i = 0; i < 3; i++) {
 		struct td_event tw = make_event(TD_TIME_WAIT, TD_CLOSE, TD_F_MINI, 0);
 		struct td_event hs = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_MINI, 0);
+		struct td_event cn = make_event(TD_SYN_SENT, TD_CLOSE, TD_F_DWELL_KNOWN, 5);
 		char *text;
 
 		tw.tw_end = (__u8)bad_tw[i];
 		hs.hs_outcome = (__u8)bad_hs[i];
+		cn.connect = (__u8)bad_cn[i];
+		cr_expect_null(td_decode(&cn, sizeof(cn)), "connect %u decoded", bad_cn[i]);
+		td_agg_add(a, &cn);
 		cr_expect_null(td_decode(&tw, sizeof(tw)), "tw_end %u decoded", bad_tw[i]);
 		cr_expect_null(td_decode(&hs, sizeof(hs)), "hs_outcome %u decoded", bad_hs[i]);
 		td_agg_add(a, &tw);
@@ -225,6 +300,10 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 		cr_expect_eq(a->tw_ends[i], 0, "tw_ends[%u] counted", i);
 	for (unsigned int i = 0; i < TD_HS_MAX; i++)
 		cr_expect_eq(a->hs_outcomes[i], 0, "hs_outcomes[%u] counted", i);
-	cr_expect_eq(a->events, 6);
+	for (unsigned int i = 0; i < TD_CONNECT_MAX; i++) {
+		cr_expect_eq(a->connects[i], 0, "connects[%u] counted", i);
+		cr_expect_eq(a->connect_dwell[i].count, 0, "connect_dwell[%u] counted", i);
+	}
+	cr_expect_eq(a->events, 9);
 	free(a);
 }
