@@ -15,6 +15,8 @@
 #define AF_INET  2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define TD_ETIMEDOUT    110 /* errnos, as sk_err holds them */
+#define TD_ECONNREFUSED 111
 
 /* Knobs set by userspace between open and load (user/tracer.c, filter.c). */
 const volatile struct td_filter filt;

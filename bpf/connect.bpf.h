@@ -8,9 +8,6 @@
 
 #include "fullsk.bpf.h"
 
-#define TD_ETIMEDOUT    110
-#define TD_ECONNREFUSED 111
-
 static __always_inline __u8 connect_outcome(int newstate, int err)
 {
 	if (newstate == TCP_ESTABLISHED)

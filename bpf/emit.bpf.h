@@ -16,6 +16,8 @@ struct marks {
 	__u8 connect;     /* enum td_connect_outcome */
 	__u8 syn_retrans;
 	__u8 error;
+	__u8 close;       /* enum td_close_cause */
+	__u8 rst_reason;  /* enum td_rst_reason */
 };
 
 struct {
@@ -82,6 +84,10 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 		c->syn_retransmitted += m->syn_retrans != 0;
 		c->syn_retrans += m->syn_retrans;
 	}
+	if (m->close)
+		c->closes[m->close & (TD_CLOSE_SLOTS - 1)]++;
+	if (m->close == TD_CLOSE_RESET_SENT)
+		c->resets_sent[m->rst_reason & (TD_RST_SLOTS - 1)]++;
 	if ((m->flags & TD_F_ORPHAN) && oldstate == TD_FIN_WAIT2)
 		c->orphans++;
 	if (!td_has_dwell(oldstate, newstate))
@@ -93,6 +99,25 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 	agg_dwell(oldstate, dwell);
 	if (m->connect)
 		agg_dwell(TD_KHIST_CONNECT(m->connect & (TD_CONNECT_SLOTS - 1)), dwell);
+}
+
+/* The common part of a record: states, time, dwell, marks. */
+static __always_inline void fill_header(struct td_event *e, __u64 ts, int oldstate, int newstate, __u64 dwell,
+					const struct marks *m)
+{
+	e->type = TD_REC_TRANSITION;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = m->flags;
+	e->tw_end = m->tw_end;
+	e->hs_outcome = m->hs_outcome;
+	e->connect = m->connect;
+	e->syn_retrans = m->syn_retrans;
+	e->error = m->error;
+	e->close = m->close;
+	e->rst_reason = m->rst_reason;
+	e->ts_ns = ts;
+	e->dwell_ns = dwell;
 }
 
 /* Reserves and fills the common part of a record; NULL when -s filters it
@@ -114,19 +139,7 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 		count(TD_CNT_RB_DROPS);
 		return NULL;
 	}
-	e->type = TD_REC_TRANSITION;
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	e->flags = m->flags;
-	e->tw_end = m->tw_end;
-	e->hs_outcome = m->hs_outcome;
-	e->connect = m->connect;
-	e->syn_retrans = m->syn_retrans;
-	e->error = m->error;
-	e->_pad1[0] = 0;
-	e->_pad1[1] = 0;
-	e->ts_ns = ts;
-	e->dwell_ns = dwell;
+	fill_header(e, ts, oldstate, newstate, dwell, m);
 	return e;
 }
 
@@ -182,6 +195,28 @@ static __always_inline void emit_tuple(__u64 ts, int oldstate, int newstate, __u
 	fill_owner(e, w->known, w->tgid, w->comm);
 	e->skaddr = skaddr;
 	e->cgroup_id = w->cgroup_id;
+	submit(e);
+}
+
+/* A whole record made earlier and held (close.bpf.h), its filters passed:
+ * into the ring buffer, or the in-kernel aggregate. */
+static __noinline void emit_held(const struct td_event *ev)
+{
+	struct marks m = { .flags = ev->flags, .tw_end = ev->tw_end, .hs_outcome = ev->hs_outcome,
+			   .connect = ev->connect, .syn_retrans = ev->syn_retrans, .error = ev->error,
+			   .close = ev->close, .rst_reason = ev->rst_reason };
+	struct td_event *e;
+
+	if (kernel_agg) {
+		kernel_aggregate(ev->oldstate, ev->newstate, ev->dwell_ns, &m);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TD_CNT_RB_DROPS);
+		return;
+	}
+	__builtin_memcpy(e, ev, sizeof(*e));
 	submit(e);
 }
 

@@ -16,8 +16,11 @@ struct sk_info {
 	__u32 tgid;
 	__u8  owner_known;
 	__u8  at_least;   /* seeded at start: entered_ns is a lower bound */
-	__u8  _pad[2];
+	__u8  rst_received; /* close.bpf.h: the peer reset it */
+	__u8  rst_sent;     /* close.bpf.h: it sent a RST, for rst_reason */
 	char  comm[TD_COMM_LEN];
+	__u8  rst_reason;   /* enum td_rst_reason */
+	__u8  _pad[7];
 };
 
 struct {
@@ -155,22 +158,24 @@ static __always_inline void fsk_owner(struct trans *x, struct sk_info *info)
 		x->m.flags |= TD_F_PID_KNOWN;
 }
 
-/* The record of a full socket's transition, unless its port is not known
- * yet or its owner is filtered out. */
-static __always_inline void fsk_emit(const struct trans *x)
+/* Whether a full socket's transition is reported: not while its port is
+ * unknown, nor when its owner is filtered out. */
+static __always_inline bool fsk_passes(const struct trans *x)
+{
+	struct sk_info *info = x->info;
+
+	if (x->ports == PORTS_NOT_YET)
+		return false;
+	return filter_owner(x->m.flags & TD_F_PID_KNOWN, info ? info->tgid : 0);
+}
+
+/* A record's tuple and owner from the socket. */
+static __always_inline void fsk_fill(struct td_event *e, const struct trans *x)
 {
 	const struct sock *sk = x->sk;
 	struct sk_info *info = x->info;
 	bool known = x->m.flags & TD_F_PID_KNOWN;
-	struct td_event *e;
 
-	if (x->ports == PORTS_NOT_YET)
-		return;
-	if (!filter_owner(known, info ? info->tgid : 0))
-		return;
-	e = reserve(x->now, x->oldstate, x->reported, x->dwell, &x->m);
-	if (!e)
-		return;
 	e->family = x->family;
 	e->sport = x->lport;
 	e->dport = x->rport;
@@ -187,6 +192,19 @@ static __always_inline void fsk_emit(const struct trans *x)
 		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(e->saddr));
 		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(e->daddr));
 	}
+}
+
+/* The record of a full socket's transition. */
+static __always_inline void fsk_emit(const struct trans *x)
+{
+	struct td_event *e;
+
+	if (!fsk_passes(x))
+		return;
+	e = reserve(x->now, x->oldstate, x->reported, x->dwell, &x->m);
+	if (!e)
+		return;
+	fsk_fill(e, x);
 	submit(e);
 }
 

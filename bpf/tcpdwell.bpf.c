@@ -3,8 +3,8 @@
  * Every concern has its header: filter.bpf.h (the filters), emit.bpf.h
  * (records and in-kernel aggregation), fullsk.bpf.h (full sockets' storage,
  * owner and dwell), timewait.bpf.h and reqsk.bpf.h (the mini socks seen
- * through their timers), connect.bpf.h (how connects end), iter.bpf.h
- * (census, snapshot, seeding). */
+ * through their timers), connect.bpf.h and close.bpf.h (how connects and
+ * connections end), iter.bpf.h (census, snapshot, seeding). */
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "emit.bpf.h"
@@ -12,6 +12,7 @@
 #include "timewait.bpf.h"
 #include "reqsk.bpf.h"
 #include "connect.bpf.h"
+#include "close.bpf.h"
 #include "iter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -43,7 +44,26 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (tw && tw_take_over(tw, &x))
 		return 0;
 	connect_marks(&x);
-	fsk_emit(&x);
+	if (close_marks(&x))
+		close_hold(&x);
+	else
+		fsk_emit(&x);
+	return 0;
+}
+
+/* A RST this host sends (sk: the socket it is about, or NULL). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	close_rst_sent(sk, (__u32)reason);
+	return 0;
+}
+
+/* A RST received by a full socket, before its move to CLOSE. */
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	close_rst_received(sk);
 	return 0;
 }
 

@@ -77,19 +77,62 @@ enum td_rec_type {
 	X(TD_CONNECT_UNREACHABLE, "unreachable") /* an ICMP error: host or net unreachable, ... */ \
 	X(TD_CONNECT_ABORTED, "aborted")         /* the owner closed it first */
 
+/* td_event.close: why a connection ended, on its move to CLOSE from a
+ * synchronized state (SYN_RECV, ESTABLISHED and the closing states). */
+#define TD_CLOSE_CAUSES(X) \
+	X(TD_CLOSE_NORMAL, "normal")                 /* the orderly FIN exchange */ \
+	X(TD_CLOSE_RESET_RECEIVED, "reset_received") /* the peer sent a RST */ \
+	X(TD_CLOSE_RESET_SENT, "reset_sent")         /* this side sent a RST: td_event.rst_reason */ \
+	X(TD_CLOSE_TIMEOUT, "timeout")               /* retransmissions timed out (ETIMEDOUT) */
+
+/* td_event.rst_reason: the kernel's reason for a RST it sent (enum
+ * sk_rst_reason, v6.10+, as the tcp_send_reset tracepoint prints it). The
+ * kernel's values shift between versions, so the kernel side maps them to
+ * these by name (CO-RE); one it does not know is OTHER. The third column
+ * is the kernel's enumerator. */
+#define TD_RST_REASONS(X) \
+	X(TD_RST_NOT_SPECIFIED, "NOT_SPECIFIED", SK_RST_REASON_NOT_SPECIFIED) \
+	X(TD_RST_NO_SOCKET, "NO_SOCKET", SK_RST_REASON_NO_SOCKET) \
+	X(TD_RST_TCP_INVALID_ACK_SEQUENCE, "TCP_INVALID_ACK_SEQUENCE", SK_RST_REASON_TCP_INVALID_ACK_SEQUENCE) \
+	X(TD_RST_TCP_RFC7323_PAWS, "TCP_RFC7323_PAWS", SK_RST_REASON_TCP_RFC7323_PAWS) \
+	X(TD_RST_TCP_TOO_OLD_ACK, "TCP_TOO_OLD_ACK", SK_RST_REASON_TCP_TOO_OLD_ACK) \
+	X(TD_RST_TCP_ACK_UNSENT_DATA, "TCP_ACK_UNSENT_DATA", SK_RST_REASON_TCP_ACK_UNSENT_DATA) \
+	X(TD_RST_TCP_FLAGS, "TCP_FLAGS", SK_RST_REASON_TCP_FLAGS) \
+	X(TD_RST_TCP_OLD_ACK, "TCP_OLD_ACK", SK_RST_REASON_TCP_OLD_ACK) \
+	X(TD_RST_TCP_ABORT_ON_DATA, "TCP_ABORT_ON_DATA", SK_RST_REASON_TCP_ABORT_ON_DATA) \
+	X(TD_RST_TCP_TIMEWAIT_SOCKET, "TCP_TIMEWAIT_SOCKET", SK_RST_REASON_TCP_TIMEWAIT_SOCKET) \
+	X(TD_RST_INVALID_SYN, "INVALID_SYN", SK_RST_REASON_INVALID_SYN) \
+	X(TD_RST_TCP_ABORT_ON_CLOSE, "TCP_ABORT_ON_CLOSE", SK_RST_REASON_TCP_ABORT_ON_CLOSE) \
+	X(TD_RST_TCP_ABORT_ON_LINGER, "TCP_ABORT_ON_LINGER", SK_RST_REASON_TCP_ABORT_ON_LINGER) \
+	X(TD_RST_TCP_ABORT_ON_MEMORY, "TCP_ABORT_ON_MEMORY", SK_RST_REASON_TCP_ABORT_ON_MEMORY) \
+	X(TD_RST_TCP_STATE, "TCP_STATE", SK_RST_REASON_TCP_STATE) \
+	X(TD_RST_TCP_KEEPALIVE_TIMEOUT, "TCP_KEEPALIVE_TIMEOUT", SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT) \
+	X(TD_RST_TCP_DISCONNECT_WITH_DATA, "TCP_DISCONNECT_WITH_DATA", SK_RST_REASON_TCP_DISCONNECT_WITH_DATA) \
+	X(TD_RST_ERROR, "ERROR", SK_RST_REASON_ERROR) \
+	X(TD_RST_OTHER, "OTHER", SK_RST_REASON_MAX) /* a reason this list lacks */
+#define TD_RST_ITEM(name, word, kname) name,
+
 enum td_tw_end { TD_TW_NONE = 0, TD_TW_ENDS(TD_ENUM_ITEM) TD_TW_END_MAX };
 enum td_hs_outcome { TD_HS_NONE = 0, TD_HS_OUTCOMES(TD_ENUM_ITEM) TD_HS_MAX };
 enum td_connect_outcome { TD_CONNECT_NONE = 0, TD_CONNECT_OUTCOMES(TD_ENUM_ITEM) TD_CONNECT_MAX };
+enum td_close_cause { TD_CLOSE_NONE = 0, TD_CLOSE_CAUSES(TD_ENUM_ITEM) TD_CLOSE_MAX };
+/* Unlike the others, value 0 is a reason (NOT_SPECIFIED): rst_reason is
+ * read only with close == TD_CLOSE_RESET_SENT. */
+enum td_rst_reason { TD_RST_REASONS(TD_RST_ITEM) TD_RST_MAX };
 
 #define TD_TW_END_SLOTS  8
 #define TD_HS_SLOTS      8
 #define TD_CONNECT_SLOTS 8
+#define TD_CLOSE_SLOTS   8
+#define TD_RST_SLOTS     32
 #define TD_ASSERT_SLOTS(max, slots) \
 	_Static_assert((max) <= (slots), #max " outgrew " #slots); \
 	_Static_assert(((slots) & ((slots) - 1)) == 0, #slots ": a power of two")
 TD_ASSERT_SLOTS(TD_TW_END_MAX, TD_TW_END_SLOTS);
 TD_ASSERT_SLOTS(TD_HS_MAX, TD_HS_SLOTS);
 TD_ASSERT_SLOTS(TD_CONNECT_MAX, TD_CONNECT_SLOTS);
+TD_ASSERT_SLOTS(TD_CLOSE_MAX, TD_CLOSE_SLOTS);
+TD_ASSERT_SLOTS(TD_RST_MAX, TD_RST_SLOTS);
 
 struct td_event {
 	__u8  type;      /* TD_REC_* */
@@ -107,7 +150,8 @@ struct td_event {
 	__u32 netns;     /* network namespace inode */
 	__u8  syn_retrans; /* with connect: SYNs retransmitted (at most 255) */
 	__u8  error;     /* the socket's errno (sk_err) at the transition; 0: none */
-	__u8  _pad1[2];
+	__u8  close;     /* enum td_close_cause, on a move to CLOSE from a synchronized state */
+	__u8  rst_reason; /* enum td_rst_reason, with close == TD_CLOSE_RESET_SENT */
 	__u64 ts_ns;     /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 skaddr;
 	__u64 dwell_ns;
@@ -312,6 +356,8 @@ struct td_kcounts {
 	__u64 connects[TD_CONNECT_SLOTS];  /* enum td_connect_outcome */
 	__u64 syn_retransmitted;           /* connects with at least one SYN retransmitted */
 	__u64 syn_retrans;                 /* SYN retransmits, summed */
+	__u64 closes[TD_CLOSE_SLOTS];      /* enum td_close_cause */
+	__u64 resets_sent[TD_RST_SLOTS];   /* enum td_rst_reason, of closes by a RST sent */
 };
 
 #endif /* TCPDWELL_H */

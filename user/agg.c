@@ -28,6 +28,10 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 		a->hs_outcomes[e->hs_outcome]++;
 	if (e->connect && e->connect < TD_CONNECT_MAX)
 		add_connect(a, e);
+	if (e->close && e->close < TD_CLOSE_MAX)
+		a->closes[e->close]++;
+	if (e->close == TD_CLOSE_RESET_SENT && e->rst_reason < TD_RST_MAX)
+		a->resets_sent[e->rst_reason]++;
 	if ((e->flags & TD_F_ORPHAN) && e->oldstate == TD_FIN_WAIT2)
 		a->orphans++;
 	if (!td_has_dwell(e->oldstate, e->newstate))
@@ -58,6 +62,10 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 	}
 	dst->syn_retransmitted += src->syn_retransmitted;
 	dst->syn_retrans += src->syn_retrans;
+	for (int d = 0; d < TD_CLOSE_MAX; d++)
+		dst->closes[d] += src->closes[d];
+	for (int d = 0; d < TD_RST_MAX; d++)
+		dst->resets_sent[d] += src->resets_sent[d];
 }
 
 static void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
@@ -103,6 +111,10 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 	}
 	dst->syn_retransmitted = cur->syn_retransmitted - prev->syn_retransmitted;
 	dst->syn_retrans = cur->syn_retrans - prev->syn_retrans;
+	for (int d = 0; d < TD_CLOSE_MAX; d++)
+		dst->closes[d] = cur->closes[d] - prev->closes[d];
+	for (int d = 0; d < TD_RST_MAX; d++)
+		dst->resets_sent[d] = cur->resets_sent[d] - prev->resets_sent[d];
 }
 
 void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct td_loss *prev)
@@ -130,6 +142,10 @@ void td_agg_add_kcounts(struct td_agg *a, const struct td_kcounts *c)
 		a->connects[d] += c->connects[d];
 	a->syn_retransmitted += c->syn_retransmitted;
 	a->syn_retrans += c->syn_retrans;
+	for (int d = 0; d < TD_CLOSE_MAX; d++)
+		a->closes[d] += c->closes[d];
+	for (int d = 0; d < TD_RST_MAX; d++)
+		a->resets_sent[d] += c->resets_sent[d];
 }
 
 void td_agg_add_khist(struct hist *h, const struct td_khist *k)

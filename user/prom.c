@@ -153,6 +153,25 @@ static void vocab_series(FILE *f, const char *name, const struct td_vocab *v, co
 		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, v->what, v->words[i], counts[i]);
 }
 
+/* Why connections ended, and the resets: received (the peer's reason is
+ * not on the wire) and sent, by the kernel's reason (a fixed enum, so the
+ * label is bounded; only reasons seen get a series). */
+static void render_closes(FILE *f, const struct td_agg *a)
+{
+	family(f, "tcpdwell_closes_total", "counter",
+	       "Why connections ended (moves to CLOSE from a synchronized state): normal (FIN exchange), "
+	       "reset_received, reset_sent, timeout.");
+	vocab_series(f, "tcpdwell_closes_total", &td_close_vocab, a->closes);
+	family(f, "tcpdwell_resets_total", "counter",
+	       "Connections ended by a RST, by direction; sent ones by the kernel's reason.");
+	fprintf(f, "tcpdwell_resets_total{direction=\"received\",reason=\"peer\"} %" PRIu64 "\n",
+		a->closes[TD_CLOSE_RESET_RECEIVED]);
+	for (unsigned int r = 0; r < TD_RST_MAX; r++)
+		if (a->resets_sent[r])
+			fprintf(f, "tcpdwell_resets_total{direction=\"sent\",reason=\"%s\"} %" PRIu64 "\n",
+				td_rst_reason_word(r), a->resets_sent[r]);
+}
+
 static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss *l)
 {
 	/* Only the pairs seen: at most 13 x 13, most of them impossible. */
@@ -187,6 +206,7 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	vocab_series(f, "tcpdwell_connects_total", &td_connect_vocab, a->connects);
 	family(f, "tcpdwell_syn_retransmits_total", "counter", "SYNs that client connects retransmitted.");
 	fprintf(f, "tcpdwell_syn_retransmits_total %" PRIu64 "\n", a->syn_retrans);
+	render_closes(f, a);
 }
 
 static void render_census(FILE *f, const uint64_t *c)

@@ -15,7 +15,8 @@ const struct td_event *td_decode(const void *data, size_t len)
 	if (e->oldstate == 0 || e->oldstate >= TD_MAX_STATES ||
 	    e->newstate == 0 || e->newstate >= TD_MAX_STATES)
 		return NULL;
-	if (e->tw_end >= TD_TW_END_MAX || e->hs_outcome >= TD_HS_MAX || e->connect >= TD_CONNECT_MAX)
+	if (e->tw_end >= TD_TW_END_MAX || e->hs_outcome >= TD_HS_MAX || e->connect >= TD_CONNECT_MAX ||
+	    e->close >= TD_CLOSE_MAX || e->rst_reason >= TD_RST_MAX)
 		return NULL;
 	return e;
 }

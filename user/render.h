@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "agg.h"
+#include "report.h"
 
 struct td_render_opts {
 	bool wide;
@@ -24,13 +25,8 @@ void td_render_event_header(FILE *f, const struct td_render_opts *o);
 void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e);
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e);
 
-/* The report: a histogram per state with count/p50/p90/p99/max, then the
- * transition table and the loss line. now_ns is CLOCK_REALTIME. */
-void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns);
-void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l);
-/* The live sockets per state (TD_CENSUS_*): a line, or a "sockets" object. */
-void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
-void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
+/* s (at most max bytes, stopping at NUL) as a JSON string. */
+void td_json_str(FILE *f, const char *s, size_t max);
 
 /* `tcpdwell snapshot`: one line or object per live socket. holder_pid > 0
  * names the process holding the socket's file now (as ss -p finds it). */

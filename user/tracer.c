@@ -19,12 +19,14 @@
 #include "record.h"
 #include "share.h"
 #include "twsweep.h"
+#include "closesweep.h"
 #include "tcpdwell.skel.h"
 
 struct td_tracer {
 	struct tcpdwell_bpf *skel;
 	struct ring_buffer *rb;
 	struct td_twsweep *sweep; /* NULL without the timer programs */
+	struct td_closesweep *closes;
 	struct td_hz_probe hz;    /* CONFIG_HZ being measured across polls */
 	td_event_fn fn;
 	void *ctx;
@@ -210,6 +212,16 @@ static int start_timers(struct td_tracer *t)
 	return 0;
 }
 
+static int start_close_sweep(struct td_tracer *t)
+{
+	t->closes = td_closesweep_new(t->skel, t->fn, t->ctx);
+	if (!t->closes) {
+		td_err("failed to allocate the close sweep: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int create_ring(struct td_tracer *t)
 {
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
@@ -243,6 +255,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		err = load_and_attach(t, cfg);
 	if (!err)
 		err = start_timers(t);
+	if (!err)
+		err = start_close_sweep(t);
 	if (err)
 		goto cleanup;
 	t->pinned_pid = td_share_maps(t->skel);
@@ -260,7 +274,7 @@ cleanup:
 
 int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 {
-	int n, m, k;
+	int n, m, k, c;
 
 	/* The kernel side submits with BPF_RB_NO_WAKEUP until a fill threshold,
 	 * so epoll may time out with data ready: always drain afterwards. */
@@ -274,7 +288,10 @@ int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 	k = t->sweep ? td_twsweep_run(t->sweep, td_clock_ns(CLOCK_MONOTONIC)) : 0;
 	if (k < 0)
 		return k;
-	return (n > 0 ? n : 0) + (m > 0 ? m : 0) + k;
+	c = td_closesweep_run(t->closes, td_clock_ns(CLOCK_MONOTONIC));
+	if (c < 0)
+		return c;
+	return (n > 0 ? n : 0) + (m > 0 ? m : 0) + k + c;
 }
 
 static int percpu_sum(struct td_tracer *t, __u32 slot, uint64_t *sum)
@@ -395,6 +412,7 @@ void td_tracer_close(struct td_tracer *t)
 	if (t->pinned_pid)
 		td_pin_dir_remove(t->pinned_pid);
 	td_twsweep_free(t->sweep);
+	td_closesweep_free(t->closes);
 	tcpdwell_bpf__destroy(t->skel);
 	free(t);
 }

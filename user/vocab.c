@@ -10,10 +10,19 @@
 static const char *const tw_end_words[TD_TW_END_MAX] = { TD_TW_ENDS(TD_WORD_ITEM) };
 static const char *const hs_outcome_words[TD_HS_MAX] = { TD_HS_OUTCOMES(TD_WORD_ITEM) };
 static const char *const connect_words[TD_CONNECT_MAX] = { TD_CONNECT_OUTCOMES(TD_WORD_ITEM) };
+static const char *const close_words[TD_CLOSE_MAX] = { TD_CLOSE_CAUSES(TD_WORD_ITEM) };
+#define TD_RST_WORD(name, word, kname) [name] = word,
+static const char *const rst_words[TD_RST_MAX] = { TD_RST_REASONS(TD_RST_WORD) };
 
 const struct td_vocab td_tw_end_vocab = { "reason", tw_end_words, TD_TW_END_MAX };
 const struct td_vocab td_hs_outcome_vocab = { "outcome", hs_outcome_words, TD_HS_MAX };
 const struct td_vocab td_connect_vocab = { "outcome", connect_words, TD_CONNECT_MAX };
+const struct td_vocab td_close_vocab = { "cause", close_words, TD_CLOSE_MAX };
+
+const char *td_rst_reason_word(unsigned int value)
+{
+	return value < TD_RST_MAX ? rst_words[value] : NULL;
+}
 
 const char *td_vocab_word(const struct td_vocab *v, unsigned int value)
 {

@@ -16,6 +16,11 @@ struct td_vocab {
 extern const struct td_vocab td_tw_end_vocab;     /* enum td_tw_end */
 extern const struct td_vocab td_hs_outcome_vocab; /* enum td_hs_outcome */
 extern const struct td_vocab td_connect_vocab;    /* enum td_connect_outcome */
+extern const struct td_vocab td_close_vocab;      /* enum td_close_cause */
+
+/* The kernel's name of a RST reason (enum td_rst_reason, where 0 is a
+ * reason too), or NULL out of range. */
+const char *td_rst_reason_word(unsigned int value);
 
 /* The word for value v, or NULL for 0 (none) and values out of range. */
 const char *td_vocab_word(const struct td_vocab *v, unsigned int value);

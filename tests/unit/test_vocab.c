@@ -11,7 +11,8 @@
 
 static const struct td_render_opts opts = { 0 };
 
-static const struct td_vocab *const vocabs[] = { &td_tw_end_vocab, &td_hs_outcome_vocab, &td_connect_vocab };
+static const struct td_vocab *const vocabs[] = { &td_tw_end_vocab, &td_hs_outcome_vocab, &td_connect_vocab,
+						 &td_close_vocab };
 
 /* The words users and dashboards rely on, in order: pinned here so that a
  * rename is a deliberate change. */
@@ -31,6 +32,12 @@ Test(vocab, words_are_the_documented_ones)
 	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
 		cr_expect_str_eq(td_vocab_word(&td_connect_vocab, i), cn[i]);
 	cr_expect_str_eq(td_connect_vocab.what, "outcome");
+	cr_assert_eq(td_close_vocab.n, 5);
+	cr_expect_str_eq(td_vocab_word(&td_close_vocab, TD_CLOSE_NORMAL), "normal");
+	cr_expect_str_eq(td_vocab_word(&td_close_vocab, TD_CLOSE_RESET_RECEIVED), "reset_received");
+	cr_expect_str_eq(td_vocab_word(&td_close_vocab, TD_CLOSE_RESET_SENT), "reset_sent");
+	cr_expect_str_eq(td_vocab_word(&td_close_vocab, TD_CLOSE_TIMEOUT), "timeout");
+	cr_expect_str_eq(td_close_vocab.what, "cause");
 	cr_expect_str_eq(td_tw_end_vocab.what, "reason");
 	cr_expect_str_eq(td_hs_outcome_vocab.what, "outcome");
 }
@@ -144,6 +151,49 @@ Test(vocab, event_text_and_json_name_every_connect_outcome)
 	}
 }
 
+/* RST reasons: value 0 is one; every value has the kernel's name, once. */
+Test(vocab, rst_reasons_have_the_kernel_names)
+{
+	cr_expect_str_eq(td_rst_reason_word(TD_RST_NOT_SPECIFIED), "NOT_SPECIFIED");
+	cr_expect_str_eq(td_rst_reason_word(TD_RST_TCP_ABORT_ON_CLOSE), "TCP_ABORT_ON_CLOSE");
+	cr_expect_str_eq(td_rst_reason_word(TD_RST_TCP_ABORT_ON_LINGER), "TCP_ABORT_ON_LINGER");
+	cr_expect_str_eq(td_rst_reason_word(TD_RST_TCP_KEEPALIVE_TIMEOUT), "TCP_KEEPALIVE_TIMEOUT");
+	cr_expect_str_eq(td_rst_reason_word(TD_RST_OTHER), "OTHER");
+	cr_expect_null(td_rst_reason_word(TD_RST_MAX));
+	cr_expect_null(td_rst_reason_word(255));
+	for (unsigned int i = 0; i < TD_RST_MAX; i++) {
+		cr_assert_not_null(td_rst_reason_word(i), "reason %u", i);
+		for (unsigned int j = 0; j < i; j++)
+			cr_expect_str_neq(td_rst_reason_word(i), td_rst_reason_word(j));
+	}
+}
+
+Test(vocab, event_text_and_json_name_every_close_cause)
+{
+	for (unsigned int i = 1; i < td_close_vocab.n; i++) {
+		struct td_event e = make_event(TD_ESTABLISHED, TD_CLOSE, TD_F_DWELL_KNOWN, 2000000);
+		const char *w = td_vocab_word(&td_close_vocab, i);
+		bool sent = i == TD_CLOSE_RESET_SENT;
+		char want[128], *text, *json;
+
+		e.close = (__u8)i;
+		e.rst_reason = TD_RST_TCP_ABORT_ON_CLOSE; /* shown only with reset_sent */
+		e.error = i == TD_CLOSE_RESET_RECEIVED ? 104 : i == TD_CLOSE_TIMEOUT ? 110 : 0;
+		text = render_event(&e, false);
+		json = render_event(&e, true);
+		snprintf(want, sizeof(want), " %s%s%s%s\n", w, sent ? ":TCP_ABORT_ON_CLOSE" : "",
+			 e.error ? " error=" : "", e.error == 104 ? "ECONNRESET" : e.error ? "ETIMEDOUT" : "");
+		cr_expect(strstr(text, want), "text for %s: '%s' not in %s", w, want, text);
+		snprintf(want, sizeof(want), ",\"close\":\"%s\"%s%s%s%s,", w,
+			 sent ? ",\"rst_reason\":\"TCP_ABORT_ON_CLOSE\"" : "", e.error ? ",\"error\":\"" : "",
+			 e.error == 104 ? "ECONNRESET" : e.error ? "ETIMEDOUT" : "", e.error ? "\"" : "");
+		cr_expect(json_is_object(json), "%s", json);
+		cr_expect(strstr(json, want), "json for %s: '%s' not in %s", w, want, json);
+		free(text);
+		free(json);
+	}
+}
+
 Test(vocab, errno_names)
 {
 	char buf[16];
@@ -179,6 +229,15 @@ static struct td_agg *agg_with_every_value(void)
 
 			e.connect = (__u8)i;
 			e.syn_retrans = k == 0; /* one connect per outcome retransmitted */
+			td_agg_add(a, &e);
+		}
+	for (unsigned int i = 1; i < td_close_vocab.n; i++)
+		for (unsigned int k = 0; k < 10 * i; k++) {
+			struct td_event e = make_event(TD_ESTABLISHED, TD_CLOSE, TD_F_DWELL_KNOWN, 1000);
+
+			e.close = (__u8)i;
+			/* of the 30 resets sent: 20 TCP_STATE, 10 TCP_ABORT_ON_CLOSE */
+			e.rst_reason = k % 3 ? TD_RST_TCP_STATE : TD_RST_TCP_ABORT_ON_CLOSE;
 			td_agg_add(a, &e);
 		}
 	return a;
@@ -226,6 +285,10 @@ Test(vocab, reports_show_every_value_with_its_count)
 		cr_expect(strstr(json.buf, want), "json lacks '%s'", want);
 	}
 	cr_expect(strstr(json.buf, ",\"syn_retransmitted\":5,\"syn_retrans\":5}"), "%s", json.buf);
+	cr_expect(strstr(text.buf, "Closes: 10 normal, 20 reset_received, 30 reset_sent, 40 timeout; resets sent: "
+			 "TCP_ABORT_ON_CLOSE 10, TCP_STATE 20\n"), "%s", text.buf);
+	cr_expect(strstr(json.buf, "{\"type\":\"closes\",\"normal\":10,\"reset_received\":20,\"reset_sent\":30,"
+			 "\"timeout\":40,\"rst_reasons\":{\"TCP_ABORT_ON_CLOSE\":10,\"TCP_STATE\":20}}\n"), "%s", json.buf);
 	for (unsigned int i = 1; i < td_hs_outcome_vocab.n; i++) {
 		snprintf(want, sizeof(want), "\"%s\":%u", td_vocab_word(&td_hs_outcome_vocab, i), 10 * i);
 		cr_expect(strstr(strstr(json.buf, "\"type\":\"handshakes\""), want), "json lacks '%s': %s", want, json.buf);
@@ -262,6 +325,16 @@ Test(vocab, prometheus_has_a_series_per_value)
 		cr_expect(strstr(m.buf, want), "lacks %s", want);
 	}
 	cr_expect(strstr(m.buf, "\ntcpdwell_syn_retransmits_total 5\n"), "lacks syn retransmits");
+	for (unsigned int i = 1; i < td_close_vocab.n; i++) {
+		snprintf(want, sizeof(want), "\ntcpdwell_closes_total{cause=\"%s\"} %u\n",
+			 td_vocab_word(&td_close_vocab, i), 10 * i);
+		cr_expect(strstr(m.buf, want), "lacks %s", want);
+	}
+	cr_expect(strstr(m.buf, "\ntcpdwell_resets_total{direction=\"received\",reason=\"peer\"} 20\n"), "%s", m.buf);
+	cr_expect(strstr(m.buf, "\ntcpdwell_resets_total{direction=\"sent\",reason=\"TCP_STATE\"} 20\n"), "%s", m.buf);
+	cr_expect(strstr(m.buf, "\ntcpdwell_resets_total{direction=\"sent\",reason=\"TCP_ABORT_ON_CLOSE\"} 10\n"),
+		  "%s", m.buf);
+	cr_expect_null(strstr(m.buf, "reason=\"TCP_ABORT_ON_LINGER\""), "a reason never seen has a series");
 	memout_free(&m);
 	free(a);
 }
@@ -275,6 +348,8 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 	static const unsigned int bad_tw[] = { TD_TW_END_MAX, TD_TW_END_SLOTS, 255 };
 	static const unsigned int bad_hs[] = { TD_HS_MAX, TD_HS_SLOTS, 255 };
 	static const unsigned int bad_cn[] = { TD_CONNECT_MAX, TD_CONNECT_SLOTS, 255 };
+	static const unsigned int bad_cl[] = { TD_CLOSE_MAX, TD_CLOSE_SLOTS, 255 };
+	static const unsigned int bad_rst[] = { TD_RST_MAX, TD_RST_SLOTS, 255 };
 	struct td_agg *a = new_agg();
 
 	for (size_t i = 0; i < 3; i++) {
@@ -286,6 +361,18 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 		tw.tw_end = (__u8)bad_tw[i];
 		hs.hs_outcome = (__u8)bad_hs[i];
 		cn.connect = (__u8)bad_cn[i];
+		{
+			struct td_event cl = make_event(TD_ESTABLISHED, TD_CLOSE, 0, 0);
+			struct td_event rs = make_event(TD_ESTABLISHED, TD_CLOSE, 0, 0);
+
+			cl.close = (__u8)bad_cl[i];
+			rs.close = TD_CLOSE_RESET_SENT;
+			rs.rst_reason = (__u8)bad_rst[i];
+			cr_expect_null(td_decode(&cl, sizeof(cl)), "close %u decoded", bad_cl[i]);
+			cr_expect_null(td_decode(&rs, sizeof(rs)), "rst_reason %u decoded", bad_rst[i]);
+			td_agg_add(a, &cl);
+			td_agg_add(a, &rs);
+		}
 		cr_expect_null(td_decode(&cn, sizeof(cn)), "connect %u decoded", bad_cn[i]);
 		td_agg_add(a, &cn);
 		cr_expect_null(td_decode(&tw, sizeof(tw)), "tw_end %u decoded", bad_tw[i]);
@@ -304,6 +391,10 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 		cr_expect_eq(a->connects[i], 0, "connects[%u] counted", i);
 		cr_expect_eq(a->connect_dwell[i].count, 0, "connect_dwell[%u] counted", i);
 	}
-	cr_expect_eq(a->events, 9);
+	for (unsigned int i = 0; i < TD_CLOSE_MAX; i++)
+		cr_expect_eq(a->closes[i], i == TD_CLOSE_RESET_SENT ? 3 : 0, "closes[%u]", i);
+	for (unsigned int i = 0; i < TD_RST_MAX; i++)
+		cr_expect_eq(a->resets_sent[i], 0, "resets_sent[%u] counted", i);
+	cr_expect_eq(a->events, 15);
 	free(a);
 }
