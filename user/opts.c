@@ -1,9 +1,9 @@
-/* Option parsing for tcpdwell: getopt_long into struct td_config, with strict
- * number, port, duration and size parsers that reject partial input. */
+/* The options of tcpdwell and of tcpdwell snapshot, each declared once in a
+ * table (user/optable.c runs them), and the strict number, port, duration
+ * and size parsers behind them, which reject partial input. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,59 +17,8 @@
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
 #define MIN_RINGBUF_BYTES 4096u
 #define MAX_RINGBUF_BYTES (1u << 30)
-
-static const char usage[] =
-"Usage: tcpdwell [OPTIONS]\n"
-"Trace TCP state transitions and report how long connections dwell in each\n"
-"state, as histograms, attributed to the process that owns the socket.\n"
-"\n"
-"Output:\n"
-"  -e, --events           print one line per transition (like tcpstates)\n"
-"  -w, --wide             wide address columns (for IPv6)\n"
-"  -j, --json             JSON Lines instead of text\n"
-"  -i, --interval SECS    print a report every SECS (each covers its interval)\n"
-"  -C, --cumulative       with -i, reports are totals since start\n"
-"  -d, --duration SECS    stop after SECS (default: until Ctrl-C)\n"
-"      --prometheus-by lport|cgroup[:CAP]\n"
-"                         with --prometheus, also series per local port or\n"
-"                         cgroup id, at most CAP (32) values, the rest 'other'\n"
-"      --prometheus [ADDR:]PORT\n"
-"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-"                         (default ADDR 127.0.0.1; IPv6 as [::1]:9101)\n"
-"Filters (applied in the kernel):\n"
-"  -4, --ipv4             IPv4 only\n"
-"  -6, --ipv6             IPv6 only\n"
-"  -L, --lport LIST       local ports, e.g. 80,443,8000-8010\n"
-"  -D, --rport LIST       remote ports\n"
-"  -P, --port LIST        ports on either side\n"
-"  -p, --pid PID          sockets owned by this process (tgid)\n"
-"  -c, --cgroup PATH      sockets created in this cgroup v2 directory\n"
-"  -A, --laddr CIDR       local address in this network, e.g. 10.0.0.0/8\n"
-"  -R, --raddr CIDR       remote address in this network, e.g. ::1/128\n"
-"  -s, --state LIST       transitions into or out of these states, e.g.\n"
-"                         TIME_WAIT,CLOSE_WAIT\n"
-"Tuning:\n"
-"      --kernel-agg       build the histograms in the kernel (lowest overhead;\n"
-"                         no -e)\n"
-"  -T, --timers           also follow timewait and request socks through the\n"
-"                         timer tracepoints: TIME_WAIT lifetimes, real\n"
-"                         handshake (SYN_RECV) times; costs more, see README\n"
-"      --no-timers        only the state tracepoint (the default)\n"
-"  -r, --ringbuf-size N   ring buffer size, power of two (default 8M; K/M/G)\n"
-"  -v, --verbose          print libbpf's log\n"
-"  -h, --help             this help\n"
-"  -V, --version          version\n"
-"\n"
-"SECS accepts a number of seconds or a unit: 500ms, 1.5s, 2m, 1h.\n"
-"\n"
-"Examples:\n"
-"  tcpdwell                     # histograms per state until Ctrl-C\n"
-"  tcpdwell -i 10               # a report every 10 s\n"
-"  tcpdwell -e -P 443           # every transition of port 443, either side\n"
-"  tcpdwell -L 8080 -d 60 -j    # server port 8080 for a minute, as JSON\n"
-"  tcpdwell -p 1234             # sockets owned by process 1234\n"
-"  tcpdwell --prometheus 9101   # exporter on 127.0.0.1:9101, report at exit\n"
-"  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n";
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 /* A whole-string decimal in [lo, hi]: no sign, no spaces, no junk. */
 static int parse_decimal(const char *s, long lo, long hi, long *out)
@@ -320,203 +269,320 @@ int td_parse_listen(const char *s, struct td_listen *out)
 	return 0;
 }
 
-int td_opt_filter(struct td_config *cfg, int opt, const char *arg, FILE *err)
+/* "STATE:DURATION", for snapshot --older-than. */
+static int parse_older_than(const char *s, int *state, uint64_t *ns)
 {
-	if (opt == 'A' || opt == 'R') {
-		if (td_parse_cidr(arg, opt == 'A' ? &cfg->laddr : &cfg->raddr)) {
-			fprintf(err, "tcpdwell: invalid CIDR '%s': expected an address with an optional prefix, "
-				"such as 10.0.0.0/8 or fd00::/8\n", arg);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (td_parse_port_list(arg, cfg->port_filter,
-			       opt == 'L' ? TD_PORT_LOCAL : opt == 'D' ? TD_PORT_REMOTE : TD_PORT_EITHER)) {
-		fprintf(err, "tcpdwell: invalid port list '%s': expected ports 1-65535 such as 80,443,8000-8010 "
-			"(at most 64 items)\n", arg);
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : 0;
+	char name[32];
+	uint64_t v;
+	int st;
+
+	if (!colon || n == 0 || n >= sizeof(name))
 		return -EINVAL;
-	}
-	if (opt == 'L')
-		cfg->filter_lport = true;
-	else if (opt == 'D')
-		cfg->filter_rport = true;
-	else
-		cfg->filter_either = true;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	st = td_state_parse(name);
+	if (st < 0 || td_parse_duration(colon + 1, &v))
+		return -EINVAL;
+	*state = st;
+	*ns = v;
 	return 0;
 }
 
-enum { OPT_VERSION = 'V', OPT_TIMERS = 'T', OPT_NO_TIMERS = 0x100, OPT_KERNEL_AGG, OPT_PROMETHEUS, OPT_PROMETHEUS_BY };
+/* ---- setters: an argument into the field a row names ---- */
+
+#define FIELD(cfg, row, type) ((type *)((char *)(cfg) + (row)->off))
+
+static int set_duration(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	return td_parse_duration(arg, FIELD(cfg, row, uint64_t));
+}
+
+static int set_pid(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	return td_parse_pid(arg, FIELD(cfg, row, uint32_t));
+}
+
+static int set_cidr(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	return td_parse_cidr(arg, FIELD(cfg, row, struct td_cidr));
+}
+
+static int set_states(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	return td_parse_state_list(arg, FIELD(cfg, row, uint32_t));
+}
+
+static int set_listen(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	return td_parse_listen(arg, FIELD(cfg, row, struct td_listen));
+}
+
+/* The row's TD_PORT_* bit (val) into the shared port table, and its
+ * filter_* flag (the field) on. */
+static int set_ports(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	int err = td_parse_port_list(arg, ((struct td_config *)cfg)->port_filter, (uint8_t)row->val);
+
+	if (!err)
+		*FIELD(cfg, row, bool) = true;
+	return err;
+}
+
+/* The path is kept as given; main opens it and says if it is missing. */
+static int set_abs_path(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	if (arg[0] != '/')
+		return -EINVAL;
+	*FIELD(cfg, row, const char *) = arg;
+	return 0;
+}
+
+static int set_ringbuf(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	uint64_t b;
+
+	if (td_parse_size(arg, &b) || b < MIN_RINGBUF_BYTES || b > MAX_RINGBUF_BYTES || (b & (b - 1)))
+		return -EINVAL;
+	*FIELD(cfg, row, uint64_t) = b;
+	return 0;
+}
+
+static int set_series(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	struct td_config *c = cfg;
+	enum td_series_kind kind;
+	unsigned cap;
+
+	(void)row;
+	if (td_parse_series(arg, &kind, &cap))
+		return -EINVAL;
+	c->series_kind = (int)kind;
+	c->series_cap = cap;
+	return 0;
+}
+
+static int set_older_than(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	struct snap_opts *o = cfg;
+
+	(void)row;
+	return parse_older_than(arg, &o->older_state, &o->older_ns);
+}
+
+/* A setter with the words of its error: "invalid NOUN 'ARG': EXPECT". */
+#define TYPE(fn, noun_, expect_) { .set = (fn), .noun = (noun_), .expect = (expect_) }
+
+static const struct td_opttype
+	duration = TYPE(set_duration, "duration", "expected a duration from 1ms, such as 10, 1.5s or 500ms"),
+	pid = TYPE(set_pid, "pid", "expected a process id from 1"),
+	cidr = TYPE(set_cidr, "CIDR", "expected an address with an optional prefix, such as 10.0.0.0/8 or fd00::/8"),
+	states = TYPE(set_states, "state list", "expected names such as ESTABLISHED,TIME_WAIT (see README)"),
+	listen_addr = TYPE(set_listen, "--prometheus",
+			   "expected [ADDR:]PORT with a port 1-65535, such as 9101, 0.0.0.0:9101 or [::1]:9101"),
+	ports = TYPE(set_ports, "port list", "expected ports 1-65535 such as 80,443,8000-8010 (at most 64 items)"),
+	cgroup_dir = TYPE(set_abs_path, "cgroup", "expected an absolute path to a cgroup v2 directory"),
+	ringbuf = TYPE(set_ringbuf, "ring buffer size", "expected a power of two from 4K to 1G"),
+	series = TYPE(set_series, "--prometheus-by",
+		      "expected lport or cgroup, with an optional :CAP from 1 to " XSTR(TD_SERIES_MAX_CAP)),
+	older_than = TYPE(set_older_than, "--older-than", "expected STATE:DURATION such as CLOSE_WAIT:30s");
+
+/* ---- the tables ---- */
+
+/* Shared rows address struct td_config; a command's own config starts with one. */
+_Static_assert(offsetof(struct snap_opts, cfg) == 0, "struct snap_opts must start with its td_config");
+
+#define CFG(f) offsetof(struct td_config, f)
+#define SNAP(f) offsetof(struct snap_opts, f)
+/* One option: its section in --help, short letter (0: none), long name,
+ * argument name (NULL: none), setter, the field it fills, a constant for the
+ * setter, help text; then .noun (the error's word) or .excl if needed. */
+#define OPT(sec, c, lname, argname, settype, field, v, text, ...)                                      \
+	{ .section = TD_SEC_##sec, .letter = (c), .name = (lname), .arg = (argname), .type = &(settype), \
+	  .off = (field), .val = (v), .help = (text), __VA_ARGS__ }
+
+enum { EXCL_FAMILY = 1, EXCL_TIMERS };
+
+/* Rows of both commands. */
+static const struct td_optrow format_rows[] = {
+	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1, "wide address columns (for IPv6)"),
+	OPT(OUTPUT, 'j', "json", NULL, td_opt_flag, CFG(json), 1, "JSON Lines instead of text"),
+	TD_OPT_END,
+};
+static const struct td_optrow net_rows[] = {
+	OPT(FILTERS, '4', "ipv4", NULL, td_opt_value, CFG(family), 4, "IPv4 only", .excl = EXCL_FAMILY),
+	OPT(FILTERS, '6', "ipv6", NULL, td_opt_value, CFG(family), 6, "IPv6 only", .excl = EXCL_FAMILY),
+	OPT(FILTERS, 'L', "lport", "LIST", ports, CFG(filter_lport), TD_PORT_LOCAL,
+	    "local ports, e.g. 80,443,8000-8010"),
+	OPT(FILTERS, 'D', "rport", "LIST", ports, CFG(filter_rport), TD_PORT_REMOTE, "remote ports"),
+	OPT(FILTERS, 'P', "port", "LIST", ports, CFG(filter_either), TD_PORT_EITHER, "ports on either side"),
+	TD_OPT_END,
+};
+static const struct td_optrow addr_rows[] = {
+	OPT(FILTERS, 'A', "laddr", "CIDR", cidr, CFG(laddr), 0, "local address in this network, e.g. 10.0.0.0/8"),
+	OPT(FILTERS, 'R', "raddr", "CIDR", cidr, CFG(raddr), 0, "remote address in this network, e.g. ::1/128"),
+	TD_OPT_END,
+};
+static const struct td_optrow help_rows[] = {
+	OPT(TUNING, 'h', "help", NULL, td_opt_help, 0, 0, "this help"),
+	TD_OPT_END,
+};
+
+static const struct td_optrow trace_rows[] = {
+	OPT(OUTPUT, 'e', "events", NULL, td_opt_flag, CFG(events), 1, "print one line per transition (like tcpstates)"),
+	TD_OPT_INCLUDE(format_rows),
+	OPT(OUTPUT, 'i', "interval", "SECS", duration, CFG(interval_ns), 0,
+	    "print a report every SECS (each covers its interval)", .noun = "interval"),
+	OPT(OUTPUT, 'C', "cumulative", NULL, td_opt_flag, CFG(cumulative), 1, "with -i, reports are totals since start"),
+	OPT(OUTPUT, 'd', "duration", "SECS", duration, CFG(duration_ns), 0, "stop after SECS (default: until Ctrl-C)"),
+	OPT(OUTPUT, 0, "prometheus-by", "lport|cgroup[:CAP]", series, 0, 0,
+	    "with --prometheus, also series per local port or\n"
+	    "cgroup id, at most CAP (32) values, the rest 'other'"),
+	OPT(OUTPUT, 0, "prometheus", "[ADDR:]PORT", listen_addr, CFG(prometheus), 0,
+	    "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101)"),
+	TD_OPT_INCLUDE(net_rows),
+	OPT(FILTERS, 'p', "pid", "PID", pid, CFG(pid), 0, "sockets owned by this process (tgid)"),
+	OPT(FILTERS, 'c', "cgroup", "PATH", cgroup_dir, CFG(cgroup_path), 0, "sockets created in this cgroup v2 directory"),
+	TD_OPT_INCLUDE(addr_rows),
+	OPT(FILTERS, 's', "state", "LIST", states, CFG(state_mask), 0,
+	    "transitions into or out of these states, e.g.\nTIME_WAIT,CLOSE_WAIT"),
+	OPT(TUNING, 0, "kernel-agg", NULL, td_opt_flag, CFG(kernel_agg), 1,
+	    "build the histograms in the kernel (lowest overhead;\nno -e)"),
+	OPT(TUNING, 'T', "timers", NULL, td_opt_flag, CFG(timers), 1,
+	    "also follow timewait and request socks through the\n"
+	    "timer tracepoints: TIME_WAIT lifetimes, real\n"
+	    "handshake (SYN_RECV) times; costs more, see README", .excl = EXCL_TIMERS),
+	OPT(TUNING, 0, "no-timers", NULL, td_opt_flag, CFG(timers), 0, "only the state tracepoint (the default)",
+	    .excl = EXCL_TIMERS),
+	OPT(TUNING, 'r', "ringbuf-size", "N", ringbuf, CFG(ringbuf_bytes), 0,
+	    "ring buffer size, power of two (default 8M; K/M/G)"),
+	OPT(TUNING, 'v', "verbose", NULL, td_opt_flag, CFG(verbose), 1, "print libbpf's log"),
+	TD_OPT_INCLUDE(help_rows),
+	OPT(TUNING, 'V', "version", NULL, td_opt_version, 0, 0, "version"),
+	TD_OPT_END,
+};
+
+static const struct td_optrow snap_rows[] = {
+	OPT(FILTERS, 0, "older-than", "STATE:DURATION", older_than, 0, 0,
+	    "only sockets in STATE for at least DURATION,\ne.g. CLOSE_WAIT:30s"),
+	OPT(TUNING, 't', "tracer", "PID", pid, SNAP(tracer), 0,
+	    "read the maps of this tracing tcpdwell (default: the\nnewest one)", .noun = "tracer pid"),
+	TD_OPT_INCLUDE(format_rows),
+	TD_OPT_INCLUDE(net_rows),
+	TD_OPT_INCLUDE(addr_rows),
+	TD_OPT_INCLUDE(help_rows),
+	TD_OPT_END,
+};
+
+/* ---- cross-option checks ---- */
+
+static bool families_disagree(const void *cfg)
+{
+	const struct td_config *c = cfg;
+	__u32 f = (__u32)c->family;
+
+	return (c->laddr.family && f && c->laddr.family != f) || (c->raddr.family && f && c->raddr.family != f) ||
+	       (c->laddr.family && c->raddr.family && c->laddr.family != c->raddr.family);
+}
+
+static bool series_without_exporter(const void *cfg)
+{
+	const struct td_config *c = cfg;
+
+	return c->series_kind && !c->prometheus.family;
+}
+
+static bool series_with_kernel_agg(const void *cfg)
+{
+	const struct td_config *c = cfg;
+
+	return c->series_kind && c->kernel_agg;
+}
+
+static bool events_with_kernel_agg(const void *cfg)
+{
+	const struct td_config *c = cfg;
+
+	return c->kernel_agg && c->events;
+}
+
+static bool cumulative_without_interval(const void *cfg)
+{
+	const struct td_config *c = cfg;
+
+	return c->cumulative && !c->interval_ns;
+}
+
+#define FAMILIES_DISAGREE \
+	{ families_disagree, "the address filters and -4/-6 name different families: nothing would match" }
+
+static const struct td_optcheck trace_checks[] = {
+	FAMILIES_DISAGREE,
+	{ series_without_exporter, "--prometheus-by needs --prometheus" },
+	{ series_with_kernel_agg, "--prometheus-by needs the per-transition records; --kernel-agg keeps only totals" },
+	{ events_with_kernel_agg,
+	  "-e/--events needs the ring buffer; --kernel-agg keeps only histograms in the kernel" },
+	{ cumulative_without_interval, "-C/--cumulative needs -i/--interval" },
+	{ NULL, NULL },
+};
+
+static const struct td_optcheck snap_checks[] = { FAMILIES_DISAGREE, { NULL, NULL } };
+
+/* ---- the two commands ---- */
+
+const struct td_optcmd td_trace_cmd = {
+	.head = "Usage: tcpdwell [OPTIONS]\n"
+		"Trace TCP state transitions and report how long connections dwell in each\n"
+		"state, as histograms, attributed to the process that owns the socket.\n"
+		"\n",
+	.tail = "\n"
+		"SECS accepts a number of seconds or a unit: 500ms, 1.5s, 2m, 1h.\n"
+		"\n"
+		"Examples:\n"
+		"  tcpdwell                     # histograms per state until Ctrl-C\n"
+		"  tcpdwell -i 10               # a report every 10 s\n"
+		"  tcpdwell -e -P 443           # every transition of port 443, either side\n"
+		"  tcpdwell -L 8080 -d 60 -j    # server port 8080 for a minute, as JSON\n"
+		"  tcpdwell -p 1234             # sockets owned by process 1234\n"
+		"  tcpdwell --prometheus 9101   # exporter on 127.0.0.1:9101, report at exit\n"
+		"  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n",
+	.headings = { "Output:", "Filters (applied in the kernel):", "Tuning:" },
+	.what = "option",
+	.hint = "--help",
+	.rows = trace_rows,
+	.checks = trace_checks,
+};
+
+const struct td_optcmd td_snap_cmd = {
+	.head = "Usage: tcpdwell snapshot [OPTIONS]\n"
+		"List the TCP sockets that exist now (like ss -tan, TIME_WAIT and request\n"
+		"socks included) with how long each has been in its state, and count them\n"
+		"per state. Times come from a tcpdwell that is tracing; without one they\n"
+		"are '?'.\n"
+		"\n",
+	.tail = "\n"
+		"Examples:\n"
+		"  tcpdwell snapshot --older-than CLOSE_WAIT:30s\n"
+		"                            # leaked CLOSE_WAITs and who holds them\n"
+		"  tcpdwell snapshot -P 443 -j\n",
+	.headings = { "Output:", "Filters:", "Tracer and help:" },
+	.what = "snapshot option",
+	.hint = "tcpdwell snapshot --help",
+	.rows = snap_rows,
+	.checks = snap_checks,
+};
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
-	static const struct option longopts[] = {
-		{ "events", no_argument, NULL, 'e' },
-		{ "wide", no_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "cumulative", no_argument, NULL, 'C' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "lport", required_argument, NULL, 'L' },
-		{ "rport", required_argument, NULL, 'D' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "state", required_argument, NULL, 's' },
-		{ "laddr", required_argument, NULL, 'A' },
-		{ "raddr", required_argument, NULL, 'R' },
-		{ "ringbuf-size", required_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "timers", no_argument, NULL, OPT_TIMERS },
-		{ "no-timers", no_argument, NULL, OPT_NO_TIMERS },
-		{ "kernel-agg", no_argument, NULL, OPT_KERNEL_AGG },
-		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
-		{ "prometheus-by", required_argument, NULL, OPT_PROMETHEUS_BY },
-		{ 0 },
-	};
-	int opt, e;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = DEFAULT_RINGBUF_BYTES;
-	/* 0, not 1: glibc and musl then also drop their pointer into the
-	 * previous argv (a cluster like -hv left half-read), so a second call
-	 * never reads the old, possibly freed, strings. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ewji:Cd:46L:D:P:p:c:s:A:R:r:vhVT", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'e': cfg->events = true; break;
-		case 'w': cfg->wide = true; break;
-		case 'j': cfg->json = true; break;
-		case 'C': cfg->cumulative = true; break;
-		case 'v': cfg->verbose = true; break;
-		case OPT_TIMERS: cfg->timers = true; break;
-		case OPT_NO_TIMERS: cfg->timers = false; break;
-		case OPT_KERNEL_AGG: cfg->kernel_agg = true; break;
-		case '4':
-		case '6':
-			if (cfg->family && cfg->family != opt - '0') {
-				fprintf(err, "tcpdwell: -4 and -6 exclude each other\n");
-				return TD_EXIT_USAGE;
-			}
-			cfg->family = opt - '0';
-			break;
-		case 'i':
-		case 'd':
-			e = td_parse_duration(optarg, opt == 'i' ? &cfg->interval_ns : &cfg->duration_ns);
-			if (e) {
-				fprintf(err, "tcpdwell: invalid %s '%s': expected a duration from 1ms, such as 10, 1.5s or 500ms\n",
-					opt == 'i' ? "interval" : "duration", optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'L':
-		case 'D':
-		case 'P':
-			if (td_opt_filter(cfg, opt, optarg, err))
-				return TD_EXIT_USAGE;
-			break;
-		case 'p':
-			if (td_parse_pid(optarg, &cfg->pid)) {
-				fprintf(err, "tcpdwell: invalid pid '%s': expected a process id from 1\n", optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			if (!*optarg || optarg[0] != '/') {
-				fprintf(err, "tcpdwell: invalid cgroup '%s': expected an absolute path to a cgroup v2 directory\n",
-					optarg);
-				return TD_EXIT_USAGE;
-			}
-			cfg->cgroup_path = optarg;
-			break;
-		case 'A':
-		case 'R':
-			if (td_opt_filter(cfg, opt, optarg, err))
-				return TD_EXIT_USAGE;
-			break;
-		case 's':
-			if (td_parse_state_list(optarg, &cfg->state_mask)) {
-				fprintf(err, "tcpdwell: invalid state list '%s': expected names such as ESTABLISHED,TIME_WAIT (see README)\n",
-					optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (td_parse_size(optarg, &cfg->ringbuf_bytes) ||
-			    cfg->ringbuf_bytes < MIN_RINGBUF_BYTES || cfg->ringbuf_bytes > MAX_RINGBUF_BYTES ||
-			    (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1))) {
-				fprintf(err, "tcpdwell: invalid ring buffer size '%s': expected a power of two from 4K to 1G\n",
-					optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case OPT_PROMETHEUS_BY: {
-			enum td_series_kind kind;
+	return td_opt_parse(&td_trace_cmd, cfg, argc, argv, out, err);
+}
 
-			if (td_parse_series(optarg, &kind, &cfg->series_cap)) {
-				fprintf(err, "tcpdwell: invalid --prometheus-by '%s': expected lport or cgroup, with an "
-					"optional :CAP from 1 to %d\n", optarg, TD_SERIES_MAX_CAP);
-				return TD_EXIT_USAGE;
-			}
-			cfg->series_kind = (int)kind;
-			break;
-		}
-		case OPT_PROMETHEUS:
-			if (td_parse_listen(optarg, &cfg->prometheus)) {
-				fprintf(err, "tcpdwell: invalid --prometheus '%s': expected [ADDR:]PORT with a port 1-65535, "
-					"such as 9101, 0.0.0.0:9101 or [::1]:9101\n", optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(usage, out);
-			return 1;
-		case OPT_VERSION:
-			fprintf(out, "tcpdwell %s\n", TD_VERSION);
-			return 1;
-		case ':':
-			if (optopt)
-				fprintf(err, "tcpdwell: option '-%c' needs an argument; see --help\n", optopt);
-			else
-				fprintf(err, "tcpdwell: option '%s' needs an argument; see --help\n", argv[optind - 1]);
-			return TD_EXIT_USAGE;
-		default:
-			if (optopt)
-				fprintf(err, "tcpdwell: unknown option '-%c'; see --help\n", optopt);
-			else
-				fprintf(err, "tcpdwell: unknown option '%s'; see --help\n", argv[optind - 1]);
-			return TD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(err, "tcpdwell: unexpected argument '%s'; see --help\n", argv[optind]);
-		return TD_EXIT_USAGE;
-	}
-	if ((cfg->laddr.family && cfg->family && cfg->laddr.family != (__u32)cfg->family) ||
-	    (cfg->raddr.family && cfg->family && cfg->raddr.family != (__u32)cfg->family) ||
-	    (cfg->laddr.family && cfg->raddr.family && cfg->laddr.family != cfg->raddr.family)) {
-		fprintf(err, "tcpdwell: the address filters and -4/-6 name different families: nothing would match\n");
-		return TD_EXIT_USAGE;
-	}
-	if (cfg->series_kind && !cfg->prometheus.family) {
-		fprintf(err, "tcpdwell: --prometheus-by needs --prometheus\n");
-		return TD_EXIT_USAGE;
-	}
-	if (cfg->series_kind && cfg->kernel_agg) {
-		fprintf(err, "tcpdwell: --prometheus-by needs the per-transition records; --kernel-agg keeps only totals\n");
-		return TD_EXIT_USAGE;
-	}
-	if (cfg->kernel_agg && cfg->events) {
-		fprintf(err, "tcpdwell: -e/--events needs the ring buffer; --kernel-agg keeps only histograms in the kernel\n");
-		return TD_EXIT_USAGE;
-	}
-	if (cfg->cumulative && !cfg->interval_ns) {
-		fprintf(err, "tcpdwell: -C/--cumulative needs -i/--interval\n");
-		return TD_EXIT_USAGE;
-	}
-	return 0;
+int td_parse_snapshot_args(struct snap_opts *o, int argc, char **argv, FILE *out, FILE *err)
+{
+	memset(o, 0, sizeof(*o));
+	return td_opt_parse(&td_snap_cmd, o, argc, argv, out, err);
 }

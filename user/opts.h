@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
-
-#define TD_EXIT_USAGE 2
+#include "optable.h"
 
 /* An address to listen on: --prometheus [ADDR:]PORT. */
 struct td_listen {
@@ -41,9 +40,21 @@ struct td_config {
 	uint8_t port_filter[65536]; /* TD_PORT_* bits */
 };
 
-/* Fills cfg from argv. Returns 0 to run, 1 when --help/--version printed
- * (exit 0), or TD_EXIT_USAGE after printing a one-line error to err. */
+/* tcpdwell snapshot's options. */
+struct snap_opts {
+	struct td_config cfg; /* first (the shared rows fill it); filters, -j, -w only */
+	int older_state;      /* --older-than: 0 = list all */
+	uint32_t tracer;      /* -t: 0 = the newest */
+	uint64_t older_ns;
+};
+
+/* The option tables of tracing and of snapshot (user/opts.c). */
+extern const struct td_optcmd td_trace_cmd, td_snap_cmd;
+
+/* Fill cfg (or o) from argv. Return 0 to run, 1 when --help/--version
+ * printed to out (exit 0), or TD_EXIT_USAGE after a one-line error on err. */
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err);
+int td_parse_snapshot_args(struct snap_opts *o, int argc, char **argv, FILE *out, FILE *err); /* argv[0]: "snapshot" */
 
 /* Parsers used by the options; each returns 0 or -EINVAL/-ERANGE and leaves
  * its output untouched on error. */
@@ -52,9 +63,6 @@ int td_parse_port_list(const char *s, uint8_t *filter, uint8_t bit); /* "80,443,
 int td_parse_duration(const char *s, uint64_t *ns);              /* "5", "1.5", "250ms", "2m" */
 int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX */
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
-/* -L/-D/-P port lists and -A/-R CIDRs into cfg, shared by tracing and
- * snapshot: 0, or -EINVAL after one line on err. */
-int td_opt_filter(struct td_config *cfg, int opt, const char *arg, FILE *err);
 int td_parse_cidr(const char *s, struct td_cidr *out);           /* "10.0.0.0/8", "::1" */
 int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
 int td_parse_listen(const char *s, struct td_listen *out);       /* "9101", "0.0.0.0:9101", "[::1]:9101" */

@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,119 +20,6 @@
 #include "tracer.h"
 #include "clock.h"
 #include "tcpdwell.skel.h"
-
-static const char usage[] =
-"Usage: tcpdwell snapshot [OPTIONS]\n"
-"List the TCP sockets that exist now (like ss -tan, TIME_WAIT and request\n"
-"socks included) with how long each has been in its state, and count them\n"
-"per state. Times come from a tcpdwell that is tracing; without one they\n"
-"are '?'.\n"
-"\n"
-"  --older-than STATE:DURATION  only sockets in STATE for at least DURATION,\n"
-"                               e.g. CLOSE_WAIT:30s\n"
-"  -t, --tracer PID       read the maps of this tracing tcpdwell (default: the\n"
-"                         newest one)\n"
-"  -j, --json             JSON Lines\n"
-"  -w, --wide             wide address columns\n"
-"  -4, -6                 one address family\n"
-"  -L, -D, -P LIST        local, remote, either port (as for tracing)\n"
-"  -A, -R CIDR            local, remote address\n"
-"  -h, --help             this help\n"
-"\n"
-"Examples:\n"
-"  tcpdwell snapshot --older-than CLOSE_WAIT:30s   # leaked CLOSE_WAITs and who holds them\n"
-"  tcpdwell snapshot -P 443 -j\n";
-
-struct snap_opts {
-	struct td_config cfg; /* filters only */
-	int older_state;      /* 0: list all */
-	uint32_t tracer;      /* -t: 0 = the newest */
-	uint64_t older_ns;
-};
-
-/* "STATE:DURATION" */
-static int parse_older_than(const char *s, int *state, uint64_t *ns)
-{
-	char name[32];
-	const char *colon = strchr(s, ':');
-	size_t n = colon ? (size_t)(colon - s) : 0;
-
-	if (!colon || n == 0 || n >= sizeof(name))
-		return -EINVAL;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	*state = td_state_parse(name);
-	if (*state < 0)
-		return -EINVAL;
-	return td_parse_duration(colon + 1, ns);
-}
-
-static int parse_snapshot_args(struct snap_opts *o, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "wide", no_argument, NULL, 'w' },
-		{ "older-than", required_argument, NULL, 'O' },
-		{ "lport", required_argument, NULL, 'L' },
-		{ "rport", required_argument, NULL, 'D' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "laddr", required_argument, NULL, 'A' },
-		{ "raddr", required_argument, NULL, 'R' },
-		{ "tracer", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":jw46L:D:P:A:R:t:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j': o->cfg.json = true; break;
-		case 'w': o->cfg.wide = true; break;
-		case '4':
-		case '6': o->cfg.family = opt - '0'; break;
-		case 'O':
-			if (parse_older_than(optarg, &o->older_state, &o->older_ns)) {
-				fprintf(stderr, "tcpdwell: invalid --older-than '%s': expected STATE:DURATION such as "
-					"CLOSE_WAIT:30s\n", optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'L':
-		case 'D':
-		case 'P':
-		case 'A':
-		case 'R':
-			if (td_opt_filter(&o->cfg, opt, optarg, stderr))
-				return TD_EXIT_USAGE;
-			break;
-		case 't':
-			if (td_parse_pid(optarg, &o->tracer)) {
-				fprintf(stderr, "tcpdwell: invalid tracer pid '%s'\n", optarg);
-				return TD_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		case ':':
-			fprintf(stderr, "tcpdwell: snapshot option '%s' needs an argument; see snapshot --help\n",
-				argv[optind - 1]);
-			return TD_EXIT_USAGE;
-		default:
-			fprintf(stderr, "tcpdwell: unknown snapshot option '%s'; see tcpdwell snapshot --help\n",
-				argv[optind - 1]);
-			return TD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tcpdwell: unexpected argument '%s'; see tcpdwell snapshot --help\n", argv[optind]);
-		return TD_EXIT_USAGE;
-	}
-	return 0;
-}
 
 /* Socket inode -> holding process, as ss -p finds it: /proc/PID/fd links. */
 struct holder {
@@ -284,7 +170,7 @@ int td_snapshot_main(int argc, char **argv)
 	ssize_t n;
 	int err, fd = -1, listed = 0;
 
-	err = parse_snapshot_args(&o, argc, argv);
+	err = td_parse_snapshot_args(&o, argc, argv, stdout, stderr);
 	if (err)
 		return err == 1 ? 0 : err;
 	libbpf_set_print(NULL);

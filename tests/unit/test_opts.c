@@ -1,73 +1,11 @@
 /* Unit tests of user/opts.c: the strict number parsers and td_parse_args,
- * whose errors must be exit status 2 and exactly one line on err. */
+ * whose errors must be exit status 2 and exactly one line on err (the
+ * command-line harness is in test_util.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <criterion/criterion.h>
 #include "test_util.h"
 #include "opts.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- td_parse_args harness ---- */
-
-struct run {
-	int rc;
-	int argc;
-	char *argv[32];
-	struct memout out, err;
-	struct td_config *cfg;
-};
-
-/* Runs td_parse_args on "tcpdwell" followed by the NULL-terminated args.
- * argv holds heap copies that live until run_free (cfg points into them). */
-static void run_args(struct run *r, const char *const *args)
-{
-	r->argc = 0;
-	r->argv[r->argc++] = strdup("tcpdwell");
-	for (; *args; args++) {
-		cr_assert_lt(r->argc, (int)N(r->argv) - 1);
-		r->argv[r->argc++] = strdup(*args);
-	}
-	r->argv[r->argc] = NULL;
-	r->cfg = malloc(sizeof(*r->cfg));
-	cr_assert_not_null(r->cfg);
-	memout_open(&r->out);
-	memout_open(&r->err);
-	r->rc = td_parse_args(r->cfg, r->argc, r->argv, r->out.f, r->err.f);
-	memout_close(&r->out);
-	memout_close(&r->err);
-}
-
-static void run_free(struct run *r)
-{
-	for (int i = 0; i < r->argc; i++)
-		free(r->argv[i]);
-	free(r->cfg);
-	memout_free(&r->out);
-	memout_free(&r->err);
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-/* Parses args, expects status 2, nothing on out and exactly one
- * "tcpdwell: ..." line on err; returns with r still to be freed. */
-static void expect_usage_error(struct run *r, const char *const *args, const char *what)
-{
-	run_args(r, args);
-	cr_expect_eq(r->rc, TD_EXIT_USAGE, "%s: status %d", what, r->rc);
-	cr_expect_str_empty(r->out.buf, "%s: wrote to out: %s", what, r->out.buf);
-	cr_expect_eq(count_char(r->err.buf, '\n'), 1, "%s: err is not one line: '%s'", what, r->err.buf);
-	cr_expect_eq(r->err.buf[r->err.len ? r->err.len - 1 : 0], '\n', "%s: err not newline-terminated", what);
-	cr_expect_eq(strncmp(r->err.buf, "tcpdwell: ", 10), 0, "%s: err lacks prefix: '%s'", what, r->err.buf);
-}
-
-static void check_rejected(const char *const *args, const char *what)
-{
-	struct run r;
-
-	expect_usage_error(&r, args, what);
-	run_free(&r);
-}
 
 /* ---- td_parse_port ---- */
 

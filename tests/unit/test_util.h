@@ -1,6 +1,7 @@
-/* Helpers shared by the unit tests: capturing a FILE * into memory, a
- * seeded PRNG, event builders, line splitting and a small JSON reader that
- * checks syntax and pulls top-level fields out of one JSON Lines object. */
+/* Helpers shared by the unit tests: capturing a FILE * into memory, running
+ * a command line through the option parsers, a seeded PRNG, event builders,
+ * line splitting and a small JSON reader that checks syntax and pulls
+ * top-level fields out of one JSON Lines object. */
 #ifndef TD_TEST_UTIL_H
 #define TD_TEST_UTIL_H
 
@@ -15,6 +16,9 @@
 #include <criterion/criterion.h>
 #include "tcpdwell.h"
 #include "agg.h"
+#include "opts.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- output captured in memory ---- */
 
@@ -55,6 +59,92 @@ static inline size_t count_char(const char *s, char c)
 	for (; *s; s++)
 		n += *s == c;
 	return n;
+}
+
+/* ---- command lines: td_parse_args and td_parse_snapshot_args ---- */
+
+enum cmd { CMD_TRACE, CMD_SNAP };
+
+struct run {
+	int rc;
+	int argc;
+	char *argv[32];
+	struct memout out, err;
+	struct td_config *cfg;  /* tracing's, or &snap->cfg */
+	struct snap_opts *snap; /* CMD_SNAP only */
+};
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Runs cmd's parser on its argv[0] followed by the NULL-terminated args.
+ * argv holds heap copies that live until run_free (cfg points into them). */
+static inline void run_cmd(struct run *r, enum cmd cmd, const char *const *args)
+{
+	r->argc = 0;
+	r->argv[r->argc++] = strdup(cmd == CMD_SNAP ? "snapshot" : "tcpdwell");
+	for (; *args; args++) {
+		cr_assert_lt(r->argc, (int)N(r->argv) - 1);
+		r->argv[r->argc++] = strdup(*args);
+	}
+	r->argv[r->argc] = NULL;
+	r->snap = cmd == CMD_SNAP ? malloc(sizeof(*r->snap)) : NULL;
+	r->cfg = cmd == CMD_SNAP ? (r->snap ? &r->snap->cfg : NULL) : malloc(sizeof(*r->cfg));
+	cr_assert_not_null(r->cfg);
+	memout_open(&r->out);
+	memout_open(&r->err);
+	if (cmd == CMD_SNAP)
+		r->rc = td_parse_snapshot_args(r->snap, r->argc, r->argv, r->out.f, r->err.f);
+	else
+		r->rc = td_parse_args(r->cfg, r->argc, r->argv, r->out.f, r->err.f);
+	memout_close(&r->out);
+	memout_close(&r->err);
+}
+
+static inline void run_args(struct run *r, const char *const *args)
+{
+	run_cmd(r, CMD_TRACE, args);
+}
+
+static inline void run_free(struct run *r)
+{
+	for (int i = 0; i < r->argc; i++)
+		free(r->argv[i]);
+	if (r->snap)
+		free(r->snap);
+	else
+		free(r->cfg);
+	memout_free(&r->out);
+	memout_free(&r->err);
+}
+
+/* Parses args, expects status 2, nothing on out and exactly one
+ * "tcpdwell: ..." line on err; returns with r still to be freed. */
+static inline void expect_usage_error_in(struct run *r, enum cmd cmd, const char *const *args, const char *what)
+{
+	run_cmd(r, cmd, args);
+	cr_expect_eq(r->rc, TD_EXIT_USAGE, "%s: status %d", what, r->rc);
+	cr_expect_str_empty(r->out.buf, "%s: wrote to out: %s", what, r->out.buf);
+	cr_expect_eq(count_char(r->err.buf, '\n'), 1, "%s: err is not one line: '%s'", what, r->err.buf);
+	cr_expect_eq(r->err.buf[r->err.len ? r->err.len - 1 : 0], '\n', "%s: err not newline-terminated", what);
+	cr_expect_eq(strncmp(r->err.buf, "tcpdwell: ", 10), 0, "%s: err lacks prefix: '%s'", what, r->err.buf);
+}
+
+static inline void expect_usage_error(struct run *r, const char *const *args, const char *what)
+{
+	expect_usage_error_in(r, CMD_TRACE, args, what);
+}
+
+static inline void check_rejected_in(enum cmd cmd, const char *const *args, const char *what)
+{
+	struct run r;
+
+	expect_usage_error_in(&r, cmd, args, what);
+	run_free(&r);
+}
+
+static inline void check_rejected(const char *const *args, const char *what)
+{
+	check_rejected_in(CMD_TRACE, args, what);
 }
 
 /* Splits a copy of s at '\n' into at most max lines; returns the count. The
