@@ -254,3 +254,24 @@ void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int 
 	}
 	fprintf(f, ",\"uid\":%u,\"inode\":%" PRIu64 "}\n", s->uid, (uint64_t)s->ino);
 }
+
+void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, int tracer_pid, bool json)
+{
+	if (json) {
+		fputs("{\"type\":\"counts\"", f);
+		for (int s = 1; s < TD_MAX_STATES; s++)
+			fprintf(f, ",\"%s\":%" PRIu64, td_state_name(s), counts[s]);
+		fprintf(f, ",\"listed\":%d,\"tracer_pid\":", listed);
+		if (tracer_pid)
+			fprintf(f, "%d}\n", tracer_pid);
+		else
+			fputs("null}\n", f);
+		return;
+	}
+	fputc('\n', f);
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		if (counts[s])
+			fprintf(f, "%-12s %" PRIu64 "\n", td_state_name(s), counts[s]);
+	if (!tracer_pid)
+		fputs("(no tracing tcpdwell shares its maps: times in state are unknown; run tcpdwell to track them)\n", f);
+}

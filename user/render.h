@@ -33,6 +33,9 @@ void td_json_str(FILE *f, const char *s, size_t max);
 void td_render_snap_header(FILE *f, const struct td_render_opts *o);
 void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
 			 int holder_pid, const char *holder_comm);
+/* The counts per state after the list, and whether times came from a
+ * tracer (tracer_pid 0: none). */
+void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, int tracer_pid, bool json);
 void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm);
 
 #endif

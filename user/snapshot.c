@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "diag.h"
 #include "filter.h"
 #include "opts.h"
 #include "pins.h"
@@ -105,29 +106,14 @@ static const struct holder *find_holder(const struct holders *h, uint64_t ino)
 	return NULL;
 }
 
-/* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
-static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
+/* The maps a tracer pinned, in place of the skeleton's; without a tracer
+ * the hash maps shrink to one entry (nothing will be found in them). */
+static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 {
-	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
-	struct bpf_program *prog;
-	struct td_filter filt;
-	int err = 0;
-
-	if (!skel)
-		return -errno;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	err = td_filter_from_config(&filt, &o->cfg);
-	if (err) {
-		tcpdwell_bpf__destroy(skel);
-		return err;
-	}
-	td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
-	bpf_map__set_max_entries(skel->maps.events, 4096);
 	for (int i = 0; i < td_pinned_maps_n; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, td_pinned_maps[i]);
 		char path[256];
-		int fd;
+		int fd, err;
 
 		if (!m)
 			continue;
@@ -138,13 +124,33 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 		}
 		td_pin_path(path, sizeof(path), tracer, td_pinned_maps[i]);
 		fd = bpf_obj_get(path);
-		if (fd < 0 || bpf_map__reuse_fd(m, fd)) {
-			err = fd < 0 ? -errno : -EINVAL;
-			if (fd >= 0)
-				close(fd);
-			break;
-		}
+		if (fd < 0)
+			return -errno;
+		err = bpf_map__reuse_fd(m, fd);
 		close(fd);
+		if (err)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
+static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
+{
+	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
+	struct bpf_program *prog;
+	struct td_filter filt;
+	int err;
+
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
+	err = td_filter_from_config(&filt, &o->cfg);
+	if (!err) {
+		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
+		bpf_map__set_max_entries(skel->maps.events, 4096);
+		err = reuse_pins(skel, tracer);
 	}
 	if (!err)
 		err = tcpdwell_bpf__load(skel);
@@ -156,114 +162,142 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 	return 0;
 }
 
-int td_snapshot_main(int argc, char **argv)
+/* The tracer whose maps give times in state: -t, else the newest sharing
+ * one, else 0 (none). 1 after an error line: -t names no sharing tracer. */
+static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 {
-	static struct snap_opts o;
-	struct td_render_opts ropts = { 0 };
-	struct tcpdwell_bpf *skel = NULL;
-	struct holders holders = { 0 };
-	struct bpf_link *link = NULL;
-	uint64_t counts[TD_MAX_STATES] = { 0 }, now;
-	pid_t tracer;
+	char path[256];
+
+	*tracer = 0;
+	if (td_bpffs_ensure() == 0)
+		*tracer = o->tracer ? (pid_t)o->tracer : td_pin_find_tracer();
+	if (!o->tracer)
+		return 0;
+	td_pin_path(path, sizeof(path), *tracer, NULL);
+	if (access(path, F_OK) == 0)
+		return 0;
+	td_err("no tracing tcpdwell with pid %u shares its maps in %s", o->tracer, TD_PIN_ROOT);
+	return 1;
+}
+
+/* An iterator fd over the live sockets, or -errno after an error line. */
+static int start_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+{
+	int fd;
+
+	*link = bpf_program__attach_iter(skel->progs.snapshot_tcp, NULL);
+	if (!*link) {
+		fd = -errno;
+		td_err("failed to attach the snapshot iterator: %s", strerror(-fd));
+		return fd;
+	}
+	fd = bpf_iter_create(bpf_link__fd(*link));
+	if (fd < 0) {
+		fd = -errno;
+		td_err("failed to start the snapshot iterator: %s", strerror(-fd));
+	}
+	return fd;
+}
+
+/* What the listing has seen so far. */
+struct listing {
+	const struct snap_opts *o;
+	struct td_render_opts ropts;
+	struct holders holders;
+	uint64_t counts[TD_MAX_STATES];
+	uint64_t now;
+	int listed;
+};
+
+static bool older_than_asked(const struct listing *l, const struct td_snap *r)
+{
+	const struct snap_opts *o = l->o;
+
+	if (!o->older_state)
+		return true;
+	return r->state == o->older_state && (r->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST)) &&
+	       l->now >= r->since_ns && l->now - r->since_ns >= o->older_ns;
+}
+
+static void list_one(struct listing *l, const struct td_snap *r)
+{
+	const struct holder *h;
+
+	if (r->type != TD_REC_SNAPSHOT || r->state == 0 || r->state >= TD_MAX_STATES)
+		return;
+	l->counts[r->state]++;
+	if (!older_than_asked(l, r))
+		return;
+	h = find_holder(&l->holders, r->ino);
+	if (l->o->cfg.json)
+		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "");
+	else
+		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "");
+	l->listed++;
+}
+
+/* iter/tcp writes whole records; a read returns whole ones. */
+static int read_records(int fd, struct listing *l)
+{
 	struct td_snap rec;
 	size_t got = 0;
 	ssize_t n;
-	int err, fd = -1, listed = 0;
+
+	while ((n = read(fd, (char *)&rec + got, sizeof(rec) - got)) > 0) {
+		got += (size_t)n;
+		if (got < sizeof(rec))
+			continue;
+		got = 0;
+		list_one(l, &rec);
+	}
+	if (n < 0) {
+		int err = -errno;
+
+		td_err("failed to read the snapshot iterator: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int td_snapshot_main(int argc, char **argv)
+{
+	static struct snap_opts o;
+	static struct listing l;
+	struct tcpdwell_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	pid_t tracer;
+	int err, fd = -1;
 
 	err = td_parse_snapshot_args(&o, argc, argv, stdout, stderr);
 	if (err)
 		return err == 1 ? 0 : err;
 	libbpf_set_print(NULL);
-	if (td_require_btf())
+	if (td_require_btf() || find_tracer(&o, &tracer))
 		return 1;
-	tracer = 0;
-	if (td_bpffs_ensure() == 0)
-		tracer = o.tracer ? (pid_t)o.tracer : td_pin_find_tracer();
-	if (o.tracer) {
-		char path[256];
-
-		td_pin_path(path, sizeof(path), tracer, NULL);
-		if (access(path, F_OK)) {
-			fprintf(stderr, "tcpdwell: no tracing tcpdwell with pid %u shares its maps in %s\n", o.tracer,
-				TD_PIN_ROOT);
-			return 1;
-		}
-	}
 	err = open_snapshot(&skel, &o, tracer);
 	if (err) {
-		fprintf(stderr, "tcpdwell: failed to load the snapshot iterator: %s%s\n", strerror(-err),
-			err == -EPERM ? "; run as root or grant CAP_BPF+CAP_PERFMON" : "");
+		td_err("failed to load the snapshot iterator: %s%s", strerror(-err),
+		       err == -EPERM ? "; run as root or grant CAP_BPF+CAP_PERFMON" : "");
 		return 1;
 	}
-	link = bpf_program__attach_iter(skel->progs.snapshot_tcp, NULL);
-	if (!link) {
-		err = -errno;
-		fprintf(stderr, "tcpdwell: failed to attach the snapshot iterator: %s\n", strerror(-err));
+	fd = err = start_iter(skel, &link);
+	if (fd < 0)
 		goto cleanup;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		fprintf(stderr, "tcpdwell: failed to start the snapshot iterator: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	scan_holders(&holders);
-	now = td_clock_ns(CLOCK_MONOTONIC);
-	ropts.wide = o.cfg.wide;
+	l.o = &o;
+	l.ropts.wide = o.cfg.wide;
+	scan_holders(&l.holders);
+	l.now = td_clock_ns(CLOCK_MONOTONIC);
 	if (!o.cfg.json)
-		td_render_snap_header(stdout, &ropts);
-	/* iter/tcp writes whole records; a read returns whole ones. */
-	while ((n = read(fd, (char *)&rec + got, sizeof(rec) - got)) > 0) {
-		const struct holder *h;
-
-		got += (size_t)n;
-		if (got < sizeof(rec))
-			continue;
-		got = 0;
-		if (rec.type != TD_REC_SNAPSHOT || rec.state == 0 || rec.state >= TD_MAX_STATES)
-			continue;
-		counts[rec.state]++;
-		if (o.older_state) {
-			if (rec.state != o.older_state || !(rec.flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST)) ||
-			    now < rec.since_ns || now - rec.since_ns < o.older_ns)
-				continue;
-		}
-		h = find_holder(&holders, rec.ino);
-		if (o.cfg.json)
-			td_render_snap_json(stdout, &rec, now, h ? h->pid : 0, h ? h->comm : "");
-		else
-			td_render_snap_text(stdout, &ropts, &rec, now, h ? h->pid : 0, h ? h->comm : "");
-		listed++;
-	}
-	if (n < 0) {
-		err = -errno;
-		fprintf(stderr, "tcpdwell: failed to read the snapshot iterator: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	if (o.cfg.json) {
-		printf("{\"type\":\"counts\"");
-		for (int s = 1; s < TD_MAX_STATES; s++)
-			printf(",\"%s\":%llu", td_state_name(s), (unsigned long long)counts[s]);
-		printf(",\"listed\":%d,\"tracer_pid\":", listed);
-		if (tracer)
-			printf("%d}\n", (int)tracer);
-		else
-			printf("null}\n");
-	} else {
-		printf("\n");
-		for (int s = 1; s < TD_MAX_STATES; s++)
-			if (counts[s])
-				printf("%-12s %llu\n", td_state_name(s), (unsigned long long)counts[s]);
-		if (!tracer)
-			printf("(no tracing tcpdwell shares its maps: times in state are unknown; run tcpdwell to track them)\n");
-	}
-	err = 0;
+		td_render_snap_header(stdout, &l.ropts);
+	err = read_records(fd, &l);
+	if (!err)
+		td_render_snap_counts(stdout, l.counts, l.listed, tracer, o.cfg.json);
 
 cleanup:
 	if (fd >= 0)
 		close(fd);
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);
-	free(holders.v);
+	free(l.holders.v);
 	return err ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tracer.h"
 #include "clock.h"
@@ -112,6 +113,49 @@ static bool find_timer_fns(struct tcpdwell_bpf *skel)
 	return true;
 }
 
+/* Whether the running kernel has tracepoint tp with at least nargs
+ * arguments (its btf_trace_<tp> typedef: a pointer to a prototype whose
+ * first parameter is the context). */
+static bool tracepoint_has(const struct btf *btf, const char *tp, unsigned int nargs)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* the pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) && btf_vlen(t) >= nargs + 1;
+}
+
+/* Hooks that older kernels lack: left unloaded, with one line on what
+ * goes missing, so the rest runs. */
+static void drop_missing_hooks(struct tcpdwell_bpf *skel)
+{
+	const struct {
+		struct bpf_program *prog;
+		const char *tp;
+		unsigned int nargs;
+		const char *lost;
+	} hooks[] = {
+		{ skel->progs.handle_send_reset, "tcp_send_reset", 3, "reset_sent causes and RST reasons" },
+		{ skel->progs.handle_receive_reset, "tcp_receive_reset", 1, "reset_received causes" },
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		if (btf && tracepoint_has(btf, hooks[i].tp, hooks[i].nargs))
+			continue;
+		bpf_program__set_autoload(hooks[i].prog, false);
+		td_warn("this kernel has no tracepoint tcp:%s with the arguments tcpdwell reads: no %s",
+			hooks[i].tp, hooks[i].lost);
+	}
+	btf__free(btf);
+}
+
 static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, const struct td_filter *filt)
 {
 	struct tcpdwell_bpf *skel = t->skel;
@@ -130,6 +174,7 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 		bpf_program__set_autoload(skel->progs.handle_timer_expire_entry, false);
 		bpf_program__set_autoload(skel->progs.handle_timer_expire_exit, false);
 	}
+	drop_missing_hooks(skel);
 }
 
 static int size_maps(struct td_tracer *t, const struct td_config *cfg)

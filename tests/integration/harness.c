@@ -180,7 +180,7 @@ size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport)
 	return n;
 }
 
-static socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == 4) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
@@ -57,6 +58,14 @@ const struct td_event *find_event(const struct capture *c, uint16_t lport, uint1
 				  int oldstate, int newstate);
 size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport);
 
+/* Tests of suite `suite` named name_v4 and name_v6 that call name(4) and
+ * name(6). */
+#define BOTH_FAMILIES(suite, name, timeout_s)                                             \
+	Test(suite, name##_v4, .init = require_root, .timeout = timeout_s) { name(4); } \
+	Test(suite, name##_v6, .init = require_root, .timeout = timeout_s) { name(6); }
+
+/* The loopback address of family (4 or 6) with port, in ss; its length. */
+socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
 /* Sockets on loopback; family is 4 or 6. Port 0 picks an ephemeral one. */
 int tcp_listen(int family, uint16_t *port, int backlog);
 int tcp_connect(int family, uint16_t port);

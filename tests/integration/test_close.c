@@ -88,13 +88,13 @@ static void one_way(int family, enum how how)
 	capture_stop(&c);
 }
 
-#define CASE(name, how)                                                                              \
-	Test(close, name##_v4, .init = require_root, .timeout = 30) { one_way(4, how); }            \
-	Test(close, name##_v6, .init = require_root, .timeout = 30) { one_way(6, how); }
+static void linger0_resets(int family) { one_way(family, LINGER0); }
+static void unread_data_resets(int family) { one_way(family, UNREAD); }
+static void orderly_is_normal(int family) { one_way(family, ORDERLY); }
 
-CASE(linger0_resets, LINGER0)
-CASE(unread_data_resets, UNREAD)
-CASE(orderly_is_normal, ORDERLY)
+BOTH_FAMILIES(close, linger0_resets, 30)
+BOTH_FAMILIES(close, unread_data_resets, 30)
+BOTH_FAMILIES(close, orderly_is_normal, 30)
 
 /* --kernel-agg counts the same causes and reasons as the ring buffer, the
  * held records (finished by their RST) included. */

@@ -13,23 +13,6 @@
 #include <criterion/criterion.h>
 #include "harness.h"
 
-static socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == 4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*sin);
-	}
-	((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
-	((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	((struct sockaddr_in6 *)ss)->sin6_addr = in6addr_loopback;
-	return sizeof(struct sockaddr_in6);
-}
-
 /* A blocking connect to port; returns its errno (0: connected) and the
  * socket's local port, with the call bracketed by t0 and t1. */
 static int timed_connect(int family, uint16_t port, int *fd, uint64_t *t0, uint64_t *t1)
@@ -187,10 +170,6 @@ static void aborted(int family)
 	close(lfd);
 }
 
-#define BOTH_FAMILIES(name, timeout_s)                                                      \
-	Test(connect, name##_v4, .init = require_root, .timeout = timeout_s) { name(4); }  \
-	Test(connect, name##_v6, .init = require_root, .timeout = timeout_s) { name(6); }
-
-BOTH_FAMILIES(refused, 30)
-BOTH_FAMILIES(timeout, 30)
-BOTH_FAMILIES(aborted, 30)
+BOTH_FAMILIES(connect, refused, 30)
+BOTH_FAMILIES(connect, timeout, 30)
+BOTH_FAMILIES(connect, aborted, 30)

@@ -207,11 +207,7 @@ static void syn_sent(int family)
 	close(lfd);
 }
 
-#define BOTH_FAMILIES(name, timeout_s)                                                     \
-	Test(dwell, name##_v4, .init = require_root, .timeout = timeout_s) { name(4); }  \
-	Test(dwell, name##_v6, .init = require_root, .timeout = timeout_s) { name(6); }
-
-BOTH_FAMILIES(established, 30)
-BOTH_FAMILIES(close_wait, 30)
-BOTH_FAMILIES(fin_wait2, 30)
-BOTH_FAMILIES(syn_sent, 30)
+BOTH_FAMILIES(dwell, established, 30)
+BOTH_FAMILIES(dwell, close_wait, 30)
+BOTH_FAMILIES(dwell, fin_wait2, 30)
+BOTH_FAMILIES(dwell, syn_sent, 30)
