@@ -44,7 +44,7 @@ USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
 BENCH_OUT  := $(OUTPUT)/bench
 BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor
 
-.PHONY: all run test unit-test integration-test bench bench-bins deps clean vmlinux
+.PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux
 
 all: tcpdwell
 
@@ -133,8 +133,13 @@ integration-test: $(OUTPUT)/tests/integration tcpdwell
 	$(call msg,TEST,integration)
 	$(Q)$(OUTPUT)/tests/integration --jobs 4
 
+# The shape rule (issue 8): no function over 80 lines, no file over 600.
+shape:
+	$(call msg,SHAPE,bpf/ user/)
+	$(Q)scripts/shape.sh
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory unit-test integration-test
+	$(Q)$(MAKE) --no-print-directory shape unit-test integration-test
 
 # Needs root. DURATION, REPEATS, MODES...: see scripts/bench.sh.
 bench: deps
