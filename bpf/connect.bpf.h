@@ -35,7 +35,7 @@ static __always_inline void connect_marks(struct trans *x)
 	tp = bpf_skc_to_tcp_sock((void *)x->sk);
 	retrans = tp ? tp->total_retrans : 0;
 	x->m.connect = connect_outcome(x->newstate, err);
-	x->m.syn_retrans = retrans > 255 ? 255 : retrans;
+	x->m.retrans = retrans > 255 ? 255 : retrans;
 	x->m.error = err > 0 && err < 256 ? err : 0;
 }
 

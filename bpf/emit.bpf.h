@@ -14,7 +14,7 @@ struct marks {
 	__u8 tw_end;      /* enum td_tw_end */
 	__u8 hs_outcome;  /* enum td_hs_outcome */
 	__u8 connect;     /* enum td_connect_outcome */
-	__u8 syn_retrans;
+	__u8 retrans;     /* SYNs or SYN-ACKs retransmitted (td_event.retrans) */
 	__u8 error;
 	__u8 close;       /* enum td_close_cause */
 	__u8 rst_reason;  /* enum td_rst_reason */
@@ -81,8 +81,10 @@ static __noinline void kernel_aggregate(__u32 oldstate, __u32 newstate, __u64 dw
 		c->hs_outcomes[m->hs_outcome & (TD_HS_SLOTS - 1)]++;
 	if (m->connect) {
 		c->connects[m->connect & (TD_CONNECT_SLOTS - 1)]++;
-		c->syn_retransmitted += m->syn_retrans != 0;
-		c->syn_retrans += m->syn_retrans;
+		c->syn_retransmitted += m->retrans != 0;
+		c->syn_retrans += m->retrans;
+	} else if (oldstate == TD_SYN_RECV) {
+		c->synack_retrans += m->retrans;
 	}
 	if (m->close)
 		c->closes[m->close & (TD_CLOSE_SLOTS - 1)]++;
@@ -112,7 +114,7 @@ static __always_inline void fill_header(struct td_event *e, __u64 ts, int oldsta
 	e->tw_end = m->tw_end;
 	e->hs_outcome = m->hs_outcome;
 	e->connect = m->connect;
-	e->syn_retrans = m->syn_retrans;
+	e->retrans = m->retrans;
 	e->error = m->error;
 	e->close = m->close;
 	e->rst_reason = m->rst_reason;
@@ -203,7 +205,7 @@ static __always_inline void emit_tuple(__u64 ts, int oldstate, int newstate, __u
 static __noinline void emit_held(const struct td_event *ev)
 {
 	struct marks m = { .flags = ev->flags, .tw_end = ev->tw_end, .hs_outcome = ev->hs_outcome,
-			   .connect = ev->connect, .syn_retrans = ev->syn_retrans, .error = ev->error,
+			   .connect = ev->connect, .retrans = ev->retrans, .error = ev->error,
 			   .close = ev->close, .rst_reason = ev->rst_reason };
 	struct td_event *e;
 

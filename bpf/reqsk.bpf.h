@@ -58,6 +58,7 @@ static __always_inline void req_end(__u64 req, const struct td_tuple *t, __u64 l
 	if (!found)
 		return;
 	syn_ns = found->syn_ns;
+	m.retrans = found->retrans > 255 ? 255 : found->retrans;
 	if (bpf_map_delete_elem(&req_socks, &req))
 		return;
 	o = bpf_map_lookup_elem(&listeners, &listener);
@@ -193,6 +194,21 @@ static __always_inline void hs_handoff(struct trans *x, struct sk_info *info)
 		x->m.hs_outcome = TD_HS_ESTABLISHED;
 	}
 	s->hs.child = 0;
+}
+
+/* A child's SYN_RECV exit: its total_retrans starts at its request sock's
+ * SYN-ACK retransmits (tcp_create_openreq_child), with or without the timer
+ * hooks. */
+static __always_inline void synack_marks(struct trans *x)
+{
+	struct tcp_sock *tp;
+	__u32 retrans;
+
+	if (x->oldstate != TCP_SYN_RECV)
+		return;
+	tp = bpf_skc_to_tcp_sock((void *)x->sk);
+	retrans = tp ? tp->total_retrans : 0;
+	x->m.retrans = retrans > 255 ? 255 : retrans;
 }
 
 /* Listeners' owners, for the records of their request socks. */

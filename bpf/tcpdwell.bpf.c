@@ -44,6 +44,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (tw && tw_take_over(tw, &x))
 		return 0;
 	connect_marks(&x);
+	synack_marks(&x);
 	if (close_marks(&x))
 		close_hold(&x);
 	else

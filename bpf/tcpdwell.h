@@ -148,7 +148,8 @@ struct td_event {
 	__u8  connect;   /* enum td_connect_outcome, on every SYN_SENT -> * */
 	__u32 pid;       /* owner tgid */
 	__u32 netns;     /* network namespace inode */
-	__u8  syn_retrans; /* with connect: SYNs retransmitted (at most 255) */
+	__u8  retrans;   /* handshake segments this side retransmitted (at most 255):
+			    SYNs on a SYN_SENT exit, SYN-ACKs on a SYN_RECV exit */
 	__u8  error;     /* the socket's errno (sk_err) at the transition; 0: none */
 	__u8  close;     /* enum td_close_cause, on a move to CLOSE from a synchronized state */
 	__u8  rst_reason; /* enum td_rst_reason, with close == TD_CLOSE_RESET_SENT */
@@ -356,6 +357,7 @@ struct td_kcounts {
 	__u64 connects[TD_CONNECT_SLOTS];  /* enum td_connect_outcome */
 	__u64 syn_retransmitted;           /* connects with at least one SYN retransmitted */
 	__u64 syn_retrans;                 /* SYN retransmits, summed */
+	__u64 synack_retrans;              /* SYN-ACK retransmits of handshakes, summed */
 	__u64 closes[TD_CLOSE_SLOTS];      /* enum td_close_cause */
 	__u64 resets_sent[TD_RST_SLOTS];   /* enum td_rst_reason, of closes by a RST sent */
 };

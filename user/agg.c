@@ -10,8 +10,8 @@ void td_agg_reset(struct td_agg *a)
 static void add_connect(struct td_agg *a, const struct td_event *e)
 {
 	a->connects[e->connect]++;
-	a->syn_retransmitted += e->syn_retrans != 0;
-	a->syn_retrans += e->syn_retrans;
+	a->syn_retransmitted += e->retrans != 0;
+	a->syn_retrans += e->retrans;
 	if (e->flags & TD_F_DWELL_KNOWN)
 		hist_add(&a->connect_dwell[e->connect], e->dwell_ns);
 }
@@ -28,6 +28,8 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 		a->hs_outcomes[e->hs_outcome]++;
 	if (e->connect && e->connect < TD_CONNECT_MAX)
 		add_connect(a, e);
+	else if (e->oldstate == TD_SYN_RECV)
+		a->synack_retrans += e->retrans;
 	if (e->close && e->close < TD_CLOSE_MAX)
 		a->closes[e->close]++;
 	if (e->close == TD_CLOSE_RESET_SENT && e->rst_reason < TD_RST_MAX)
@@ -62,6 +64,7 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 	}
 	dst->syn_retransmitted += src->syn_retransmitted;
 	dst->syn_retrans += src->syn_retrans;
+	dst->synack_retrans += src->synack_retrans;
 	for (int d = 0; d < TD_CLOSE_MAX; d++)
 		dst->closes[d] += src->closes[d];
 	for (int d = 0; d < TD_RST_MAX; d++)
@@ -111,6 +114,7 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 	}
 	dst->syn_retransmitted = cur->syn_retransmitted - prev->syn_retransmitted;
 	dst->syn_retrans = cur->syn_retrans - prev->syn_retrans;
+	dst->synack_retrans = cur->synack_retrans - prev->synack_retrans;
 	for (int d = 0; d < TD_CLOSE_MAX; d++)
 		dst->closes[d] = cur->closes[d] - prev->closes[d];
 	for (int d = 0; d < TD_RST_MAX; d++)
@@ -142,6 +146,7 @@ void td_agg_add_kcounts(struct td_agg *a, const struct td_kcounts *c)
 		a->connects[d] += c->connects[d];
 	a->syn_retransmitted += c->syn_retransmitted;
 	a->syn_retrans += c->syn_retrans;
+	a->synack_retrans += c->synack_retrans;
 	for (int d = 0; d < TD_CLOSE_MAX; d++)
 		a->closes[d] += c->closes[d];
 	for (int d = 0; d < TD_RST_MAX; d++)

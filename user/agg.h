@@ -20,6 +20,7 @@ struct td_agg {
 	uint64_t connects[TD_CONNECT_MAX]; /* how connects ended (enum td_connect_outcome) */
 	uint64_t syn_retransmitted;       /* connects that retransmitted a SYN */
 	uint64_t syn_retrans;             /* SYN retransmits, summed */
+	uint64_t synack_retrans;          /* SYN-ACK retransmits of handshakes, summed */
 	struct hist connect_dwell[TD_CONNECT_MAX]; /* SYN_SENT's dwell per connect outcome */
 	uint64_t closes[TD_CLOSE_MAX];    /* why connections ended (enum td_close_cause) */
 	uint64_t resets_sent[TD_RST_MAX]; /* closes by a RST sent, per reason (enum td_rst_reason) */

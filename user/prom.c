@@ -206,6 +206,9 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	vocab_series(f, "tcpdwell_connects_total", &td_connect_vocab, a->connects);
 	family(f, "tcpdwell_syn_retransmits_total", "counter", "SYNs that client connects retransmitted.");
 	fprintf(f, "tcpdwell_syn_retransmits_total %" PRIu64 "\n", a->syn_retrans);
+	family(f, "tcpdwell_synack_retransmits_total", "counter",
+	       "SYN-ACKs that server handshakes retransmitted (seen at the child's birth, or the request's end with -T).");
+	fprintf(f, "tcpdwell_synack_retransmits_total %" PRIu64 "\n", a->synack_retrans);
 	render_closes(f, a);
 }
 

@@ -70,7 +70,8 @@ void td_render_event_header(FILE *f, const struct td_render_opts *o)
 }
 
 /* What ended the state, after MS: " expired", " early:reuse", a
- * handshake's " established", a connect's " refused syn_retrans=1", a
+ * handshake's " established synack_retrans=1", a connect's " refused
+ * syn_retrans=1", a
  * close's " reset_sent:TCP_ABORT_ON_CLOSE", then " error=ECONNRESET",
  * " orphan", " inferred". */
 static void ends_text(FILE *f, const struct td_event *e)
@@ -84,8 +85,10 @@ static void ends_text(FILE *f, const struct td_event *e)
 		fprintf(f, " %s", w);
 	if ((w = td_vocab_word(&td_connect_vocab, e->connect))) {
 		fprintf(f, " %s", w);
-		if (e->syn_retrans)
-			fprintf(f, " syn_retrans=%u", e->syn_retrans);
+		if (e->retrans)
+			fprintf(f, " syn_retrans=%u", e->retrans);
+	} else if (e->oldstate == TD_SYN_RECV && e->retrans) {
+		fprintf(f, " synack_retrans=%u", e->retrans);
 	}
 	if ((w = td_vocab_word(&td_close_vocab, e->close))) {
 		r = e->close == TD_CLOSE_RESET_SENT ? td_rst_reason_word(e->rst_reason) : NULL;
@@ -114,7 +117,9 @@ static void ends_json(FILE *f, const struct td_event *e)
 	if ((w = td_vocab_word(&td_hs_outcome_vocab, e->hs_outcome)))
 		fprintf(f, ",\"outcome\":\"%s\"", w);
 	if ((w = td_vocab_word(&td_connect_vocab, e->connect)))
-		fprintf(f, ",\"outcome\":\"%s\",\"syn_retrans\":%u", w, e->syn_retrans);
+		fprintf(f, ",\"outcome\":\"%s\",\"syn_retrans\":%u", w, e->retrans);
+	else if (e->oldstate == TD_SYN_RECV)
+		fprintf(f, ",\"synack_retrans\":%u", e->retrans);
 	if ((w = td_vocab_word(&td_close_vocab, e->close))) {
 		fprintf(f, ",\"close\":\"%s\"", w);
 		if (e->close == TD_CLOSE_RESET_SENT && td_rst_reason_word(e->rst_reason))

@@ -58,6 +58,30 @@ void sysctl_set(const char *path, const char *value)
 	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
 }
 
+uint64_t syn_retrans_counter(void)
+{
+	char names[4096], values[4096], *ns, *vs, *n, *v;
+	uint64_t found = UINT64_MAX;
+	FILE *f = fopen("/proc/net/netstat", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7) != 0)
+			continue;
+		n = strtok_r(names, " \n", &ns);
+		v = strtok_r(values, " \n", &vs);
+		while (n && v && strcmp(n, "TCPSynRetrans") != 0) {
+			n = strtok_r(NULL, " \n", &ns);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		if (n && v)
+			found = strtoull(v, NULL, 10);
+	}
+	fclose(f);
+	cr_assert_neq(found, UINT64_MAX, "no TcpExt TCPSynRetrans in /proc/net/netstat");
+	return found;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

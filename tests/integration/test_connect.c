@@ -55,7 +55,7 @@ static void assert_connect(const struct td_event *e, int outcome, int err, unsig
 
 	cr_assert_eq(e->connect, outcome, "%s: outcome %u, expected %d", what, e->connect, outcome);
 	cr_assert_eq(e->error, err, "%s: error %u, expected %d", what, e->error, err);
-	cr_assert_eq(e->syn_retrans, retrans, "%s: syn_retrans %u, expected %u", what, e->syn_retrans, retrans);
+	cr_assert_eq(e->retrans, retrans, "%s: syn_retrans %u, expected %u", what, e->retrans, retrans);
 	cr_assert(e->flags & TD_F_DWELL_KNOWN, "%s: dwell unknown", what);
 	cr_assert(e->dwell_ns <= t1 - t0 && e->dwell_ns + tol >= t1 - t0,
 		  "%s: SYN_SENT %.3f ms, connect() took %.3f ms", what, e->dwell_ns / 1e6, (t1 - t0) / 1e6);
@@ -78,32 +78,6 @@ static void refused(int family)
 	assert_connect(failed_connect(&c, port), TD_CONNECT_REFUSED, ECONNREFUSED, 0, t0, t1, "refused");
 	capture_stop(&c);
 	close(fd);
-}
-
-/* TcpExt's TCPSynRetrans of this network namespace (/proc/net/netstat):
- * the kernel's own count of retransmitted SYNs. */
-static uint64_t syn_retrans_counter(void)
-{
-	char names[4096], values[4096], *ns, *vs, *n, *v;
-	uint64_t found = UINT64_MAX;
-	FILE *f = fopen("/proc/net/netstat", "r");
-
-	cr_assert_not_null(f);
-	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
-		if (strncmp(names, "TcpExt:", 7) != 0)
-			continue;
-		n = strtok_r(names, " \n", &ns);
-		v = strtok_r(values, " \n", &vs);
-		while (n && v && strcmp(n, "TCPSynRetrans") != 0) {
-			n = strtok_r(NULL, " \n", &ns);
-			v = strtok_r(NULL, " \n", &vs);
-		}
-		if (n && v)
-			found = strtoull(v, NULL, 10);
-	}
-	fclose(f);
-	cr_assert_neq(found, UINT64_MAX, "no TcpExt TCPSynRetrans in /proc/net/netstat");
-	return found;
 }
 
 /* The listener's accept queue stays full, so every SYN is dropped; with

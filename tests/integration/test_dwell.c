@@ -198,7 +198,7 @@ static void syn_sent(int family)
 		      e->dwell_ns / 1e6);
 	/* ... and the record says why: one SYN retransmitted, then established. */
 	cr_assert_eq(e->connect, TD_CONNECT_ESTABLISHED, "connect outcome %u", e->connect);
-	cr_assert_eq(e->syn_retrans, 1, "syn_retrans %u", e->syn_retrans);
+	cr_assert_eq(e->retrans, 1, "syn_retrans %u", e->retrans);
 	cr_assert_eq(e->error, 0);
 	capture_stop(&c);
 	close(a);

@@ -340,10 +340,11 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 	struct capture c;
 	const struct td_event *e;
 	uint16_t port = 0, sport = (uint16_t)(20000 + pick_ms(0, 9999));
-	uint64_t t0, t1, seen, gone;
+	uint64_t t0, t1, seen, gone, retrans;
 	int lfd;
 
 	enter_netns();
+	retrans = syn_retrans_counter();
 	cr_assert_eq(system("ip link add tdv0 type veth peer name tdv1 && ip link set tdv0 up && "
 			    "ip addr add 10.200.0.1/24 dev tdv0"), 0, "veth setup failed");
 	sysctl_set("/proc/sys/net/ipv4/tcp_synack_retries", "1");
@@ -381,6 +382,11 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 	cr_assert_eq(e->hs_outcome, TD_HS_EXPIRED, "outcome %u, expected expired", e->hs_outcome);
 	assert_near(e->dwell_ns, seen - t1, seen - t1, gone - t0, "unanswered SYN_RECV");
 	cr_assert_gt(e->dwell_ns, SEC_NS, "expired before the first SYN-ACK retransmit");
+	/* Nothing else in this namespace retransmits a SYN or a SYN-ACK. */
+	retrans = syn_retrans_counter() - retrans;
+	cr_assert_geq(retrans, 1, "the kernel retransmitted no SYN-ACK");
+	cr_assert_eq(e->retrans, retrans, "synack_retrans %u, the kernel counted %llu", e->retrans,
+		     (unsigned long long)retrans);
 	capture_stop(&c);
 	close(lfd);
 }

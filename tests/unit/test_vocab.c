@@ -132,17 +132,17 @@ Test(vocab, event_text_and_json_name_every_connect_outcome)
 		char want[96], *text, *json;
 
 		e.connect = (__u8)i;
-		e.syn_retrans = (__u8)(i - 1); /* 0 for established: no word then */
+		e.retrans = (__u8)(i - 1); /* 0 for established: no word then */
 		e.error = i == TD_CONNECT_REFUSED ? 111 : 0;
 		text = render_event(&e, false);
 		json = render_event(&e, true);
-		if (e.syn_retrans)
-			snprintf(want, sizeof(want), " %s syn_retrans=%u%s\n", w, e.syn_retrans,
+		if (e.retrans)
+			snprintf(want, sizeof(want), " %s syn_retrans=%u%s\n", w, e.retrans,
 				 e.error ? " error=ECONNREFUSED" : "");
 		else
 			snprintf(want, sizeof(want), " %s\n", w);
 		cr_expect(strstr(text, want), "text for %s: %s", w, text);
-		snprintf(want, sizeof(want), ",\"outcome\":\"%s\",\"syn_retrans\":%u%s,", w, e.syn_retrans,
+		snprintf(want, sizeof(want), ",\"outcome\":\"%s\",\"syn_retrans\":%u%s,", w, e.retrans,
 			 e.error ? ",\"error\":\"ECONNREFUSED\"" : "");
 		cr_expect(json_is_object(json), "%s", json);
 		cr_expect(strstr(json, want), "json for %s: %s", w, json);
@@ -228,7 +228,7 @@ static struct td_agg *agg_with_every_value(void)
 			struct td_event e = make_event(TD_SYN_SENT, TD_CLOSE, TD_F_DWELL_KNOWN, 1000 * i);
 
 			e.connect = (__u8)i;
-			e.syn_retrans = k == 0; /* one connect per outcome retransmitted */
+			e.retrans = k == 0; /* one connect per outcome retransmitted */
 			td_agg_add(a, &e);
 		}
 	for (unsigned int i = 1; i < td_close_vocab.n; i++)
@@ -396,5 +396,35 @@ Test(vocab, values_out_of_range_are_rejected_not_read)
 	for (unsigned int i = 0; i < TD_RST_MAX; i++)
 		cr_expect_eq(a->resets_sent[i], 0, "resets_sent[%u] counted", i);
 	cr_expect_eq(a->events, 15);
+	free(a);
+}
+
+/* A handshake's SYN-ACK retransmits: on the record that ends SYN_RECV, in
+ * the text, the JSON and the Prometheus counter. */
+Test(vocab, synack_retransmits_are_rendered)
+{
+	struct td_event e = make_event(TD_SYN_RECV, TD_ESTABLISHED, TD_F_DWELL_KNOWN, 3000000000ull);
+	struct td_agg *a = new_agg();
+	struct td_loss l = { 0 };
+	struct td_prom_input in = { .version = "t", .agg = a, .loss = &l };
+	struct memout m;
+	char *text, *json;
+
+	e.hs_outcome = TD_HS_ESTABLISHED;
+	e.retrans = 2;
+	text = render_event(&e, false);
+	json = render_event(&e, true);
+	cr_expect(strstr(text, " established synack_retrans=2\n"), "%s", text);
+	cr_expect(strstr(json, ",\"outcome\":\"established\",\"synack_retrans\":2,"), "%s", json);
+	td_agg_add(a, &e);
+	cr_expect_eq(a->synack_retrans, 2);
+	cr_expect_eq(a->syn_retrans, 0);
+	memout_open(&m);
+	td_prom_render(m.f, &in);
+	memout_close(&m);
+	cr_expect(strstr(m.buf, "\ntcpdwell_synack_retransmits_total 2\n"), "lacks the counter");
+	memout_free(&m);
+	free(text);
+	free(json);
 	free(a);
 }
