@@ -3,8 +3,9 @@
  * Every concern has its header: filter.bpf.h (the filters), emit.bpf.h
  * (records and in-kernel aggregation), fullsk.bpf.h (full sockets' storage,
  * owner and dwell), timewait.bpf.h and reqsk.bpf.h (the mini socks seen
- * through their timers), connect.bpf.h (how connects end), iter.bpf.h
- * (census, snapshot, seeding). */
+ * through their timers), connect.bpf.h (how connects end), accept.bpf.h
+ * (accept-queue waits, the accepter as owner), iter.bpf.h (census,
+ * snapshot, seeding). */
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "emit.bpf.h"
@@ -12,6 +13,7 @@
 #include "timewait.bpf.h"
 #include "reqsk.bpf.h"
 #include "connect.bpf.h"
+#include "accept.bpf.h"
 #include "iter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -36,6 +38,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		if (timers_on)
 			hs_handoff(&x, x.info);
 		fsk_dwell(&x, x.info);
+		accept_claim(&x, x.info);
 		fsk_owner(&x, x.info);
 		if (timers_on)
 			listener_upkeep(&x, x.info);
@@ -45,6 +48,21 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	connect_marks(&x);
 	fsk_emit(&x);
 	return 0;
+}
+
+/* accept() and accept4() returned: how long the child waited in its
+ * listener's queue; the accepter becomes its owner. Classic tracepoints
+ * (tracefs), so they fire for these two system calls only. */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret);
 }
 
 /* The timer hooks fire for every kernel timer: the filter is one load and

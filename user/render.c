@@ -13,10 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include "render.h"
+#include "render_hist.h"
 #include "states.h"
 #include "vocab.h"
-
-#define BAR_WIDTH 40
 
 /* Each unit ends at 999.5 of it, not 1000: %.3g rounds 999.5 up to "1e+03". */
 char *td_fmt_duration(char *buf, size_t len, uint64_t ns)
@@ -76,32 +75,69 @@ void td_render_event_header(FILE *f, const struct td_render_opts *o)
 		aw, "LADDR", "LPORT", aw, "RADDR", "RPORT", "OLDSTATE", "NEWSTATE", "MS");
 }
 
+/* What transition and accept lines share: when, who, the 4-tuple. */
+struct row {
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
+	bool known;     /* pid and comm name the owner */
+	uint32_t pid;
+	const char *comm;
+	int family;
+	const uint8_t *saddr, *daddr;
+	unsigned sport, dport;
+};
+#define ROW_OF(r) { (r)->ts_ns, (r)->flags & TD_F_PID_KNOWN, (r)->pid, (r)->comm, (r)->family, \
+		    (r)->saddr, (r)->daddr, (r)->sport, (r)->dport }
+
+/* TIME PID COMM LADDR LPORT RADDR RPORT, "-" for an unknown owner. */
+static void row_text(FILE *f, const struct td_render_opts *o, const struct row *r)
+{
+	char when[32], pid[16] = "-", comm[TD_COMM_LEN + 1] = "-", sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+	int aw = o->wide ? 39 : 15;
+
+	wall_clock(when, sizeof(when), r->ts_ns + (uint64_t)o->realtime_offset_ns);
+	if (r->known) {
+		snprintf(pid, sizeof(pid), "%u", r->pid);
+		memcpy(comm, r->comm, TD_COMM_LEN);
+		comm[TD_COMM_LEN] = '\0';
+	}
+	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u", when, pid, comm,
+		aw, td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), r->sport,
+		aw, td_fmt_addr(da, sizeof(da), r->family, r->daddr), r->dport);
+}
+
+/* {"type":"...","time_ns":N,"pid":N,"comm":"...","family":4,"saddr":"...",
+ * "sport":N,"daddr":"...","dport":N, without the closing brace */
+static void row_json(FILE *f, const struct td_render_opts *o, const char *type, const struct row *r)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	fprintf(f, "{\"type\":\"%s\",\"time_ns\":%" PRIu64 ",\"pid\":", type,
+		(uint64_t)(r->ts_ns + (uint64_t)o->realtime_offset_ns));
+	if (r->known) {
+		fprintf(f, "%u,\"comm\":", r->pid);
+		json_str(f, r->comm, TD_COMM_LEN);
+	} else {
+		fputs("null,\"comm\":null", f);
+	}
+	fprintf(f, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u", r->family,
+		td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), r->sport,
+		td_fmt_addr(da, sizeof(da), r->family, r->daddr), r->dport);
+}
+
 void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e)
 {
-	char when[32], pid[16], comm[TD_COMM_LEN + 1], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], ms[32];
-	int aw = o->wide ? 39 : 15;
+	char ms[32];
 	const char *w;
 	char ebuf[16];
 
-	wall_clock(when, sizeof(when), e->ts_ns + (uint64_t)o->realtime_offset_ns);
-	if (e->flags & TD_F_PID_KNOWN) {
-		snprintf(pid, sizeof(pid), "%u", e->pid);
-		memcpy(comm, e->comm, TD_COMM_LEN);
-		comm[TD_COMM_LEN] = '\0';
-	} else {
-		strcpy(pid, "-");
-		strcpy(comm, "-");
-	}
 	if (e->flags & TD_F_DWELL_KNOWN)
 		snprintf(ms, sizeof(ms), "%.3f", e->dwell_ns / 1e6);
 	else if (e->flags & TD_F_AT_LEAST)
 		snprintf(ms, sizeof(ms), ">=%.3f", e->dwell_ns / 1e6);
 	else
 		strcpy(ms, "-");
-	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s", when, pid, comm,
-		aw, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
-		aw, td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
-		td_state_name(e->oldstate), td_state_name(e->newstate), ms);
+	row_text(f, o, &(struct row)ROW_OF(e));
+	fprintf(f, " %-11s -> %-11s %s", td_state_name(e->oldstate), td_state_name(e->newstate), ms);
 	/* " expired", " early:reuse"; a handshake's " established" */
 	if ((w = td_vocab_word(&td_tw_end_vocab, e->tw_end)))
 		fprintf(f, " %s%s", td_tw_end_early(e->tw_end) ? "early:" : "", w);
@@ -124,23 +160,12 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
 {
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	const char *w;
 	char ebuf[16];
 
-	fprintf(f, "{\"type\":\"transition\",\"time_ns\":%" PRIu64 ",\"pid\":",
-		(uint64_t)(e->ts_ns + (uint64_t)o->realtime_offset_ns));
-	if (e->flags & TD_F_PID_KNOWN) {
-		fprintf(f, "%u,\"comm\":", e->pid);
-		json_str(f, e->comm, TD_COMM_LEN);
-	} else {
-		fputs("null,\"comm\":null", f);
-	}
-	fprintf(f, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,"
-		"\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":",
-		e->family, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
-		td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
-		td_state_name(e->oldstate), td_state_name(e->newstate));
+	row_json(f, o, "transition", &(struct row)ROW_OF(e));
+	fprintf(f, ",\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":", td_state_name(e->oldstate),
+		td_state_name(e->newstate));
 	if (e->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
 		fprintf(f, "%" PRIu64, (uint64_t)e->dwell_ns);
 	else
@@ -167,77 +192,27 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 		e->netns, (uint64_t)e->cgroup_id, (uint64_t)e->skaddr);
 }
 
-/* Bar rows follow a 1-2-5 sequence (1us, 2us, 5us, 10us, ...). A fine bucket
- * goes to the row that holds its midpoint. */
-static uint64_t row_floor(uint64_t v)
+/* An accept in the transitions' columns; MS is the wait in the queue:
+ * "08:38:47.514 4001    server  127.0.0.1  8080  127.0.0.1  57406 ACCEPT  ...  250.112" */
+void td_render_accept_text(FILE *f, const struct td_render_opts *o, const struct td_accept *r)
 {
-	uint64_t decade = 1;
+	char ms[32] = "-";
 
-	while (decade <= v / 10)
-		decade *= 10;
-	if (v >= 5 * decade)
-		return 5 * decade;
-	if (v >= 2 * decade)
-		return 2 * decade;
-	return decade;
+	if (r->flags & TD_F_DWELL_KNOWN)
+		snprintf(ms, sizeof(ms), "%.3f", r->wait_ns / 1e6);
+	row_text(f, o, &(struct row)ROW_OF(r));
+	fprintf(f, " %-11s    %-11s %s\n", "ACCEPT", "", ms);
 }
 
-static uint64_t row_next(uint64_t lo)
+void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct td_accept *r)
 {
-	uint64_t decade = 1;
-
-	while (decade <= lo / 10)
-		decade *= 10;
-	if (lo == decade)
-		return 2 * decade;
-	if (lo == 2 * decade)
-		return 5 * decade;
-	return 10 * decade;
-}
-
-static void render_bars(FILE *f, const struct hist *h)
-{
-	/* A 0 ns dwell gets a first row of 0 .. 10ns (row_next(0) is 10). */
-	uint64_t lo = h->min ? row_floor(h->min) : 0, top = 0;
-	uint64_t rows[64][2];
-	int n = 0;
-
-	/* Rows from the one holding min to the one holding max. */
-	while (n < 64) {
-		uint64_t hi = row_next(lo), c = 0;
-
-		for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-			uint64_t mid;
-
-			if (!h->buckets[i])
-				continue;
-			mid = hist_bucket_low(i) + (hist_bucket_high(i) - hist_bucket_low(i)) / 2;
-			if (mid < h->min)
-				mid = h->min;
-			if (mid > h->max)
-				mid = h->max;
-			if (mid >= lo && mid < hi)
-				c += h->buckets[i];
-		}
-		rows[n][0] = lo;
-		rows[n][1] = c;
-		if (c > top)
-			top = c;
-		n++;
-		if (h->max < hi || hi < lo)
-			break;
-		lo = hi;
-	}
-	for (int r = 0; r < n; r++) {
-		char a[16], b[16], bar[BAR_WIDTH + 1];
-		int w = top ? (int)((rows[r][1] * BAR_WIDTH + top - 1) / top) : 0;
-
-		memset(bar, ' ', BAR_WIDTH);
-		memset(bar, '*', (size_t)w);
-		bar[BAR_WIDTH] = '\0';
-		fprintf(f, "  %8s .. %-8s %10" PRIu64 " |%s|\n", td_fmt_duration(a, sizeof(a), rows[r][0]),
-			td_fmt_duration(b, sizeof(b), row_next(rows[r][0])), rows[r][1], bar);
-	}
+	row_json(f, o, "accept", &(struct row)ROW_OF(r));
+	fputs(",\"wait_ns\":", f);
+	if (r->flags & TD_F_DWELL_KNOWN)
+		fprintf(f, "%" PRIu64, (uint64_t)r->wait_ns);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n", r->netns, (uint64_t)r->cgroup_id);
 }
 
 /* The sum of counts[] over a vocabulary's values, all or the early ends. */
@@ -304,6 +279,26 @@ static void vocab_json(FILE *f, const struct td_vocab *v, const uint64_t *counts
 		fprintf(f, ",\"%s\":%" PRIu64, v->words[i], counts[i]);
 }
 
+/* "ACCEPT WAIT :8080  count 3  p50 ..." per listener port, then "ACCEPT
+ * WAIT other"; returns how many were shown. */
+static int accept_text(FILE *f, const struct td_accept_waits *w)
+{
+	char title[32];
+	int shown = 0;
+
+	for (unsigned i = 0; i < w->n; i++)
+		if (td_port_wait_used(&w->port[i])) {
+			snprintf(title, sizeof(title), "ACCEPT WAIT :%u", w->port[i].port);
+			td_hist_text(f, title, &w->port[i].h, w->port[i].unknown);
+			shown++;
+		}
+	if (td_port_wait_used(&w->other)) {
+		td_hist_text(f, "ACCEPT WAIT other", &w->other.h, w->other.unknown);
+		shown++;
+	}
+	return shown;
+}
+
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns)
 {
 	time_t secs = (time_t)(now_ns / 1000000000ull);
@@ -321,28 +316,12 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 		fprintf(f, ", %" PRIu64 " without socket storage", l->no_storage);
 	fputc('\n', f);
 
-	for (int s = 1; s < TD_MAX_STATES; s++) {
-		const struct hist *h = &a->dwell[s];
-		char p50[16], p90[16], p99[16], max[16];
-
-		if (!h->count && !a->unknown[s])
-			continue;
-		shown++;
-		fprintf(f, "\n%-12s count %" PRIu64, td_state_name(s), h->count);
-		if (h->count)
-			fprintf(f, "  p50 %s  p90 %s  p99 %s  max %s",
-				td_fmt_duration(p50, sizeof(p50), hist_quantile(h, 0.50)),
-				td_fmt_duration(p90, sizeof(p90), hist_quantile(h, 0.90)),
-				td_fmt_duration(p99, sizeof(p99), hist_quantile(h, 0.99)),
-				td_fmt_duration(max, sizeof(max), h->max));
-		else
-			fputs("  p50 -  p90 -  p99 -  max -", f);
-		if (a->unknown[s])
-			fprintf(f, "  (+%" PRIu64 " of unknown dwell)", a->unknown[s]);
-		fputc('\n', f);
-		if (h->count)
-			render_bars(f, h);
-	}
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		if (a->dwell[s].count || a->unknown[s]) {
+			td_hist_text(f, td_state_name(s), &a->dwell[s], a->unknown[s]);
+			shown++;
+		}
+	shown += accept_text(f, &a->accept);
 	if (!shown)
 		fputs("\n(no dwell times yet)\n", f);
 
@@ -389,28 +368,25 @@ void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 /* {"type":"histogram","state":"SYN_SENT"[,"outcome":"refused"],"count":...,"buckets":[...]} */
 static void hist_json(FILE *f, int state, const char *outcome, const struct hist *h, uint64_t unknown)
 {
-	int first = 1;
-
 	fprintf(f, "{\"type\":\"histogram\",\"state\":\"%s\"", td_state_name(state));
 	if (outcome)
 		fprintf(f, ",\"outcome\":\"%s\"", outcome);
-	fprintf(f, ",\"count\":%" PRIu64 ",\"unknown\":%" PRIu64, h->count, unknown);
-	if (h->count)
-		fprintf(f, ",\"min_ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
-			",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%" PRIu64,
-			h->min, hist_quantile(h, 0.50), hist_quantile(h, 0.90),
-			hist_quantile(h, 0.99), h->max, h->sum);
-	else
-		fputs(",\"min_ns\":null,\"p50_ns\":null,\"p90_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"sum_ns\":0", f);
-	fputs(",\"buckets\":[", f);
-	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
-		fprintf(f, "%s{\"le_ns\":%" PRIu64 ",\"count\":%" PRIu64 "}", first ? "" : ",",
-			hist_bucket_high(i), h->buckets[i]);
-		first = 0;
+	td_hist_json_body(f, h, unknown);
+}
+
+/* {"type":"accept_wait","port":8080,"count":...} per listener port, then
+ * "port":"other" for the ports past the cap. */
+static void accept_json(FILE *f, const struct td_accept_waits *w)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (td_port_wait_used(&w->port[i])) {
+			fprintf(f, "{\"type\":\"accept_wait\",\"port\":%u", w->port[i].port);
+			td_hist_json_body(f, &w->port[i].h, w->port[i].unknown);
+		}
+	if (td_port_wait_used(&w->other)) {
+		fputs("{\"type\":\"accept_wait\",\"port\":\"other\"", f);
+		td_hist_json_body(f, &w->other.h, w->other.unknown);
 	}
-	fputs("]}\n", f);
 }
 
 void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l)
@@ -422,6 +398,7 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
 		if (a->connect_dwell[i].count)
 			hist_json(f, TD_SYN_SENT, td_connect_vocab.words[i], &a->connect_dwell[i], 0);
+	accept_json(f, &a->accept);
 	for (int o = 1; o < TD_MAX_STATES; o++)
 		for (int n = 1; n < TD_MAX_STATES; n++)
 			if (a->trans[o][n])
