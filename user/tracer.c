@@ -34,6 +34,7 @@ struct td_tracer {
 	int ncpus;
 	bool timers;
 	bool accepts;             /* the accept programs are attached */
+	char accepts_missing[160]; /* why not, warned about after the load */
 	pid_t pinned_pid;         /* 0: maps not shared in bpffs */
 };
 
@@ -122,22 +123,21 @@ static bool find_timer_fns(struct tcpdwell_bpf *skel)
 }
 
 /* The accept programs are classic tracepoints: they need tracefs and the
- * syscall events. Without them only the accept-queue wait is missing. */
-static bool find_accept_events(void)
+ * syscall events. Without them only the accept-queue wait is missing; the
+ * warning waits for a successful load, as without privileges the load
+ * fails anyway and says what is needed. */
+static bool find_accept_events(struct td_tracer *t)
 {
 	int err = td_tracefs_ensure();
 
-	if (err) {
-		td_warn("failed to mount tracefs on %s (%s): accept-queue waits are not measured", TD_TRACEFS,
-			strerror(-err));
-		return false;
-	}
-	if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
-	    access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK)) {
-		td_warn("no syscalls:sys_exit_accept4/sys_exit_accept tracepoints: accept-queue waits are not measured");
-		return false;
-	}
-	return true;
+	if (err)
+		snprintf(t->accepts_missing, sizeof(t->accepts_missing), "failed to mount tracefs on %s (%s)",
+			 TD_TRACEFS, strerror(-err));
+	else if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
+		 access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK))
+		snprintf(t->accepts_missing, sizeof(t->accepts_missing),
+			 "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
+	return !t->accepts_missing[0];
 }
 
 static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, const struct td_filter *filt)
@@ -152,7 +152,7 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
-	t->accepts = find_accept_events();
+	t->accepts = find_accept_events(t);
 	bpf_program__set_autoload(skel->progs.handle_accept4, t->accepts);
 	bpf_program__set_autoload(skel->progs.handle_accept, t->accepts);
 	if (!t->timers) {
@@ -224,6 +224,8 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 		       strerror(-err), privilege_hint(err));
 		return err;
 	}
+	if (!t->accepts)
+		td_warn("%s: accept-queue waits are not measured", t->accepts_missing);
 	if (cfg->timers && !t->timers)
 		td_warn("tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
 			"TIME_WAIT and handshake times are not measured (as with --no-timers)");
