@@ -40,13 +40,10 @@ struct {
 	__type(value, struct td_kcounts);
 } agg_counts SEC(".maps");
 
-static __always_inline void agg_dwell(__u32 hist, __u64 dwell)
+static __always_inline void khist_add(struct td_khist *h, __u64 dwell)
 {
-	struct td_khist *h = bpf_map_lookup_elem(&agg_hists, &hist);
 	__u64 idx;
 
-	if (!h)
-		return;
 	/* 64-bit and opaque to the compiler, so that the bound checked is the
 	 * register used. */
 	idx = td_hist_index(dwell);
@@ -60,6 +57,14 @@ static __always_inline void agg_dwell(__u32 hist, __u64 dwell)
 		h->max = dwell;
 	h->count++;
 	h->sum += dwell;
+}
+
+static __always_inline void agg_dwell(__u32 hist, __u64 dwell)
+{
+	struct td_khist *h = bpf_map_lookup_elem(&agg_hists, &hist);
+
+	if (h)
+		khist_add(h, dwell);
 }
 
 /* The same aggregation as userspace's td_agg_add, done in place. */
@@ -147,7 +152,7 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 
 /* Batch wakeups: the consumer also polls on a timeout, so a quiet system
  * still reports promptly without a wakeup per record. */
-static __always_inline void submit(struct td_event *e)
+static __always_inline void submit(void *e)
 {
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;

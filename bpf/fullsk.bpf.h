@@ -21,6 +21,9 @@ struct sk_info {
 	char  comm[TD_COMM_LEN];
 	__u8  rst_reason;   /* enum td_rst_reason */
 	__u8  _pad[7];
+	__u64 queued_ns;  /* a child: when it entered its listener's accept
+			     queue (SYN_RECV -> ESTABLISHED); 0: not seen.
+			     Read by accept.bpf.h. */
 };
 
 struct {
@@ -132,6 +135,9 @@ static __always_inline void fsk_dwell(struct trans *x, struct sk_info *info)
 	}
 	info->at_least = 0;
 	info->entered_ns = x->now;
+	/* The one store the accept wait costs on this path. */
+	if (x->oldstate == TCP_SYN_RECV && x->newstate == TCP_ESTABLISHED)
+		info->queued_ns = x->now;
 }
 
 /* Only a system call made by the socket's user can cause these, so the

@@ -4,7 +4,8 @@
  * (records and in-kernel aggregation), fullsk.bpf.h (full sockets' storage,
  * owner and dwell), timewait.bpf.h and reqsk.bpf.h (the mini socks seen
  * through their timers), connect.bpf.h and close.bpf.h (how connects and
- * connections end), iter.bpf.h (census, snapshot, seeding). */
+ * connections end), accept.bpf.h (accept-queue waits, the accepter as
+ * owner), iter.bpf.h (census, snapshot, seeding). */
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "emit.bpf.h"
@@ -13,6 +14,7 @@
 #include "reqsk.bpf.h"
 #include "connect.bpf.h"
 #include "close.bpf.h"
+#include "accept.bpf.h"
 #include "iter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -37,6 +39,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		if (timers_on)
 			hs_handoff(&x, x.info);
 		fsk_dwell(&x, x.info);
+		accept_claim(&x, x.info);
 		fsk_owner(&x, x.info);
 		if (timers_on)
 			listener_upkeep(&x, x.info);
@@ -66,6 +69,21 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
 	close_rst_received(sk);
 	return 0;
+}
+
+/* accept() and accept4() returned: how long the child waited in its
+ * listener's queue; the accepter becomes its owner. Classic tracepoints
+ * (tracefs), so they fire for these two system calls only. */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret);
 }
 
 /* The timer hooks fire for every kernel timer: the filter is one load and

@@ -32,6 +32,7 @@ _Static_assert(TD_MAX_STATES <= TD_STATE_SLOTS, "enum td_state outgrew TD_STATE_
 enum td_rec_type {
 	TD_REC_TRANSITION = 1,
 	TD_REC_SNAPSHOT,   /* one live socket, from the snapshot iterator */
+	TD_REC_ACCEPT,     /* one accept(): struct td_accept */
 };
 
 /* td_event.flags */
@@ -162,6 +163,29 @@ struct td_event {
 	char  comm[TD_COMM_LEN];
 };
 _Static_assert(sizeof(struct td_event) == 104, "td_event is the ring buffer's ABI");
+
+/* One accept() that returned a TCP socket: how long the child waited in
+ * its listener's accept queue, from its SYN_RECV -> ESTABLISHED (when the
+ * kernel queued it) to the accept's return. sport is the child's local
+ * port, which is the listener's port. */
+struct td_accept {
+	__u8  type;      /* TD_REC_ACCEPT */
+	__u8  family;    /* 4 or 6 */
+	__u8  flags;     /* TD_F_PID_KNOWN (always); TD_F_DWELL_KNOWN: wait_ns is
+			    known (not for a child queued before tracing began) */
+	__u8  _pad0;
+	__u16 sport;     /* host byte order: the listener's port */
+	__u16 dport;
+	__u32 pid;       /* the accepting process (tgid) */
+	__u32 netns;
+	__u64 ts_ns;     /* CLOCK_MONOTONIC at the accept's return */
+	__u64 wait_ns;
+	__u64 cgroup_id; /* cgroup v2 id of the socket */
+	__u8  saddr[16]; /* network order, v4 in the first 4 bytes */
+	__u8  daddr[16];
+	char  comm[TD_COMM_LEN];
+};
+_Static_assert(sizeof(struct td_accept) == 88, "td_accept is the ring buffer's ABI");
 
 /* An address filter: addr & mask == net, word by word (network order). A
  * v4 filter uses word 0 and matches only IPv4 sockets. */
@@ -345,6 +369,18 @@ struct td_khist {
 	__u64 min;
 	__u64 max;
 	__u64 buckets[TD_HIST_NBUCKETS];
+};
+
+/* Accept-queue waits are kept per listener port for at most this many
+ * ports, in the kernel (--kernel-agg) and in userspace alike; later ports
+ * count under "other". */
+#define TD_ACCEPT_PORTS 16
+
+/* --kernel-agg: one listener port's accept waits (per CPU); unknown counts
+ * the accepts whose queue entry was not seen. */
+struct td_kaccept {
+	struct td_khist h;
+	__u64 unknown;
 };
 
 struct td_kcounts {

@@ -44,6 +44,11 @@ void td_agg_add(struct td_agg *a, const struct td_event *e)
 		a->unknown[e->oldstate]++;
 }
 
+void td_agg_add_accept(struct td_agg *a, const struct td_accept *r)
+{
+	td_accept_add(&a->accept, r->sport, r->flags & TD_F_DWELL_KNOWN, r->wait_ns);
+}
+
 void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 {
 	dst->events += src->events;
@@ -69,29 +74,7 @@ void td_agg_merge(struct td_agg *dst, const struct td_agg *src)
 		dst->closes[d] += src->closes[d];
 	for (int d = 0; d < TD_RST_MAX; d++)
 		dst->resets_sent[d] += src->resets_sent[d];
-}
-
-static void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
-{
-	int lo = -1, hi = -1;
-
-	hist_reset(dst);
-	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-		dst->buckets[i] = cur->buckets[i] - prev->buckets[i];
-		if (dst->buckets[i]) {
-			if (lo < 0)
-				lo = (int)i;
-			hi = (int)i;
-		}
-	}
-	dst->count = cur->count - prev->count;
-	dst->sum = cur->sum - prev->sum;
-	if (lo < 0)
-		return;
-	/* The totals' extremes are exact when they fall in this interval's
-	 * outermost buckets; otherwise the bucket bounds stand in. */
-	dst->min = hist_index(cur->min) == (unsigned)lo ? cur->min : hist_bucket_low((unsigned)lo);
-	dst->max = hist_index(cur->max) == (unsigned)hi ? cur->max : hist_bucket_high((unsigned)hi);
+	td_accept_merge(&dst->accept, &src->accept);
 }
 
 void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_agg *prev)
@@ -119,6 +102,7 @@ void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_
 		dst->closes[d] = cur->closes[d] - prev->closes[d];
 	for (int d = 0; d < TD_RST_MAX; d++)
 		dst->resets_sent[d] = cur->resets_sent[d] - prev->resets_sent[d];
+	td_accept_delta(&dst->accept, &cur->accept, &prev->accept);
 }
 
 void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct td_loss *prev)
@@ -159,6 +143,7 @@ void td_agg_add_khist(struct hist *h, const struct td_khist *k)
 
 	/* Same layout, fixed-width fields: merge like any histogram. */
 	_Static_assert(sizeof(tmp) == sizeof(*k), "struct hist and td_khist differ");
+	_Static_assert(sizeof(tmp) == sizeof(((struct td_kaccept *)0)->h), "struct hist and td_khist differ");
 	memcpy(&tmp, k, sizeof(tmp));
 	hist_merge(h, &tmp);
 }

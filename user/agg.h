@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "hist.h"
+#include "acceptq.h"
 
 struct td_agg {
 	uint64_t events;
@@ -25,6 +26,7 @@ struct td_agg {
 	uint64_t closes[TD_CLOSE_MAX];    /* why connections ended (enum td_close_cause) */
 	uint64_t resets_sent[TD_RST_MAX]; /* closes by a RST sent, per reason (enum td_rst_reason) */
 	uint64_t orphans; /* FIN_WAIT2 finished by a timewait sock */
+	struct td_accept_waits accept; /* accept-queue waits per listener port */
 };
 
 /* Counters of what never reached the aggregate. */
@@ -46,11 +48,12 @@ void td_loss_delta(struct td_loss *out, const struct td_loss *cur, const struct 
 void td_agg_reset(struct td_agg *a);
 /* dst += src. */
 void td_agg_merge(struct td_agg *dst, const struct td_agg *src);
-/* dst = cur - prev, for totals that only grow (in-kernel aggregation). The
- * extremes of an interval are not kept by such totals: min and max become
- * the bounds of the lowest and highest non-empty buckets (within 1.6%). */
+/* dst = cur - prev, for totals that only grow (in-kernel aggregation); see
+ * hist_delta for the extremes. */
 void td_agg_delta(struct td_agg *dst, const struct td_agg *cur, const struct td_agg *prev);
 void td_agg_add(struct td_agg *a, const struct td_event *e);
+/* One accept record: its wait under its listener port. */
+void td_agg_add_accept(struct td_agg *a, const struct td_accept *r);
 
 /* --kernel-agg: folds one CPU's counters into a, and one CPU's histogram
  * into h; td_agg_khist names the histogram of a that the kernel's

@@ -88,3 +88,26 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	}
 	return h->max;
 }
+
+void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev)
+{
+	int lo = -1, hi = -1;
+
+	hist_reset(dst);
+	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+		dst->buckets[i] = cur->buckets[i] - prev->buckets[i];
+		if (dst->buckets[i]) {
+			if (lo < 0)
+				lo = (int)i;
+			hi = (int)i;
+		}
+	}
+	dst->count = cur->count - prev->count;
+	dst->sum = cur->sum - prev->sum;
+	if (lo < 0)
+		return;
+	/* The totals' extremes are exact when they fall in this interval's
+	 * outermost buckets; otherwise the bucket bounds stand in. */
+	dst->min = hist_index(cur->min) == (unsigned)lo ? cur->min : hist_bucket_low((unsigned)lo);
+	dst->max = hist_index(cur->max) == (unsigned)hi ? cur->max : hist_bucket_high((unsigned)hi);
+}

@@ -28,6 +28,11 @@ uint64_t hist_bucket_low(unsigned idx);
 uint64_t hist_bucket_high(unsigned idx);
 void hist_add(struct hist *h, uint64_t v);
 void hist_merge(struct hist *dst, const struct hist *src);
+/* dst = cur - prev, for totals that only grow. The extremes of the
+ * difference are not kept by such totals: min and max become the bounds of
+ * its lowest and highest non-empty buckets (within 1.6%), unless the
+ * totals' own extremes fall in those buckets. */
+void hist_delta(struct hist *dst, const struct hist *cur, const struct hist *prev);
 /* The value at quantile q (0 < q <= 1): the midpoint of the bucket holding
  * the ceil(q*count)-th smallest value, clamped to [min, max]; 0 if empty. */
 uint64_t hist_quantile(const struct hist *h, double q);

@@ -60,6 +60,20 @@ static int on_event(void *ctx, const struct td_event *e)
 	return 0;
 }
 
+static int on_accept(void *ctx, const struct td_accept *a)
+{
+	struct run *r = ctx;
+
+	td_view_add_accept(r->view, a);
+	if (r->cfg->events) {
+		if (r->cfg->json)
+			td_render_accept_json(stdout, &r->ropts, a);
+		else
+			td_render_accept_text(stdout, &r->ropts, a);
+	}
+	return 0;
+}
+
 /* The view's kernel source: r->t is open by the time it is asked. */
 static int read_kernel_agg(void *ctx, struct td_agg *out)
 {
@@ -138,6 +152,7 @@ static int render_metrics(void *ctx, FILE *f)
 		.loss = &loss,
 		.census = r->census_ok ? r->census : NULL,
 		.progs = progs,
+		.accept_by_port = r->cfg->series_kind == TD_SERIES_LPORT,
 	};
 	int n, err;
 
@@ -206,6 +221,7 @@ static int start(struct run *r)
 		return 1;
 	if (td_tracer_open(&r->t, cfg, on_event, r))
 		return 1;
+	td_tracer_on_accept(r->t, on_accept, r);
 	if (!r->http)
 		return 0;
 	/* Attached: what is left to do needs no privilege. */

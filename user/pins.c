@@ -12,6 +12,7 @@
 #include "pins.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
+#define TRACEFS_MAGIC 0x74726163
 
 const char *const td_pinned_maps[] = { "sk_infos", "tw_socks", "req_socks", "listeners" };
 const int td_pinned_maps_n = sizeof(td_pinned_maps) / sizeof(td_pinned_maps[0]);
@@ -25,6 +26,17 @@ int td_bpffs_ensure(void)
 	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
 		return -errno;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+int td_tracefs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(TD_TRACEFS, &st) == 0 && (unsigned long)st.f_type == TRACEFS_MAGIC)
+		return 0;
+	if (mount("tracefs", TD_TRACEFS, "tracefs", 0, NULL))
 		return -errno;
 	return 0;
 }

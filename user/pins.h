@@ -14,6 +14,10 @@ extern const int td_pinned_maps_n;
 
 /* Mounts bpffs on /sys/fs/bpf if nothing is mounted there; 0 or -errno. */
 int td_bpffs_ensure(void);
+/* Mounts tracefs on /sys/kernel/tracing (TD_TRACEFS) if nothing is mounted
+ * there, for the classic tracepoints; 0 or -errno. */
+#define TD_TRACEFS "/sys/kernel/tracing"
+int td_tracefs_ensure(void);
 /* "/sys/fs/bpf/tcpdwell/<pid>/<name>" into buf. */
 void td_pin_path(char *buf, size_t len, pid_t pid, const char *name);
 /* Creates /sys/fs/bpf/tcpdwell/<pid>; 0 or -errno. */

@@ -109,6 +109,47 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One histogram's series: name_bucket{labels,le="B"} for every bound,
+ * name_sum and name_count; labels is "" or `state="ESTABLISHED"`. */
+static void prom_hist(FILE *f, const char *name, const char *labels, const struct hist *h)
+{
+	uint64_t cum[TD_PROM_NBOUNDS + 1];
+	const char *open = *labels ? "{" : "", *close = *labels ? "}" : "";
+
+	td_prom_buckets(h, cum);
+	for (int b = 0; b <= TD_PROM_NBOUNDS; b++)
+		fprintf(f, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", name, labels, *labels ? "," : "", td_prom_le(b),
+			cum[b]);
+	fprintf(f, "%s_sum%s%s%s ", name, open, labels, close);
+	put_seconds(f, h->sum);
+	fprintf(f, "\n%s_count%s%s%s %" PRIu64 "\n", name, open, labels, close, h->count);
+}
+
+/* The accept-queue waits: one series, or one per listener port (and
+ * "other") with --prometheus-by lport. Always present, so that rate() sees
+ * it from the first scrape. */
+static void render_accept(FILE *f, const struct td_accept_waits *w, bool by_port)
+{
+	static const char name[] = "tcpdwell_accept_wait_seconds";
+	struct td_port_wait all;
+	char labels[32];
+
+	family(f, name, "histogram",
+	       "Time accepted connections waited in their listener's accept queue, from the end of the handshake to "
+	       "accept(); per listener port with --prometheus-by lport (at most 16 ports, the rest as \"other\").");
+	if (!by_port) {
+		td_accept_total(w, &all);
+		prom_hist(f, name, "", &all.h);
+		return;
+	}
+	for (unsigned i = 0; i < w->n; i++) {
+		snprintf(labels, sizeof(labels), "port=\"%u\"", w->port[i].port);
+		prom_hist(f, name, labels, &w->port[i].h);
+	}
+	if (td_port_wait_used(&w->other))
+		prom_hist(f, name, "port=\"other\"", &w->other.h);
+}
+
 /* States that have a dwell histogram even when empty, so that rate() and
  * histogram_quantile() see every series from the first scrape. CLOSE has no
  * dwell (td_has_dwell); NEW_SYN_RECV and BOUND_INACTIVE are never the old
@@ -124,19 +165,12 @@ static void render_dwell(FILE *f, const struct td_agg *a)
 	family(f, "tcpdwell_state_dwell_seconds", "histogram",
 	       "Time TCP sockets spent in a state, observed when they left it (TIME_WAIT and the real SYN_RECV with -T).");
 	for (int s = 1; s < TD_MAX_STATES; s++) {
-		const struct hist *h = &a->dwell[s];
-		uint64_t cum[TD_PROM_NBOUNDS + 1];
-		const char *name = td_state_name(s);
+		char labels[48];
 
 		if (!dwell_state(a, s))
 			continue;
-		td_prom_buckets(h, cum);
-		for (int b = 0; b <= TD_PROM_NBOUNDS; b++)
-			fprintf(f, "tcpdwell_state_dwell_seconds_bucket{state=\"%s\",le=\"%s\"} %" PRIu64 "\n", name,
-				b < TD_PROM_NBOUNDS ? bound_le[b] : "+Inf", cum[b]);
-		fprintf(f, "tcpdwell_state_dwell_seconds_sum{state=\"%s\"} ", name);
-		put_seconds(f, h->sum);
-		fprintf(f, "\ntcpdwell_state_dwell_seconds_count{state=\"%s\"} %" PRIu64 "\n", name, h->count);
+		snprintf(labels, sizeof(labels), "state=\"%s\"", td_state_name(s));
+		prom_hist(f, "tcpdwell_state_dwell_seconds", labels, &a->dwell[s]);
 	}
 	family(f, "tcpdwell_state_dwell_unknown_total", "counter",
 	       "Transitions out of a state whose start was not seen (socket older than tcpdwell): not in the histogram.");
@@ -251,6 +285,7 @@ void td_prom_render(FILE *f, const struct td_prom_input *in)
 	put_label(f, in->version);
 	fputs("\"} 1\n", f);
 	render_dwell(f, in->agg);
+	render_accept(f, &in->agg->accept, in->accept_by_port);
 	render_counts(f, in->agg, in->loss);
 	if (in->census)
 		render_census(f, in->census);

@@ -29,6 +29,7 @@ struct td_prom_input {
 	const struct td_prog_stat *progs; /* the BPF programs' run-time stats */
 	size_t nprogs;
 	bool bpf_stats;                   /* render progs (the kernel counts them) */
+	bool accept_by_port;              /* --prometheus-by lport: accept waits per port */
 };
 
 /* Cumulative counts of h for each bound, then +Inf (== h->count). */

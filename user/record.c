@@ -20,3 +20,19 @@ const struct td_event *td_decode(const void *data, size_t len)
 		return NULL;
 	return e;
 }
+
+const struct td_accept *td_decode_accept(const void *data, size_t len)
+{
+	const struct td_accept *r = data;
+
+	if (!data || len < sizeof(*r))
+		return NULL;
+	if (r->type != TD_REC_ACCEPT || (r->family != 4 && r->family != 6))
+		return NULL;
+	return r;
+}
+
+unsigned int td_record_type(const void *data, size_t len)
+{
+	return data && len ? *(const __u8 *)data : 0;
+}

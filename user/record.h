@@ -9,5 +9,9 @@
 /* Returns the record as a td_event when data holds a well-formed one, or
  * NULL for a short record, an unknown tag, or out-of-range fields. */
 const struct td_event *td_decode(const void *data, size_t len);
+/* The same for an accept record (struct td_accept). */
+const struct td_accept *td_decode_accept(const void *data, size_t len);
+/* A record's type tag (enum td_rec_type), or 0 for an empty record. */
+unsigned int td_record_type(const void *data, size_t len);
 
 #endif

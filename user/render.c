@@ -133,51 +133,76 @@ static void ends_json(FILE *f, const struct td_event *e)
 		fputs(",\"inferred\":true", f);
 }
 
-void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e)
+/* What transition and accept lines share: when, who, the 4-tuple. */
+struct row {
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
+	bool known;     /* pid and comm name the owner */
+	uint32_t pid;
+	const char *comm;
+	int family;
+	const uint8_t *saddr, *daddr;
+	unsigned sport, dport;
+};
+#define ROW_OF(r) { (r)->ts_ns, (r)->flags & TD_F_PID_KNOWN, (r)->pid, (r)->comm, (r)->family, \
+		    (r)->saddr, (r)->daddr, (r)->sport, (r)->dport }
+
+/* TIME PID COMM LADDR LPORT RADDR RPORT, "-" for an unknown owner. */
+static void row_text(FILE *f, const struct td_render_opts *o, const struct row *r)
 {
-	char when[32], pid[16], comm[TD_COMM_LEN + 1], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], ms[32];
+	char when[32], pid[16] = "-", comm[TD_COMM_LEN + 1] = "-", sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	int aw = o->wide ? 39 : 15;
 
-	wall_clock(when, sizeof(when), e->ts_ns + (uint64_t)o->realtime_offset_ns);
-	if (e->flags & TD_F_PID_KNOWN) {
-		snprintf(pid, sizeof(pid), "%u", e->pid);
-		memcpy(comm, e->comm, TD_COMM_LEN);
+	wall_clock(when, sizeof(when), r->ts_ns + (uint64_t)o->realtime_offset_ns);
+	if (r->known) {
+		snprintf(pid, sizeof(pid), "%u", r->pid);
+		memcpy(comm, r->comm, TD_COMM_LEN);
 		comm[TD_COMM_LEN] = '\0';
-	} else {
-		strcpy(pid, "-");
-		strcpy(comm, "-");
 	}
+	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u", when, pid, comm,
+		aw, td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), r->sport,
+		aw, td_fmt_addr(da, sizeof(da), r->family, r->daddr), r->dport);
+}
+
+/* {"type":"...","time_ns":N,"pid":N,"comm":"...","family":4,"saddr":"...",
+ * "sport":N,"daddr":"...","dport":N, without the closing brace */
+static void row_json(FILE *f, const struct td_render_opts *o, const char *type, const struct row *r)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	fprintf(f, "{\"type\":\"%s\",\"time_ns\":%" PRIu64 ",\"pid\":", type,
+		(uint64_t)(r->ts_ns + (uint64_t)o->realtime_offset_ns));
+	if (r->known) {
+		fprintf(f, "%u,\"comm\":", r->pid);
+		td_json_str(f, r->comm, TD_COMM_LEN);
+	} else {
+		fputs("null,\"comm\":null", f);
+	}
+	fprintf(f, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u", r->family,
+		td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), r->sport,
+		td_fmt_addr(da, sizeof(da), r->family, r->daddr), r->dport);
+}
+
+void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e)
+{
+	char ms[32];
+
 	if (e->flags & TD_F_DWELL_KNOWN)
 		snprintf(ms, sizeof(ms), "%.3f", e->dwell_ns / 1e6);
 	else if (e->flags & TD_F_AT_LEAST)
 		snprintf(ms, sizeof(ms), ">=%.3f", e->dwell_ns / 1e6);
 	else
 		strcpy(ms, "-");
-	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s %s", when, pid, comm,
-		aw, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
-		aw, td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
-		td_state_name(e->oldstate), td_state_name(e->newstate), ms);
+	row_text(f, o, &(struct row)ROW_OF(e));
+	fprintf(f, " %-11s -> %-11s %s", td_state_name(e->oldstate), td_state_name(e->newstate), ms);
 	ends_text(f, e);
 	fputc('\n', f);
 }
 
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
 {
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
-
-	fprintf(f, "{\"type\":\"transition\",\"time_ns\":%" PRIu64 ",\"pid\":",
-		(uint64_t)(e->ts_ns + (uint64_t)o->realtime_offset_ns));
-	if (e->flags & TD_F_PID_KNOWN) {
-		fprintf(f, "%u,\"comm\":", e->pid);
-		td_json_str(f, e->comm, TD_COMM_LEN);
-	} else {
-		fputs("null,\"comm\":null", f);
-	}
-	fprintf(f, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,"
-		"\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":",
-		e->family, td_fmt_addr(sa, sizeof(sa), e->family, e->saddr), e->sport,
-		td_fmt_addr(da, sizeof(da), e->family, e->daddr), e->dport,
-		td_state_name(e->oldstate), td_state_name(e->newstate));
+	row_json(f, o, "transition", &(struct row)ROW_OF(e));
+	fprintf(f, ",\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":", td_state_name(e->oldstate),
+		td_state_name(e->newstate));
 	if (e->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
 		fprintf(f, "%" PRIu64, (uint64_t)e->dwell_ns);
 	else
@@ -187,6 +212,29 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 	ends_json(f, e);
 	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 ",\"skaddr\":\"0x%" PRIx64 "\"}\n",
 		e->netns, (uint64_t)e->cgroup_id, (uint64_t)e->skaddr);
+}
+
+/* An accept in the transitions' columns; MS is the wait in the queue:
+ * "08:38:47.514 4001    server  127.0.0.1  8080  127.0.0.1  57406 ACCEPT  ...  250.112" */
+void td_render_accept_text(FILE *f, const struct td_render_opts *o, const struct td_accept *r)
+{
+	char ms[32] = "-";
+
+	if (r->flags & TD_F_DWELL_KNOWN)
+		snprintf(ms, sizeof(ms), "%.3f", r->wait_ns / 1e6);
+	row_text(f, o, &(struct row)ROW_OF(r));
+	fprintf(f, " %-11s    %-11s %s\n", "ACCEPT", "", ms);
+}
+
+void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct td_accept *r)
+{
+	row_json(f, o, "accept", &(struct row)ROW_OF(r));
+	fputs(",\"wait_ns\":", f);
+	if (r->flags & TD_F_DWELL_KNOWN)
+		fprintf(f, "%" PRIu64, (uint64_t)r->wait_ns);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n", r->netns, (uint64_t)r->cgroup_id);
 }
 
 /* One live socket of `tcpdwell snapshot`:

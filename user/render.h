@@ -24,6 +24,10 @@ char *td_fmt_addr(char *buf, size_t len, int family, const uint8_t *addr);
 void td_render_event_header(FILE *f, const struct td_render_opts *o);
 void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct td_event *e);
 void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e);
+/* An accept record: a line in the transitions' columns (MS: its wait), or
+ * an "accept" object. */
+void td_render_accept_text(FILE *f, const struct td_render_opts *o, const struct td_accept *r);
+void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct td_accept *r);
 
 /* s (at most max bytes, stopping at NUL) as a JSON string. */
 void td_json_str(FILE *f, const char *s, size_t max);

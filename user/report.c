@@ -15,83 +15,9 @@
 #include <time.h>
 #include "render.h"
 #include "report.h"
+#include "render_hist.h"
 #include "states.h"
 #include "vocab.h"
-
-#define BAR_WIDTH 40
-
-/* Bar rows follow a 1-2-5 sequence (1us, 2us, 5us, 10us, ...). A fine bucket
- * goes to the row that holds its midpoint. */
-static uint64_t row_floor(uint64_t v)
-{
-	uint64_t decade = 1;
-
-	while (decade <= v / 10)
-		decade *= 10;
-	if (v >= 5 * decade)
-		return 5 * decade;
-	if (v >= 2 * decade)
-		return 2 * decade;
-	return decade;
-}
-
-static uint64_t row_next(uint64_t lo)
-{
-	uint64_t decade = 1;
-
-	while (decade <= lo / 10)
-		decade *= 10;
-	if (lo == decade)
-		return 2 * decade;
-	if (lo == 2 * decade)
-		return 5 * decade;
-	return 10 * decade;
-}
-
-static void render_bars(FILE *f, const struct hist *h)
-{
-	/* A 0 ns dwell gets a first row of 0 .. 10ns (row_next(0) is 10). */
-	uint64_t lo = h->min ? row_floor(h->min) : 0, top = 0;
-	uint64_t rows[64][2];
-	int n = 0;
-
-	/* Rows from the one holding min to the one holding max. */
-	while (n < 64) {
-		uint64_t hi = row_next(lo), c = 0;
-
-		for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-			uint64_t mid;
-
-			if (!h->buckets[i])
-				continue;
-			mid = hist_bucket_low(i) + (hist_bucket_high(i) - hist_bucket_low(i)) / 2;
-			if (mid < h->min)
-				mid = h->min;
-			if (mid > h->max)
-				mid = h->max;
-			if (mid >= lo && mid < hi)
-				c += h->buckets[i];
-		}
-		rows[n][0] = lo;
-		rows[n][1] = c;
-		if (c > top)
-			top = c;
-		n++;
-		if (h->max < hi || hi < lo)
-			break;
-		lo = hi;
-	}
-	for (int r = 0; r < n; r++) {
-		char a[16], b[16], bar[BAR_WIDTH + 1];
-		int w = top ? (int)((rows[r][1] * BAR_WIDTH + top - 1) / top) : 0;
-
-		memset(bar, ' ', BAR_WIDTH);
-		memset(bar, '*', (size_t)w);
-		bar[BAR_WIDTH] = '\0';
-		fprintf(f, "  %8s .. %-8s %10" PRIu64 " |%s|\n", td_fmt_duration(a, sizeof(a), rows[r][0]),
-			td_fmt_duration(b, sizeof(b), row_next(rows[r][0])), rows[r][1], bar);
-	}
-}
 
 /* The sum of counts[] over a vocabulary's values, all or the early ends. */
 static uint64_t vocab_sum(const struct td_vocab *v, const uint64_t *counts, bool early_only)
@@ -176,6 +102,26 @@ static void vocab_json(FILE *f, const struct td_vocab *v, const uint64_t *counts
 		fprintf(f, ",\"%s\":%" PRIu64, v->words[i], counts[i]);
 }
 
+/* "ACCEPT WAIT :8080  count 3  p50 ..." per listener port, then "ACCEPT
+ * WAIT other"; returns how many were shown. */
+static int accept_text(FILE *f, const struct td_accept_waits *w)
+{
+	char title[32];
+	int shown = 0;
+
+	for (unsigned i = 0; i < w->n; i++)
+		if (td_port_wait_used(&w->port[i])) {
+			snprintf(title, sizeof(title), "ACCEPT WAIT :%u", w->port[i].port);
+			td_hist_text(f, title, &w->port[i].h, w->port[i].unknown);
+			shown++;
+		}
+	if (td_port_wait_used(&w->other)) {
+		td_hist_text(f, "ACCEPT WAIT other", &w->other.h, w->other.unknown);
+		shown++;
+	}
+	return shown;
+}
+
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns)
 {
 	time_t secs = (time_t)(now_ns / 1000000000ull);
@@ -193,28 +139,12 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 		fprintf(f, ", %" PRIu64 " without socket storage", l->no_storage);
 	fputc('\n', f);
 
-	for (int s = 1; s < TD_MAX_STATES; s++) {
-		const struct hist *h = &a->dwell[s];
-		char p50[16], p90[16], p99[16], max[16];
-
-		if (!h->count && !a->unknown[s])
-			continue;
-		shown++;
-		fprintf(f, "\n%-12s count %" PRIu64, td_state_name(s), h->count);
-		if (h->count)
-			fprintf(f, "  p50 %s  p90 %s  p99 %s  max %s",
-				td_fmt_duration(p50, sizeof(p50), hist_quantile(h, 0.50)),
-				td_fmt_duration(p90, sizeof(p90), hist_quantile(h, 0.90)),
-				td_fmt_duration(p99, sizeof(p99), hist_quantile(h, 0.99)),
-				td_fmt_duration(max, sizeof(max), h->max));
-		else
-			fputs("  p50 -  p90 -  p99 -  max -", f);
-		if (a->unknown[s])
-			fprintf(f, "  (+%" PRIu64 " of unknown dwell)", a->unknown[s]);
-		fputc('\n', f);
-		if (h->count)
-			render_bars(f, h);
-	}
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		if (a->dwell[s].count || a->unknown[s]) {
+			td_hist_text(f, td_state_name(s), &a->dwell[s], a->unknown[s]);
+			shown++;
+		}
+	shown += accept_text(f, &a->accept);
 	if (!shown)
 		fputs("\n(no dwell times yet)\n", f);
 
@@ -261,28 +191,25 @@ void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 /* {"type":"histogram","state":"SYN_SENT"[,"outcome":"refused"],"count":...,"buckets":[...]} */
 static void hist_json(FILE *f, int state, const char *outcome, const struct hist *h, uint64_t unknown)
 {
-	int first = 1;
-
 	fprintf(f, "{\"type\":\"histogram\",\"state\":\"%s\"", td_state_name(state));
 	if (outcome)
 		fprintf(f, ",\"outcome\":\"%s\"", outcome);
-	fprintf(f, ",\"count\":%" PRIu64 ",\"unknown\":%" PRIu64, h->count, unknown);
-	if (h->count)
-		fprintf(f, ",\"min_ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
-			",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%" PRIu64,
-			h->min, hist_quantile(h, 0.50), hist_quantile(h, 0.90),
-			hist_quantile(h, 0.99), h->max, h->sum);
-	else
-		fputs(",\"min_ns\":null,\"p50_ns\":null,\"p90_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"sum_ns\":0", f);
-	fputs(",\"buckets\":[", f);
-	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
-		fprintf(f, "%s{\"le_ns\":%" PRIu64 ",\"count\":%" PRIu64 "}", first ? "" : ",",
-			hist_bucket_high(i), h->buckets[i]);
-		first = 0;
+	td_hist_json_body(f, h, unknown);
+}
+
+/* {"type":"accept_wait","port":8080,"count":...} per listener port, then
+ * "port":"other" for the ports past the cap. */
+static void accept_json(FILE *f, const struct td_accept_waits *w)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (td_port_wait_used(&w->port[i])) {
+			fprintf(f, "{\"type\":\"accept_wait\",\"port\":%u", w->port[i].port);
+			td_hist_json_body(f, &w->port[i].h, w->port[i].unknown);
+		}
+	if (td_port_wait_used(&w->other)) {
+		fputs("{\"type\":\"accept_wait\",\"port\":\"other\"", f);
+		td_hist_json_body(f, &w->other.h, w->other.unknown);
 	}
-	fputs("]}\n", f);
 }
 
 /* {"type":"closes","normal":N,...,"rst_reasons":{"TCP_STATE":N}} */
@@ -311,6 +238,7 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 	for (unsigned int i = 1; i < td_connect_vocab.n; i++)
 		if (a->connect_dwell[i].count)
 			hist_json(f, TD_SYN_SENT, td_connect_vocab.words[i], &a->connect_dwell[i], 0);
+	accept_json(f, &a->accept);
 	for (int o = 1; o < TD_MAX_STATES; o++)
 		for (int n = 1; n < TD_MAX_STATES; n++)
 			if (a->trans[o][n])

@@ -31,9 +31,13 @@ struct td_tracer {
 	struct td_hz_probe hz;    /* CONFIG_HZ being measured across polls */
 	td_event_fn fn;
 	void *ctx;
+	td_accept_fn accept_fn;   /* NULL: accept records are dropped */
+	void *accept_ctx;
 	unsigned long bad_records;
 	int ncpus;
 	bool timers;
+	bool accepts;             /* the accept programs are attached */
+	char accepts_missing[160]; /* why not, warned about after the load */
 	pid_t pinned_pid;         /* 0: maps not shared in bpffs */
 };
 
@@ -54,13 +58,21 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct td_tracer *t = ctx;
-	const struct td_event *e = td_decode(data, len);
+	const struct td_event *e;
+	const struct td_accept *a;
 
-	if (!e) {
-		t->bad_records++;
-		return 0;
+	switch (td_record_type(data, len)) {
+	case TD_REC_TRANSITION:
+		if ((e = td_decode(data, len)))
+			return t->fn(t->ctx, e);
+		break;
+	case TD_REC_ACCEPT:
+		if ((a = td_decode_accept(data, len)))
+			return t->accept_fn ? t->accept_fn(t->accept_ctx, a) : 0;
+		break;
 	}
-	return t->fn(t->ctx, e);
+	t->bad_records++;
+	return 0;
 }
 
 static const char *privilege_hint(int err)
@@ -156,6 +168,24 @@ static void drop_missing_hooks(struct tcpdwell_bpf *skel)
 	btf__free(btf);
 }
 
+/* The accept programs are classic tracepoints: they need tracefs and the
+ * syscall events. Without them only the accept-queue wait is missing; the
+ * warning waits for a successful load, as without privileges the load
+ * fails anyway and says what is needed. */
+static bool find_accept_events(struct td_tracer *t)
+{
+	int err = td_tracefs_ensure();
+
+	if (err)
+		snprintf(t->accepts_missing, sizeof(t->accepts_missing), "failed to mount tracefs on %s (%s)",
+			 TD_TRACEFS, strerror(-err));
+	else if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
+		 access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK))
+		snprintf(t->accepts_missing, sizeof(t->accepts_missing),
+			 "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
+	return !t->accepts_missing[0];
+}
+
 static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, const struct td_filter *filt)
 {
 	struct tcpdwell_bpf *skel = t->skel;
@@ -168,6 +198,9 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	t->accepts = find_accept_events(t);
+	bpf_program__set_autoload(skel->progs.handle_accept4, t->accepts);
+	bpf_program__set_autoload(skel->progs.handle_accept, t->accepts);
 	if (!t->timers) {
 		bpf_program__set_autoload(skel->progs.handle_timer_start, false);
 		bpf_program__set_autoload(skel->progs.handle_timer_cancel, false);
@@ -187,12 +220,35 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 		td_err("failed to size the timewait map: %s", strerror(-err));
 		return err;
 	}
+	/* Accept waits per port are kept in the kernel with --kernel-agg only. */
+	err = bpf_map__set_max_entries(t->skel->maps.accept_ports, cfg->kernel_agg ? TD_ACCEPT_PORTS : 1);
+	if (err) {
+		td_err("failed to size the accept-wait map: %s", strerror(-err));
+		return err;
+	}
 	/* --kernel-agg sends no records: the smallest ring will do. */
 	err = bpf_map__set_max_entries(t->skel->maps.events,
 				       cfg->kernel_agg ? 4096 : (__u32)cfg->ringbuf_bytes);
 	if (err)
 		td_err("failed to size ring buffer: %s", strerror(-err));
 	return err;
+}
+
+/* accept.bpf.h finds sk_infos' element in a socket's storage by map id. */
+static int set_sk_infos_id(struct td_tracer *t)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_map__fd(t->skel->maps.sk_infos), &info, &len)) {
+		int err = -errno;
+
+		td_err("failed to read the socket storage map's id: %s", strerror(-err));
+		return err;
+	}
+	t->skel->bss->sk_infos_id = info.id;
+	return 0;
 }
 
 static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
@@ -205,12 +261,18 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 		       cfg->verbose ? "" : " (-v shows the verifier log)");
 		return err;
 	}
+	err = set_sk_infos_id(t);
+	if (err)
+		return err;
 	err = tcpdwell_bpf__attach(t->skel);
 	if (err) {
-		td_err("failed to attach to tracepoints sock:inet_sock_set_state%s: %s%s",
-		       t->timers ? " and timer:*" : "", strerror(-err), privilege_hint(err));
+		td_err("failed to attach to tracepoints sock:inet_sock_set_state%s%s: %s%s",
+		       t->timers ? ", timer:*" : "", t->accepts ? ", syscalls:sys_exit_accept*" : "",
+		       strerror(-err), privilege_hint(err));
 		return err;
 	}
+	if (!t->accepts)
+		td_warn("%s: accept-queue waits are not measured", t->accepts_missing);
 	if (cfg->timers && !t->timers)
 		td_warn("tw_timer_handler/reqsk_timer_handler not in /proc/kallsyms: "
 			"TIME_WAIT and handshake times are not measured (as with --no-timers)");
@@ -391,11 +453,47 @@ bool td_tracer_timers(const struct td_tracer *t)
 	return t->timers;
 }
 
+bool td_tracer_accepts(const struct td_tracer *t)
+{
+	return t->accepts;
+}
+
+void td_tracer_on_accept(struct td_tracer *t, td_accept_fn fn, void *ctx)
+{
+	t->accept_fn = fn;
+	t->accept_ctx = ctx;
+}
+
+/* --kernel-agg: each listener port's accept waits, then "other"; vals
+ * holds a td_kaccept per CPU. */
+static int read_kernel_accepts(struct td_tracer *t, struct td_accept_waits *w, void *vals)
+{
+	const size_t sz = sizeof(struct td_kaccept);
+	int fd = bpf_map__fd(t->skel->maps.accept_ports);
+	__u32 key, next, zero = 0;
+	const __u32 *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			return -errno;
+		for (int cpu = 0; cpu < t->ncpus; cpu++)
+			td_accept_add_kernel(w, (uint16_t)key, (const void *)((const char *)vals + (size_t)cpu * sz));
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.accept_other), &zero, vals))
+		return -errno;
+	for (int cpu = 0; cpu < t->ncpus; cpu++)
+		td_accept_add_kernel(w, 0, (const void *)((const char *)vals + (size_t)cpu * sz));
+	return 0;
+}
+
 /* Sums the per-CPU in-kernel aggregation into *out (totals since start). */
 int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 {
 	size_t hsz = sizeof(struct td_khist), csz = sizeof(struct td_kcounts);
-	void *vals = calloc((size_t)t->ncpus, hsz > csz ? hsz : csz);
+	/* td_kaccept is the largest value: a td_khist and a counter. */
+	void *vals = calloc((size_t)t->ncpus, sizeof(struct td_kaccept) > csz ? sizeof(struct td_kaccept) : csz);
 	__u32 zero = 0;
 	int err = 0;
 
@@ -418,6 +516,8 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 		for (int cpu = 0; cpu < t->ncpus && !err; cpu++)
 			td_agg_add_khist(dst, (const void *)((const char *)vals + (size_t)cpu * hsz));
 	}
+	if (!err)
+		err = read_kernel_accepts(t, &out->accept, vals);
 out:
 	free(vals);
 	return err;

@@ -15,9 +15,18 @@ struct td_tracer;
 /* Called for each well-formed record; a non-zero return stops the poll. */
 typedef int (*td_event_fn)(void *ctx, const struct td_event *e);
 
+/* Called for each well-formed accept record; a non-zero return stops the
+ * poll. */
+typedef int (*td_accept_fn)(void *ctx, const struct td_accept *r);
+
 /* Opens, configures from cfg, loads and attaches. On failure prints one
  * "tcpdwell: failed to ..." line to stderr and returns -errno. */
 int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event_fn fn, void *ctx);
+/* Hands accept records to fn from the next poll on; without it they are
+ * read and dropped. */
+void td_tracer_on_accept(struct td_tracer *t, td_accept_fn fn, void *ctx);
+/* Whether the accept programs (accept-queue waits) are attached. */
+bool td_tracer_accepts(const struct td_tracer *t);
 /* Waits up to timeout_ms for a wakeup, then drains the ring buffer. Returns
  * the number of records handled or -errno (-EINTR is not an error). */
 int td_tracer_poll(struct td_tracer *t, int timeout_ms);

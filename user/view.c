@@ -56,6 +56,13 @@ void td_view_add(struct td_view *v, const struct td_event *e)
 		td_agg_add(v->total, e);
 }
 
+void td_view_add_accept(struct td_view *v, const struct td_accept *r)
+{
+	td_agg_add_accept(v->interval, r);
+	if (v->total)
+		td_agg_add_accept(v->total, r);
+}
+
 /* Under --kernel-agg, kernel holds the kernel's part (its totals, or an
  * interval's share of them); add what userspace counted itself. The ring
  * buffer then carries only what the kernel did not count, the TIME_WAITs the

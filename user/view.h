@@ -27,6 +27,8 @@ struct td_view *td_view_new(const struct td_view_opts *o);
 void td_view_free(struct td_view *v);
 /* A record from the ring buffer. */
 void td_view_add(struct td_view *v, const struct td_event *e);
+/* An accept record from the ring buffer. */
+void td_view_add_accept(struct td_view *v, const struct td_accept *r);
 /* What a report shows: since the last td_view_interval_done, or since start
  * under -C. *out stays valid until the next call on v. A failed kernel read
  * is returned, and *out is set all the same (from what the read left): the

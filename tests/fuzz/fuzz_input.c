@@ -41,11 +41,14 @@ static void fuzz_args(const uint8_t *data, size_t size)
 	free(buf);
 }
 
+_Static_assert(sizeof(struct td_event) >= sizeof(struct td_accept), "copy holds any record");
+
 static void fuzz_record(const uint8_t *data, size_t size)
 {
 	static struct td_agg agg;
 	const struct td_event *e;
-	struct td_event copy;
+	const struct td_accept *a;
+	struct td_event copy; /* the largest record */
 	struct td_render_opts o = { .wide = size & 1 };
 	FILE *null;
 
@@ -53,13 +56,16 @@ static void fuzz_record(const uint8_t *data, size_t size)
 		size = sizeof(copy);
 	memset(&copy, 0, sizeof(copy));
 	memcpy(&copy, data, size);
-	e = td_decode(&copy, size);
-	if (!e)
-		return;
 	null = fopen("/dev/null", "w");
-	td_agg_add(&agg, e);
-	td_render_event_text(null, &o, e);
-	td_render_event_json(null, &o, e);
+	if ((e = td_decode(&copy, size))) {
+		td_agg_add(&agg, e);
+		td_render_event_text(null, &o, e);
+		td_render_event_json(null, &o, e);
+	} else if ((a = td_decode_accept(&copy, size))) {
+		td_agg_add_accept(&agg, a);
+		td_render_accept_text(null, &o, a);
+		td_render_accept_json(null, &o, a);
+	}
 	fclose(null);
 }
 

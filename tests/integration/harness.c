@@ -139,6 +139,19 @@ static int collect(void *ctx, const struct td_event *e)
 	return 0;
 }
 
+static int collect_accept(void *ctx, const struct td_accept *a)
+{
+	struct capture *c = ctx;
+
+	if (c->nacc == c->capacc) {
+		c->capacc = c->capacc ? c->capacc * 2 : 64;
+		c->acc = realloc(c->acc, c->capacc * sizeof(*c->acc));
+		cr_assert_not_null(c->acc);
+	}
+	c->acc[c->nacc++] = *a;
+	return 0;
+}
+
 void capture_start(struct capture *c, const struct td_config *cfg)
 {
 	int err;
@@ -146,6 +159,7 @@ void capture_start(struct capture *c, const struct td_config *cfg)
 	memset(c, 0, sizeof(*c));
 	err = td_tracer_open(&c->tracer, cfg, collect, c);
 	cr_assert_eq(err, 0, "tracer failed to start: %s", strerror(-err));
+	td_tracer_on_accept(c->tracer, collect_accept, c);
 }
 
 size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms)
@@ -160,10 +174,23 @@ size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms)
 	return c->n;
 }
 
+size_t capture_wait_accepts(struct capture *c, size_t want, unsigned timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	do {
+		int n = td_tracer_poll(c->tracer, 20);
+
+		cr_assert_geq(n, 0, "poll failed: %s", strerror(-n));
+	} while (c->nacc < want && now_ns() < end);
+	return c->nacc;
+}
+
 void capture_stop(struct capture *c)
 {
 	td_tracer_close(c->tracer);
 	free(c->ev);
+	free(c->acc);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -18,6 +18,8 @@ struct capture {
 	struct td_tracer *tracer;
 	struct td_event *ev;
 	size_t n, cap;
+	struct td_accept *acc; /* accept records */
+	size_t nacc, capacc;
 };
 
 /* Skips the test outside CI without root; fails it in CI (CI=true). */
@@ -48,6 +50,8 @@ void config_for_port(struct td_config *cfg, uint16_t port);
 void capture_start(struct capture *c, const struct td_config *cfg);
 /* Polls until at least `want` events are held or timeout; returns the count. */
 size_t capture_wait(struct capture *c, size_t want, unsigned timeout_ms);
+/* The same for accept records. */
+size_t capture_wait_accepts(struct capture *c, size_t want, unsigned timeout_ms);
 void capture_stop(struct capture *c);
 
 /* Asserts that `got` of the `want` expected transitions arrived, or that

@@ -1,0 +1,260 @@
+/* The accept-queue wait. A child socket enters its listener's accept queue
+ * at SYN_RECV -> ESTABLISHED (fullsk.bpf.h stores that time in its sk_info,
+ * the one store this costs handle_set_state) and leaves it when accept()
+ * returns it. accept() is a system call of the child's new owner, so the
+ * accepting process becomes its owner: a pre-fork server's children are
+ * charged to the process that accepted them.
+ *
+ * syscalls:sys_exit_accept{,4} are classic tracepoints, and such programs
+ * may not call bpf_sk_storage_get ("program of this type cannot use helper
+ * bpf_sk_storage_get#107", 6.18). So this side reads the child's sk_info
+ * through probe reads of the socket's bpf_local_storage list, finding
+ * sk_infos' element by the map's id, and hands the new owner over through
+ * `accepted`, which handle_set_state consults when an accepted child leaves
+ * ESTABLISHED in softirq (its peer closed or reset it first): the only
+ * transition before its owner's own close that would be charged wrongly. */
+#ifndef TD_ACCEPT_BPF_H
+#define TD_ACCEPT_BPF_H
+
+#include "common.bpf.h"
+#include "filter.bpf.h"
+#include "emit.bpf.h"
+#include "fullsk.bpf.h"
+
+/* Written by userspace after load: sk_infos' map id. */
+__u32 sk_infos_id;
+
+/* The context of syscalls:sys_exit_* (see its format file in tracefs). */
+struct td_sys_exit {
+	__u64 common;
+	__s64 nr;
+	__s64 ret;
+};
+
+/* An accepted child's new owner, until handle_set_state claims it. The
+ * child's queued_ns tells a reused socket address from the child. */
+struct td_accepted {
+	__u64 queued_ns;
+	__u32 tgid;
+	__u32 _pad;
+	char  comm[TD_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct td_accepted);
+} accepted SEC(".maps");
+
+/* --kernel-agg: the accept waits of TD_ACCEPT_PORTS listener ports, first
+ * come first served, then of every other port together. Userspace shrinks
+ * accept_ports to one entry without --kernel-agg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, TD_ACCEPT_PORTS);
+	__type(key, __u32);
+	__type(value, struct td_kaccept);
+} accept_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_kaccept);
+} accept_other SEC(".maps");
+
+/* Never written: the zeroes a new port's entry starts from (too big for
+ * the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct td_kaccept);
+} accept_zero SEC(".maps");
+
+/* One accept, filled step by step. */
+struct acc {
+	struct sock *sk;
+	struct td_tuple t;
+	__u64 now;
+	__u64 cgid;
+	__u64 queued_ns; /* 0: not seen */
+	__u32 tgid;
+};
+
+/* The socket behind a file descriptor of the current task: task -> files
+ * -> fdt -> fd[fd] -> file -> private_data. A socket's file and the socket
+ * point at each other (sock_alloc_file), which no other kind of file's
+ * private_data does. */
+static __always_inline struct sock *fd_sock(__s64 fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct socket *so;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	so = BPF_CORE_READ(file, private_data);
+	if (!so || BPF_CORE_READ(so, file) != file)
+		return NULL;
+	return BPF_CORE_READ(so, sk);
+}
+
+/* sk_info.queued_ns of sk, read through the socket's storage list
+ * (bpf_local_storage.list of bpf_local_storage_elem, linked by snode); 0
+ * when the socket has no sk_infos element. A socket carries one element
+ * per sk_storage map that knows it: a few at most. */
+static __always_inline __u64 storage_queued_ns(const struct sock *sk)
+{
+	struct bpf_local_storage *ls = BPF_CORE_READ(sk, sk_bpf_storage);
+	struct hlist_node *n = ls ? BPF_CORE_READ(ls, list.first) : NULL;
+	__u64 snode = bpf_core_field_offset(struct bpf_local_storage_elem, snode);
+	__u64 data = bpf_core_field_offset(struct bpf_local_storage_elem, sdata) +
+		     bpf_core_field_offset(struct bpf_local_storage_data, data);
+	__u64 queued = 0;
+
+	for (int i = 0; i < 8 && n; i++) {
+		struct bpf_local_storage_elem *e = (void *)((__u64)n - snode);
+		struct bpf_local_storage_map *smap = BPF_CORE_READ(e, sdata.smap);
+
+		if (smap && BPF_CORE_READ(smap, map.id) == sk_infos_id) {
+			struct sk_info *info = (void *)((__u64)e + data);
+
+			bpf_probe_read_kernel(&queued, sizeof(queued), &info->queued_ns);
+			return queued;
+		}
+		n = BPF_CORE_READ(n, next);
+	}
+	return 0;
+}
+
+/* A TCP socket of either family that passes the filters; -s lets accepts
+ * through when it lists ESTABLISHED, the state a child waits in. */
+static __always_inline bool acc_read(struct acc *a, struct sock *sk)
+{
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return false;
+	read_tuple(&sk->__sk_common, &a->t);
+	if (!a->t.family || !filter_tuple(&a->t))
+		return false;
+	if (!filter_states(TCP_ESTABLISHED, TCP_ESTABLISHED))
+		return false;
+	a->tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!filter_owner(true, a->tgid))
+		return false;
+	a->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id(sk) : 0;
+	if (!filter_cgroup(a->cgid, true))
+		return false;
+	a->sk = sk;
+	return true;
+}
+
+/* The accepter becomes the child's owner (claimed by accept_claim). */
+static __always_inline void acc_own(const struct acc *a)
+{
+	struct td_accepted v = { .queued_ns = a->queued_ns, .tgid = a->tgid };
+	__u64 key = (__u64)a->sk;
+
+	if (!a->queued_ns || (kernel_agg && !filt.tgid))
+		return;
+	bpf_get_current_comm(v.comm, sizeof(v.comm));
+	bpf_map_update_elem(&accepted, &key, &v, BPF_ANY);
+}
+
+/* --kernel-agg: the wait into its port's histogram, or "other" once
+ * TD_ACCEPT_PORTS ports have one. */
+static __noinline void acc_aggregate(__u32 port, __u64 queued_ns, __u64 wait)
+{
+	struct td_kaccept *k = bpf_map_lookup_elem(&accept_ports, &port);
+	__u32 zero = 0;
+
+	if (!k) {
+		void *z = bpf_map_lookup_elem(&accept_zero, &zero);
+
+		/* E2BIG when full; EEXIST when another CPU was first. */
+		if (z)
+			bpf_map_update_elem(&accept_ports, &port, z, BPF_NOEXIST);
+		k = bpf_map_lookup_elem(&accept_ports, &port);
+	}
+	if (!k)
+		k = bpf_map_lookup_elem(&accept_other, &zero);
+	if (!k)
+		return;
+	if (queued_ns)
+		khist_add(&k->h, wait);
+	else
+		k->unknown++;
+}
+
+static __always_inline void acc_emit(const struct acc *a)
+{
+	struct td_accept *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		count(TD_CNT_RB_DROPS);
+		return;
+	}
+	r->type = TD_REC_ACCEPT;
+	r->family = a->t.family;
+	r->flags = TD_F_PID_KNOWN | (a->queued_ns ? TD_F_DWELL_KNOWN : 0);
+	r->_pad0 = 0;
+	r->sport = a->t.sport;
+	r->dport = a->t.dport;
+	r->pid = a->tgid;
+	r->netns = a->t.netns;
+	r->ts_ns = a->now;
+	r->wait_ns = a->queued_ns ? a->now - a->queued_ns : 0;
+	r->cgroup_id = a->cgid;
+	__builtin_memcpy(r->saddr, a->t.saddr, sizeof(r->saddr));
+	__builtin_memcpy(r->daddr, a->t.daddr, sizeof(r->daddr));
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	submit(r);
+}
+
+/* accept()/accept4() returned fd: the child's wait and its new owner. */
+static __always_inline int accept_exit(__s64 fd)
+{
+	struct acc a = {};
+
+	if (fd < 0 || !acc_read(&a, fd_sock(fd)))
+		return 0;
+	a.now = bpf_ktime_get_ns();
+	a.queued_ns = storage_queued_ns(a.sk);
+	if (a.queued_ns > a.now)
+		a.queued_ns = 0;
+	acc_own(&a);
+	if (kernel_agg)
+		acc_aggregate(a.t.sport, a.queued_ns, a.now - a.queued_ns);
+	else
+		acc_emit(&a);
+	return 0;
+}
+
+/* In handle_set_state: an accepted child leaving ESTABLISHED other than by
+ * its owner's close() (softirq: the peer's FIN or RST) takes its accepter
+ * as owner. Children that no accept has returned yet keep the listener's. */
+static __always_inline void accept_claim(const struct trans *x, struct sk_info *info)
+{
+	struct td_accepted *v;
+	__u64 key;
+
+	if (x->oldstate != TCP_ESTABLISHED || x->newstate == TCP_FIN_WAIT1 || !info->queued_ns)
+		return;
+	if (kernel_agg && !filt.tgid)
+		return;
+	key = (__u64)x->sk;
+	v = bpf_map_lookup_elem(&accepted, &key);
+	if (!v || v->queued_ns != info->queued_ns)
+		return;
+	info->tgid = v->tgid;
+	__builtin_memcpy(info->comm, v->comm, sizeof(info->comm));
+	info->owner_known = 1;
+}
+
+#endif /* TD_ACCEPT_BPF_H */

@@ -1,0 +1,197 @@
+/* Accept-queue waits against ground truth the test makes: a server that
+ * sleeps a chosen time between the handshake and accept(), a pre-fork
+ * server whose listener one process made and another accepts from, and the
+ * in-kernel per-port histogram's count against the accepts made. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+/* The accept record of the connection whose client port is cport. */
+static const struct td_accept *find_accept(const struct capture *c, uint16_t lport, uint16_t cport)
+{
+	for (size_t i = 0; i < c->nacc; i++)
+		if (c->acc[i].sport == lport && c->acc[i].dport == cport)
+			return &c->acc[i];
+	return NULL;
+}
+
+/* connect(), sleep ms, accept(): the wait is the sleep, and it lies between
+ * the accept's start minus connect's end and the accept's end minus
+ * connect's start (the child is queued at the final ACK, which loopback
+ * handles before connect() returns). */
+static void accept_wait(int family)
+{
+	uint16_t port = 0, cport;
+	int lfd = tcp_listen(family, &port, 8), cfd, afd;
+	unsigned ms = pick_ms(40, 300);
+	uint64_t c0, c1, a0, a1, tol = tolerance_ns((uint64_t)ms * 1000000ull);
+	const struct td_accept *r;
+	struct td_config cfg;
+	struct capture c;
+
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	c0 = now_ns();
+	cfd = tcp_connect(family, port);
+	c1 = now_ns();
+	cport = local_port(cfd);
+	sleep_ms(ms);
+	a0 = now_ns();
+	afd = accept(lfd, NULL, NULL);
+	a1 = now_ns();
+	cr_assert_geq(afd, 0, "accept: %s", strerror(errno));
+	capture_wait_accepts(&c, 1, 2000);
+	r = find_accept(&c, port, cport);
+	cr_assert_not_null(r, "no accept record for :%u <- :%u (%zu records)", port, cport, c.nacc);
+	cr_assert_eq(r->family, family);
+	cr_assert_eq(r->pid, (uint32_t)getpid());
+	cr_assert(r->flags & TD_F_DWELL_KNOWN, "wait unknown");
+	cr_assert(r->wait_ns + tol >= (uint64_t)ms * 1000000ull && r->wait_ns <= (uint64_t)ms * 1000000ull + tol,
+		  "wait %.3f ms, slept %u ms", r->wait_ns / 1e6, ms);
+	cr_assert(r->wait_ns >= a0 - c1 && r->wait_ns <= a1 - c0, "wait %.3f ms outside [%.3f, %.3f] ms",
+		  r->wait_ns / 1e6, (a0 - c1) / 1e6, (a1 - c0) / 1e6);
+	cr_assert(r->ts_ns >= a0 && r->ts_ns <= a1, "accept time outside the accept() call");
+	capture_stop(&c);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+Test(accept, wait_matches_the_sleep_v4, .timeout = 30)
+{
+	require_root();
+	accept_wait(4);
+}
+
+Test(accept, wait_matches_the_sleep_v6, .timeout = 30)
+{
+	require_root();
+	accept_wait(6);
+}
+
+/* A pre-fork worker: accepts one connection, says who it is, reads to EOF
+ * (the client closes first), then closes. */
+static int worker(void *arg, int wfd)
+{
+	int lfd = *(int *)arg, fd = accept(lfd, NULL, NULL);
+	char buf[16];
+
+	if (fd < 0)
+		return 1;
+	report_u64(wfd, (uint64_t)getpid());
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	sleep_ms(20);
+	close(fd);
+	report_u64(wfd, now_ns());
+	return 0;
+}
+
+/* The listener is this process's, the child is accepted by a forked worker:
+ * from then on the child is the worker's, including ESTABLISHED ->
+ * CLOSE_WAIT, which the peer's FIN causes in softirq. */
+static void prefork(int family)
+{
+	uint16_t port = free_port(family), cport;
+	const struct td_event *cw, *end;
+	const struct td_accept *r;
+	struct td_config cfg;
+	struct capture c;
+	struct child w;
+	uint32_t wpid;
+	int lfd, cfd;
+
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	lfd = tcp_listen(family, &port, 8);
+	child_start(&w, worker, &lfd);
+	cfd = tcp_connect(family, port);
+	cport = local_port(cfd);
+	wpid = (uint32_t)child_read_u64(&w);
+	close(cfd);
+	child_read_u64(&w);
+	child_wait(&w);
+	capture_wait(&c, 10, 2000);
+	capture_wait_accepts(&c, 1, 1000);
+	r = find_accept(&c, port, cport);
+	cr_assert_not_null(r, "no accept record");
+	cr_assert_eq(r->pid, wpid, "accept charged to %u, the worker is %u", r->pid, wpid);
+	cr_assert_eq(find_event(&c, port, 0, TD_CLOSE, TD_LISTEN)->pid, (uint32_t)getpid());
+	cw = find_event(&c, port, cport, TD_ESTABLISHED, TD_CLOSE_WAIT);
+	end = find_event(&c, port, cport, TD_LAST_ACK, TD_CLOSE);
+	cr_assert_not_null(cw, "no ESTABLISHED -> CLOSE_WAIT");
+	cr_assert_not_null(end, "no LAST_ACK -> CLOSE");
+	cr_assert(cw->flags & TD_F_PID_KNOWN);
+	cr_assert_eq(cw->pid, wpid, "ESTABLISHED -> CLOSE_WAIT charged to %u, the worker is %u (listener: %u)",
+		     cw->pid, wpid, (uint32_t)getpid());
+	cr_assert_eq(end->pid, wpid, "LAST_ACK -> CLOSE charged to %u, the worker is %u", end->pid, wpid);
+	capture_stop(&c);
+	close(lfd);
+}
+
+Test(accept, prefork_worker_owns_what_it_accepted_v4, .timeout = 30)
+{
+	require_root();
+	prefork(4);
+}
+
+Test(accept, prefork_worker_owns_what_it_accepted_v6, .timeout = 30)
+{
+	require_root();
+	prefork(6);
+}
+
+/* --kernel-agg: the port's histogram counts every accept, none unknown. */
+static void kernel_count(int family)
+{
+	enum { N = 7 };
+	uint16_t port = free_port(family);
+	struct td_agg *a = calloc(1, sizeof(*a));
+	const struct td_port_wait *p = NULL;
+	struct td_config cfg;
+	struct capture c;
+	int lfd, cfd[N], afd[N];
+
+	cr_assert_not_null(a);
+	config_for_port(&cfg, port);
+	cfg.kernel_agg = true;
+	capture_start(&c, &cfg);
+	lfd = tcp_listen(family, &port, N);
+	for (int i = 0; i < N; i++)
+		cfd[i] = tcp_connect(family, port);
+	sleep_ms(pick_ms(5, 50));
+	for (int i = 0; i < N; i++) {
+		afd[i] = accept(lfd, NULL, NULL);
+		cr_assert_geq(afd[i], 0);
+	}
+	cr_assert_eq(td_tracer_read_kernel_agg(c.tracer, a), 0);
+	for (unsigned i = 0; i < a->accept.n; i++)
+		if (a->accept.port[i].port == port)
+			p = &a->accept.port[i];
+	cr_assert_not_null(p, "no accept waits for port %u", port);
+	cr_assert_eq(p->h.count, N, "%lu accepts counted, %d made", (unsigned long)p->h.count, N);
+	cr_assert_eq(p->unknown, 0);
+	cr_assert_eq(c.nacc, 0, "--kernel-agg sent accept records");
+	capture_stop(&c);
+	for (int i = 0; i < N; i++) {
+		close(afd[i]);
+		close(cfd[i]);
+	}
+	close(lfd);
+	free(a);
+}
+
+Test(accept, kernel_agg_counts_every_accept_v4, .timeout = 30)
+{
+	require_root();
+	kernel_count(4);
+}
+
+Test(accept, kernel_agg_counts_every_accept_v6, .timeout = 30)
+{
+	require_root();
+	kernel_count(6);
+}
