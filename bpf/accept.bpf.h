@@ -82,6 +82,7 @@ struct acc {
 	__u64 cgid;
 	__u64 queued_ns; /* 0: not seen */
 	__u32 tgid;
+	bool  owned;     /* the child's owner is the accepter already */
 };
 
 /* The socket behind a file descriptor of the current task: task -> files
@@ -106,32 +107,26 @@ static __always_inline struct sock *fd_sock(__s64 fd)
 	return BPF_CORE_READ(so, sk);
 }
 
-/* sk_info.queued_ns of sk, read through the socket's storage list
- * (bpf_local_storage.list of bpf_local_storage_elem, linked by snode); 0
- * when the socket has no sk_infos element. A socket carries one element
- * per sk_storage map that knows it: a few at most. */
-static __always_inline __u64 storage_queued_ns(const struct sock *sk)
+/* sk's sk_info, copied out of the socket's storage list
+ * (bpf_local_storage.list of bpf_local_storage_elem, linked by snode);
+ * false when the socket has no sk_infos element. A socket carries one
+ * element per sk_storage map that knows it: a few at most. */
+static __always_inline bool storage_info(const struct sock *sk, struct sk_info *out)
 {
 	struct bpf_local_storage *ls = BPF_CORE_READ(sk, sk_bpf_storage);
 	struct hlist_node *n = ls ? BPF_CORE_READ(ls, list.first) : NULL;
 	__u64 snode = bpf_core_field_offset(struct bpf_local_storage_elem, snode);
 	__u64 data = bpf_core_field_offset(struct bpf_local_storage_elem, sdata) +
 		     bpf_core_field_offset(struct bpf_local_storage_data, data);
-	__u64 queued = 0;
-
 	for (int i = 0; i < 8 && n; i++) {
 		struct bpf_local_storage_elem *e = (void *)((__u64)n - snode);
 		struct bpf_local_storage_map *smap = BPF_CORE_READ(e, sdata.smap);
 
-		if (smap && BPF_CORE_READ(smap, map.id) == sk_infos_id) {
-			struct sk_info *info = (void *)((__u64)e + data);
-
-			bpf_probe_read_kernel(&queued, sizeof(queued), &info->queued_ns);
-			return queued;
-		}
+		if (smap && BPF_CORE_READ(smap, map.id) == sk_infos_id)
+			return bpf_probe_read_kernel(out, sizeof(*out), (void *)((__u64)e + data)) == 0;
 		n = BPF_CORE_READ(n, next);
 	}
-	return 0;
+	return false;
 }
 
 /* A TCP socket of either family that passes the filters; -s lets accepts
@@ -161,7 +156,7 @@ static __always_inline void acc_own(const struct acc *a)
 	struct td_accepted v = { .queued_ns = a->queued_ns, .tgid = a->tgid };
 	__u64 key = (__u64)a->sk;
 
-	if (!a->queued_ns || (kernel_agg && !filt.tgid))
+	if (!a->queued_ns || a->owned || (kernel_agg && !filt.tgid))
 		return;
 	bpf_get_current_comm(v.comm, sizeof(v.comm));
 	bpf_map_update_elem(&accepted, &key, &v, BPF_ANY);
@@ -220,14 +215,17 @@ static __always_inline void acc_emit(const struct acc *a)
 /* accept()/accept4() returned fd: the child's wait and its new owner. */
 static __always_inline int accept_exit(__s64 fd)
 {
+	struct sk_info info;
 	struct acc a = {};
 
 	if (fd < 0 || !acc_read(&a, fd_sock(fd)))
 		return 0;
 	a.now = bpf_ktime_get_ns();
-	a.queued_ns = storage_queued_ns(a.sk);
-	if (a.queued_ns > a.now)
-		a.queued_ns = 0;
+	if (storage_info(a.sk, &info)) {
+		a.queued_ns = info.queued_ns > a.now ? 0 : info.queued_ns;
+		/* The usual server: it accepts what its own listener queued. */
+		a.owned = info.owner_known && info.tgid == a.tgid;
+	}
 	acc_own(&a);
 	if (kernel_agg)
 		acc_aggregate(a.t.sport, a.queued_ns, a.now - a.queued_ns);
