@@ -214,3 +214,23 @@ uint32_t td_tw_map_entries(void)
 	}
 	return td_tw_map_clamp(v);
 }
+
+uint32_t td_pid_max_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	/* The kernel keeps it in [301, PID_MAX_LIMIT]; anything else is no
+	 * answer. */
+	return v >= 301 && v <= TD_PID_MAX_LIMIT ? (uint32_t)v : TD_PID_MAX_LIMIT;
+}
+
+uint32_t td_pid_max(void)
+{
+	return td_pid_max_file(TD_PID_MAX);
+}

@@ -10,6 +10,9 @@
 
 #define TD_KALLSYMS   "/proc/kallsyms"
 #define TD_TIMER_LIST "/proc/timer_list"
+#define TD_PID_MAX    "/proc/sys/kernel/pid_max"
+/* PID_MAX_LIMIT of 64-bit kernels: no pid is this high, whatever pid_max. */
+#define TD_PID_MAX_LIMIT 4194304u
 
 /* One line naming what is missing when the kernel has no BTF; 0 or -ENOENT. */
 int td_require_btf(void);
@@ -58,5 +61,10 @@ uint32_t td_tw_map_entries(void);
 /* v into [65536, 4M]: room for a burst on small caps, bounded memory on
  * large ones. */
 uint32_t td_tw_map_clamp(unsigned long v);
+
+/* kernel.pid_max: every pid is below it. From a file of that format, or
+ * TD_PID_MAX_LIMIT when it cannot be read. */
+uint32_t td_pid_max_file(const char *path);
+uint32_t td_pid_max(void);
 
 #endif

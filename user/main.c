@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "http.h"
 #include "opts.h"
+#include "output.h"
 #include "prom.h"
 #include "privs.h"
 #include "render.h"
@@ -21,13 +22,16 @@
 
 #define CENSUS_PERIOD_NS 1000000000ull
 
-/* The only mutable global: set by the signal handler. */
-static volatile sig_atomic_t stop_requested;
+/* The only mutable globals: set by the signal handler, acted on by the
+ * loop. SIGUSR1 asks for a report now (as dd does); the others, to stop. */
+static volatile sig_atomic_t stop_requested, report_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGUSR1)
+		report_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 struct run {
@@ -38,11 +42,13 @@ struct run {
 	struct td_loss reported; /* loss totals at the previous report (zero under -C) */
 	struct td_tracer *t;
 	struct td_http *http;    /* --prometheus */
+	struct td_output *out;   /* stdout, and whether it took everything */
 	/* The last census, shown by the exporter's gauges. */
 	uint64_t census[TD_CENSUS_MAX];
 	bool census_ok;
 	/* CLOCK_MONOTONIC deadlines; 0 when there is none. */
 	uint64_t next_report, end, next_census;
+	uint64_t interval_start; /* CLOCK_MONOTONIC: what the next report covers */
 };
 
 static int on_event(void *ctx, const struct td_event *e)
@@ -92,11 +98,13 @@ static void interval_loss(struct run *r, struct td_loss *total, struct td_loss *
 	td_loss_delta(delta, total, &r->reported);
 }
 
-static void report(struct run *r)
+/* The report of this interval; ends_interval is false for one SIGUSR1
+ * asked for, which shows the interval so far and lets it go on. */
+static void report(struct run *r, bool ends_interval)
 {
 	struct td_loss total, delta;
 	const struct td_agg *shown;
-	uint64_t census[TD_CENSUS_MAX];
+	uint64_t census[TD_CENSUS_MAX], now = td_clock_ns(CLOCK_MONOTONIC);
 	int cerr, kerr;
 
 	/* The census settles orphaned FIN_WAIT2s: drain what it reported so
@@ -111,18 +119,21 @@ static void report(struct run *r)
 		td_err("failed to read the in-kernel histograms: %s", strerror(-kerr));
 
 	if (r->cfg->json)
-		td_render_report_json(stdout, shown, &delta);
+		td_render_report_json(stdout, shown, &delta, td_clock_ns(CLOCK_REALTIME), now - r->interval_start);
 	else
 		td_render_report_text(stdout, shown, &delta, td_clock_ns(CLOCK_REALTIME));
 	if (!cerr && r->cfg->json)
 		td_render_census_json(stdout, census);
 	else if (!cerr)
 		td_render_census_text(stdout, census);
-	fflush(stdout);
-
+	td_output_error(r->out); /* the report goes out now; a failure stops the loop */
+	if (!ends_interval)
+		return;
 	td_view_interval_done(r->view);
-	if (!r->cfg->cumulative)
+	if (!r->cfg->cumulative) {
 		r->reported = total;
+		r->interval_start = now;
+	}
 }
 
 /* Whether the kernel counts BPF run time now (the sysctl); a BPF_ENABLE_STATS
@@ -206,6 +217,8 @@ static void catch_signals(void)
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 /* Exporter bound, tracer attached, privileges dropped; 0 or 1 after one
@@ -242,6 +255,7 @@ static void schedule(struct run *r)
 	if (r->cfg->duration_ns)
 		r->end = now + r->cfg->duration_ns;
 	r->next_census = now + CENSUS_PERIOD_NS;
+	r->interval_start = now;
 }
 
 static int setup(struct run *r)
@@ -285,7 +299,7 @@ static int drain(struct run *r)
 		return 1;
 	}
 	if (r->cfg->events)
-		fflush(stdout);
+		td_output_error(r->out);
 	return 0;
 }
 
@@ -310,16 +324,24 @@ static void census_when_due(struct run *r, uint64_t now)
 static void report_when_due(struct run *r, uint64_t now)
 {
 	if (r->next_report && now >= r->next_report) {
-		report(r);
+		report(r, true);
 		r->next_report += r->cfg->interval_ns;
 	}
 }
 
-/* Until a signal or the end of -d, then the last drain and the final
- * report; 0 or 1. */
+static void report_on_request(struct run *r)
+{
+	if (report_requested) {
+		report_requested = 0;
+		report(r, false);
+	}
+}
+
+/* Until a signal, the end of -d or lost output, then the last drain and
+ * the final report; 0 or 1. Lost output is main's to report. */
 static int run_loop(struct run *r)
 {
-	while (!stop_requested) {
+	while (!stop_requested && !td_output_error(r->out)) {
 		uint64_t now;
 
 		if (drain(r))
@@ -330,10 +352,13 @@ static int run_loop(struct run *r)
 			break;
 		census_when_due(r, now);
 		report_when_due(r, now);
+		report_on_request(r);
 	}
+	if (td_output_error(r->out))
+		return 0;
 	if (td_tracer_poll(r->t, 0) < 0)
 		td_err("failed to drain ring buffer");
-	report(r);
+	report(r, true);
 	if (td_tracer_bad_records(r->t))
 		td_err("%lu malformed records were rejected", td_tracer_bad_records(r->t));
 	return 0;
@@ -342,17 +367,22 @@ static int run_loop(struct run *r)
 int main(int argc, char **argv)
 {
 	static struct td_config cfg;
-	struct run r = { .cfg = &cfg };
+	struct td_output out = { .f = stdout };
+	struct run r = { .cfg = &cfg, .out = &out };
 	int err;
 
+	if (td_guard_std_fds()) {
+		td_err("failed to open /dev/null onto a closed stdin, stdout or stderr: %s", strerror(errno));
+		return 1;
+	}
 	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
-		return td_snapshot_main(argc - 1, argv + 1);
+		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
-		return err == 1 ? 0 : err;
+		return td_output_status(&out, err == 1 ? 0 : err);
 	err = setup(&r);
 	if (!err)
 		err = run_loop(&r);
 	teardown(&r);
-	return err;
+	return td_output_status(&out, err);
 }

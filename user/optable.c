@@ -156,9 +156,12 @@ static int excluded(const struct td_optset *set, const bool *seen, int i, FILE *
 
 static int apply(const struct td_optrow *r, void *cfg, const char *arg, FILE *err)
 {
-	if (r->type->set(cfg, r, arg) == 0)
+	int e = r->type->set(cfg, r, arg);
+
+	if (e == 0)
 		return 0;
-	td_errf(err, "invalid %s '%s': %s", r->noun ? r->noun : r->type->noun, arg, r->type->expect);
+	td_errf(err, "invalid %s '%s': %s", r->noun ? r->noun : r->type->noun, arg,
+		e == -EOVERFLOW && r->type->above ? r->type->above : r->type->expect);
 	return TD_EXIT_USAGE;
 }
 

@@ -19,11 +19,13 @@ enum td_optact { TD_ACT_NONE, TD_ACT_HELP, TD_ACT_VERSION };
 struct td_optrow;
 
 /* How an argument lands in the config. set returns 0, or -EINVAL/-ERANGE
- * and the engine prints "invalid NOUN 'ARG': EXPECT". */
+ * and the engine prints "invalid NOUN 'ARG': EXPECT", or -EOVERFLOW for a
+ * value above a limit of this system: "invalid NOUN 'ARG': ABOVE". */
 struct td_opttype {
 	int (*set)(void *cfg, const struct td_optrow *row, const char *arg);
 	const char *noun;   /* unless the row names its own */
 	const char *expect; /* "expected ..." */
+	const char *above;  /* for -EOVERFLOW; NULL: expect */
 	enum td_optact act; /* TD_ACT_NONE for every setter */
 };
 

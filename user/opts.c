@@ -5,11 +5,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
+#include "kfacts.h"
+#include "num.h"
 #include "opts.h"
 #include "series.h"
 #include "states.h"
@@ -20,22 +21,15 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-/* A whole-string decimal in [lo, hi]: no sign, no spaces, no junk. */
+/* A whole-string decimal in [lo, hi], in the one number grammar. */
 static int parse_decimal(const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
+	int err = td_num_uint(s, (uint64_t)lo, (uint64_t)hi, &v);
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0')
-		return -EINVAL;
-	if (errno == ERANGE || v < lo || v > hi)
-		return -ERANGE;
-	*out = v;
-	return 0;
+	if (!err)
+		*out = (long)v;
+	return err;
 }
 
 int td_parse_port(const char *s, uint16_t *port)
@@ -107,21 +101,17 @@ int td_parse_duration(const char *s, uint64_t *ns)
 		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 },
 		{ "m", 60e9 }, { "h", 3600e9 },
 	};
-	char *end;
-	double v;
+	struct td_num n;
+	int err = td_num_scan(s, true, &n);
 
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
-		return -EINVAL;
+	if (err)
+		return err;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		double total;
 
-		if (strcmp(end, units[i].suffix) != 0)
+		if (strcmp(n.unit, units[i].suffix) != 0)
 			continue;
-		total = v * units[i].scale;
+		total = n.value * units[i].scale;
 		if (total < 1e6 || total > 1e7 * 1e9) /* 1 ms .. ~115 days */
 			return -ERANGE;
 		*ns = (uint64_t)total;
@@ -142,29 +132,24 @@ int td_parse_pid(const char *s, uint32_t *pid)
 
 int td_parse_size(const char *s, uint64_t *bytes)
 {
-	unsigned long long v;
-	char *end;
-	int shift = 0;
+	struct td_num n;
+	int shift = 0, err = td_num_scan(s, false, &n);
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (*end && end[1] == '\0') {
-		switch (toupper((unsigned char)*end)) {
+	if (err)
+		return err;
+	if (*n.unit && n.unit[1] == '\0') {
+		switch (toupper((unsigned char)*n.unit)) {
 		case 'K': shift = 10; break;
 		case 'M': shift = 20; break;
 		case 'G': shift = 30; break;
 		default: return -EINVAL;
 		}
-	} else if (*end) {
+	} else if (*n.unit) {
 		return -EINVAL;
 	}
-	if (v > (UINT64_MAX >> shift))
+	if (n.whole > (UINT64_MAX >> shift))
 		return -ERANGE;
-	*bytes = (uint64_t)v << shift;
+	*bytes = n.whole << shift;
 	return 0;
 }
 
@@ -299,9 +284,18 @@ static int set_duration(void *cfg, const struct td_optrow *row, const char *arg)
 	return td_parse_duration(arg, FIELD(cfg, row, uint64_t));
 }
 
+/* Below kernel.pid_max, which the parser read once: a pid above it can
+ * never match. */
 static int set_pid(void *cfg, const struct td_optrow *row, const char *arg)
 {
-	return td_parse_pid(arg, FIELD(cfg, row, uint32_t));
+	uint32_t pid;
+	int err = td_parse_pid(arg, &pid);
+
+	if (!err && pid >= ((struct td_config *)cfg)->pid_max)
+		err = -EOVERFLOW;
+	if (!err)
+		*FIELD(cfg, row, uint32_t) = pid;
+	return err;
 }
 
 static int set_cidr(void *cfg, const struct td_optrow *row, const char *arg)
@@ -372,11 +366,12 @@ static int set_older_than(void *cfg, const struct td_optrow *row, const char *ar
 }
 
 /* A setter with the words of its error: "invalid NOUN 'ARG': EXPECT". */
-#define TYPE(fn, noun_, expect_) { .set = (fn), .noun = (noun_), .expect = (expect_) }
+#define TYPE(fn, noun_, expect_, ...) { .set = (fn), .noun = (noun_), .expect = (expect_), __VA_ARGS__ }
 
 static const struct td_opttype
 	duration = TYPE(set_duration, "duration", "expected a duration from 1ms, such as 10, 1.5s or 500ms"),
-	pid = TYPE(set_pid, "pid", "expected a process id from 1"),
+	pid = TYPE(set_pid, "pid", "expected a process id from 1", .above = "above the kernel's pid_max "
+		   "(/proc/sys/kernel/pid_max): no process has it"),
 	cidr = TYPE(set_cidr, "CIDR", "expected an address with an optional prefix, such as 10.0.0.0/8 or fd00::/8"),
 	states = TYPE(set_states, "state list", "expected names such as ESTABLISHED,TIME_WAIT (see README)"),
 	listen_addr = TYPE(set_listen, "--prometheus",
@@ -515,6 +510,16 @@ static bool cumulative_without_interval(const void *cfg)
 	return c->cumulative && !c->interval_ns;
 }
 
+/* TIME_WAIT lives in timewait socks and NEW_SYN_RECV in request socks:
+ * only the timer hooks see them, so a list of nothing else shows nothing. */
+static bool timer_states_without_timers(const void *cfg)
+{
+	const struct td_config *c = cfg;
+	uint32_t timer_only = 1u << TD_TIME_WAIT | 1u << TD_NEW_SYN_RECV;
+
+	return c->state_mask && !(c->state_mask & ~timer_only) && !c->timers;
+}
+
 #define FAMILIES_DISAGREE \
 	{ families_disagree, "the address filters and -4/-6 name different families: nothing would match" }
 
@@ -525,6 +530,8 @@ static const struct td_optcheck trace_checks[] = {
 	{ events_with_kernel_agg,
 	  "-e/--events needs the ring buffer; --kernel-agg keeps only histograms in the kernel" },
 	{ cumulative_without_interval, "-C/--cumulative needs -i/--interval" },
+	{ timer_states_without_timers, "-s TIME_WAIT and NEW_SYN_RECV need -T/--timers: without the timer "
+				       "hooks no transition enters or leaves them" },
 	{ NULL, NULL },
 };
 
@@ -578,11 +585,13 @@ int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE 
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = DEFAULT_RINGBUF_BYTES;
+	cfg->pid_max = td_pid_max();
 	return td_opt_parse(&td_trace_cmd, cfg, argc, argv, out, err);
 }
 
 int td_parse_snapshot_args(struct snap_opts *o, int argc, char **argv, FILE *out, FILE *err)
 {
 	memset(o, 0, sizeof(*o));
+	o->cfg.pid_max = td_pid_max();
 	return td_opt_parse(&td_snap_cmd, o, argc, argv, out, err);
 }

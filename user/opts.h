@@ -29,6 +29,7 @@ struct td_config {
 	uint64_t interval_ns;    /* -i: 0 = report only at exit */
 	uint64_t duration_ns;    /* -d: 0 = until a signal */
 	uint32_t pid;            /* -p: 0 = any */
+	uint32_t pid_max;        /* kernel.pid_max, read once by the parser */
 	uint32_t state_mask;     /* -s: bit per enum td_state; 0 = all */
 	const char *cgroup_path; /* -c */
 	uint64_t ringbuf_bytes;  /* -r: power of two */

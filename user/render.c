@@ -35,6 +35,21 @@ char *td_fmt_addr(char *buf, size_t len, int family, const uint8_t *addr)
 	return buf;
 }
 
+/* An address wider than its column keeps its last width-1 characters after
+ * a '~' (the end tells hosts apart; the port of an endpoint stays), so that
+ * the columns after it stay put. -w makes the columns wide enough for any
+ * address but an IPv4-mapped one written out in full. */
+static const char *fit(char *buf, int width)
+{
+	size_t len = strlen(buf);
+
+	if (width > 1 && len > (size_t)width) {
+		memmove(buf + 1, buf + len - (size_t)(width - 1), (size_t)width);
+		buf[0] = '~';
+	}
+	return buf;
+}
+
 void td_json_str(FILE *f, const char *s, size_t max)
 {
 	fputc('"', f);
@@ -159,8 +174,8 @@ static void row_text(FILE *f, const struct td_render_opts *o, const struct row *
 		comm[TD_COMM_LEN] = '\0';
 	}
 	fprintf(f, "%-12s %-7s %-16s %-*s %-5u %-*s %-5u", when, pid, comm,
-		aw, td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), r->sport,
-		aw, td_fmt_addr(da, sizeof(da), r->family, r->daddr), r->dport);
+		aw, fit(td_fmt_addr(sa, sizeof(sa), r->family, r->saddr), aw), r->sport,
+		aw, fit(td_fmt_addr(da, sizeof(da), r->family, r->daddr), aw), r->dport);
 }
 
 /* {"type":"...","time_ns":N,"pid":N,"comm":"...","family":4,"saddr":"...",
@@ -275,7 +290,7 @@ void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct t
 		snprintf(who, sizeof(who), "%u/%.16s (owner)", s->pid, s->comm);
 	else
 		strcpy(who, "-");
-	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", td_state_name(s->state), aw, l, aw, r, in, who);
+	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, who);
 }
 
 void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm)

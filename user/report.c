@@ -129,8 +129,8 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 	int shown = 0;
 
 	localtime_r(&secs, &tm);
-	fprintf(f, "%02d:%02d:%02d tcpdwell: %" PRIu64 " transitions, %" PRIu64 " lost",
-		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, td_loss_total(l));
+	fprintf(f, "%02d:%02d:%02d tcpdwell: %" PRIu64 " transition%s, %" PRIu64 " lost",
+		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, a->events == 1 ? "" : "s", td_loss_total(l));
 	if (td_loss_total(l))
 		fprintf(f, " (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
 			", mini socks untracked: %" PRIu64 "%s)", l->ringbuf, l->recursion, l->mini_untracked,
@@ -157,7 +157,6 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 						td_state_name(n), a->trans[o][n]);
 	}
 	ends_text(f, a);
-	fflush(f);
 }
 
 /* "Sockets now: 3 LISTEN, 12 ESTABLISHED, 58 TIME_WAIT, 141 FIN_WAIT2
@@ -176,7 +175,6 @@ void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 		sep = ",";
 	}
 	fputc('\n', f);
-	fflush(f);
 }
 
 void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
@@ -185,7 +183,6 @@ void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX])
 	for (int s = 1; s < TD_MAX_STATES; s++)
 		fprintf(f, ",\"%s\":%" PRIu64, td_state_name(s), c[s]);
 	fprintf(f, ",\"FIN_WAIT2_orphaned\":%" PRIu64 "}\n", c[TD_CENSUS_ORPHANS]);
-	fflush(f);
 }
 
 /* {"type":"histogram","state":"SYN_SENT"[,"outcome":"refused"],"count":...,"buckets":[...]} */
@@ -229,7 +226,8 @@ static void closes_json(FILE *f, const struct td_agg *a)
 	fputs("}}\n", f);
 }
 
-void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l)
+void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns,
+			   uint64_t interval_ns)
 {
 	for (int s = 1; s < TD_MAX_STATES; s++)
 		if (a->dwell[s].count || a->unknown[s])
@@ -264,8 +262,8 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 		closes_json(f, a);
 	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"lost_untracked_mini\":%" PRIu64
-		",\"no_storage\":%" PRIu64 "}\n",
-		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->mini_untracked, l->no_storage);
-	fflush(f);
+		",\"no_storage\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 "}\n",
+		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->mini_untracked, l->no_storage, now_ns,
+		interval_ns);
 }
 

@@ -9,9 +9,11 @@
 
 /* The report: a histogram per state with count/p50/p90/p99/max, then the
  * transition table, how states ended, and the loss line. now_ns is
- * CLOCK_REALTIME. */
+ * CLOCK_REALTIME; JSON's summary carries it as time_ns, and interval_ns,
+ * the time the report covers (since start under -C or without -i). */
 void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns);
-void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l);
+void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss *l, uint64_t now_ns,
+			   uint64_t interval_ns);
 /* The live sockets per state (TD_CENSUS_*): a line, or a "sockets" object. */
 void td_render_census_text(FILE *f, const uint64_t c[TD_CENSUS_MAX]);
 void td_render_census_json(FILE *f, const uint64_t c[TD_CENSUS_MAX]);

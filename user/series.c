@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "num.h"
 #include "series.h"
 #include "states.h"
 
@@ -24,14 +25,9 @@ int td_parse_series(const char *s, enum td_series_kind *kind, unsigned *cap)
 	else
 		return -EINVAL;
 	if (colon) {
-		char *end;
-		unsigned long v;
+		uint64_t v;
 
-		if (colon[1] < '0' || colon[1] > '9')
-			return -EINVAL;
-		errno = 0;
-		v = strtoul(colon + 1, &end, 10);
-		if (*end || errno || v < 1 || v > TD_SERIES_MAX_CAP)
+		if (td_num_uint(colon + 1, 1, TD_SERIES_MAX_CAP, &v))
 			return -EINVAL;
 		c = (unsigned)v;
 	}

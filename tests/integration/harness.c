@@ -371,8 +371,9 @@ const char *td_binary(void)
 }
 
 /* Starts tcpdwell with argv (NULL-terminated, without argv[0]); drop_to_uid
- * >= 0 runs it as that user. */
-void run_start(struct run *r, char *const *args, int drop_to_uid)
+ * >= 0 runs it as that user; stdout on outfd, or a temporary file for -2,
+ * or closed for -1. */
+static void spawn(struct run *r, char *const *args, int drop_to_uid, int outfd)
 {
 	char *argv[32];
 	int ep[2], n = 0;
@@ -382,13 +383,19 @@ void run_start(struct run *r, char *const *args, int drop_to_uid)
 	while (*args && n < 31)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	r->out = tmpfile();
-	cr_assert_not_null(r->out);
+	if (outfd == -2) {
+		r->out = tmpfile();
+		cr_assert_not_null(r->out);
+		outfd = fileno(r->out);
+	}
 	cr_assert_eq(pipe(ep), 0);
 	r->pid = fork();
 	cr_assert_geq(r->pid, 0);
 	if (r->pid == 0) {
-		dup2(fileno(r->out), 1);
+		if (outfd >= 0)
+			dup2(outfd, 1);
+		else
+			close(1);
 		dup2(ep[1], 2);
 		close(ep[0]);
 		if (drop_to_uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)drop_to_uid) ||
@@ -399,6 +406,16 @@ void run_start(struct run *r, char *const *args, int drop_to_uid)
 	}
 	close(ep[1]);
 	r->errfd = ep[0];
+}
+
+void run_start(struct run *r, char *const *args, int drop_to_uid)
+{
+	spawn(r, args, drop_to_uid, -2);
+}
+
+void run_start_out(struct run *r, char *const *args, int outfd)
+{
+	spawn(r, args, -1, outfd);
 }
 
 /* Reads stderr until `needle` shows up or the process closes it. */
@@ -431,7 +448,8 @@ int run_finish(struct run *r, int sig)
 	run_wait_stderr(r, "\x01never", 30000); /* all of stderr: until it exits */
 	cr_assert_eq(waitpid(r->pid, &status, 0), r->pid);
 	close(r->errfd);
-	rewind(r->out);
+	if (r->out)
+		rewind(r->out);
 	cr_assert(WIFEXITED(status), "tcpdwell died of signal %d", WTERMSIG(status));
 	return WEXITSTATUS(status);
 }

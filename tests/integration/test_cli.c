@@ -203,6 +203,10 @@ Test(cli, bad_input_exits_2_with_one_line)
 		{ "-c", "relative/path", NULL }, { "-r", "5000", NULL }, { "-4", "-6", NULL },
 		{ "--kernel-agg", "-e", NULL }, { "-A", "10.0.0.0/40", NULL }, { "-R", "not-an-address", NULL },
 		{ "-s", "ESTABLISHED,NOPE", NULL },
+		/* issue 12: inputs that slipped through */
+		{ "-d", "0x10", NULL }, { "-d", "0x1p3", NULL }, { "-d", "1e3", NULL }, { "-p", "0x10", NULL },
+		{ "-p", "4194304", NULL }, { "-s", "TIME_WAIT", NULL }, { "-T", "--no-timers", NULL },
+		{ "--json=yes", NULL }, { "-V", "extra", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -250,5 +254,172 @@ Test(cli, cgroup_outside_cgroup2_is_an_error, .init = require_root, .timeout = 3
 		cr_assert_eq(strncmp(r.err, "tcpdwell: ", 10), 0, "stderr: %s", r.err);
 		cr_assert_neq(strstr(r.err, cases[i][1]), NULL, "the path is not named: %s", r.err);
 		fclose(r.out);
+	}
+}
+
+/* ---- issue 12: lost output, closed fds, signals, report times ---- */
+
+/* The last line of stderr, which must be exactly `want`, and no line is
+ * there twice. */
+static void expect_last_err_line(const struct run *r, const char *want, const char *what)
+{
+	const char *last = r->err, *p;
+
+	cr_assert(r->errlen > 0 && r->err[r->errlen - 1] == '\n', "%s: stderr: %s", what, r->err);
+	for (p = r->err; p < r->err + r->errlen - 1; p++)
+		if (*p == '\n')
+			last = p + 1;
+	cr_expect_str_eq(last, want, "%s: stderr: %s", what, r->err);
+	cr_expect_eq(strstr(r->err, want), last, "%s: said twice: %s", what, r->err);
+}
+
+/* Output that cannot be written ends the run with one line and status 1,
+ * whatever wrote it: a report, events, --help, --version, snapshot. */
+Test(cli, write_errors_exit_1, .init = require_root, .timeout = 120)
+{
+	char *cases[][5] = {
+		{ "-j", "-d", "1", NULL }, { "-d", "1", NULL }, { "-e", "-d", "3", NULL }, { "-i", "200ms", "-d", "3", NULL },
+		{ "--help", NULL }, { "-V", NULL }, { "snapshot", NULL }, { "snapshot", "-j", NULL },
+	};
+	int full = open("/dev/full", O_WRONLY);
+
+	cr_assert_geq(full, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		run_start_out(&r, cases[i], full);
+		cr_assert_eq(run_finish(&r, 0), 1, "%s %s >/dev/full: stderr: %s", cases[i][0],
+			     cases[i][1] ? cases[i][1] : "", r.err);
+		expect_last_err_line(&r, "tcpdwell: failed to write output: No space left on device\n", cases[i][0]);
+	}
+	close(full);
+}
+
+/* A closed stdout is lost output too (fd 1 gets /dev/null opened read-only,
+ * so writes fail with EBADF), not a silent exit 0. */
+Test(cli, closed_stdout_exits_1, .init = require_root, .timeout = 60)
+{
+	char *cases[][4] = { { "-V", NULL }, { "--help", NULL }, { "-j", "-d", "1", NULL } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		run_start_out(&r, cases[i], -1);
+		cr_assert_eq(run_finish(&r, 0), 1, "%s >&-: stderr: %s", cases[i][0], r.err);
+		expect_last_err_line(&r, "tcpdwell: failed to write output: Bad file descriptor\n", cases[i][0]);
+	}
+}
+
+/* With SIGPIPE ignored, a reader gone is EPIPE: status 1 and one line. */
+Test(cli, broken_pipe_with_sigpipe_ignored_exits_1, .init = require_root, .timeout = 60)
+{
+	char *args[] = { "-e", "-d", "2", NULL };
+	struct run r;
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN); /* inherited by the child through exec */
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]);
+	run_start_out(&r, args, p[1]);
+	close(p[1]);
+	cr_assert_eq(run_finish(&r, 0), 1, "stderr: %s", r.err);
+	expect_last_err_line(&r, "tcpdwell: failed to write output: Broken pipe\n", "EPIPE");
+}
+
+/* With stdout closed, the exporter's listening socket must not become fd 1
+ * (the first event would be written to it): fds 0-2 are guarded at start. */
+Test(cli, closed_stdout_is_not_reused, .init = require_root, .timeout = 60)
+{
+	char portarg[16], link[PATH_MAX], fd1[64];
+	char *args[] = { "--prometheus", portarg, "-P", "47128", "-d", "2", NULL };
+	struct run r;
+	ssize_t n;
+
+	snprintf(portarg, sizeof(portarg), "%u", free_port(4));
+	run_start_out(&r, args, -1);
+	cr_assert(run_wait_stderr(&r, "tcpdwell: tracing", 15000), "did not start: %s", r.err);
+	snprintf(fd1, sizeof(fd1), "/proc/%d/fd/1", (int)r.pid);
+	n = readlink(fd1, link, sizeof(link) - 1);
+	cr_assert_gt(n, 0);
+	link[n] = '\0';
+	cr_expect_str_eq(link, "/dev/null");
+	/* Its report at exit is lost: status 1, not death by SIGPIPE (141). */
+	cr_assert_eq(run_finish(&r, 0), 1, "stderr: %s", r.err);
+	expect_last_err_line(&r, "tcpdwell: failed to write output: Bad file descriptor\n", "closed stdout");
+}
+
+/* The summaries of a run's output, in order: time_ns and interval_ns. */
+static size_t summaries(FILE *out, uint64_t *time, uint64_t *span, size_t max)
+{
+	char line[4096];
+	size_t n = 0;
+
+	while (fgets(line, sizeof(line), out)) {
+		if (!json_is(line, "type", "summary"))
+			continue;
+		cr_assert_lt(n, max);
+		cr_assert_eq(json_u64(line, "time_ns", &time[n]), 1, "%s", line);
+		cr_assert_eq(json_u64(line, "interval_ns", &span[n]), 1, "%s", line);
+		cr_assert_eq(json_u64(line, "events", &(uint64_t){ 0 }), 1, "old keys kept: %s", line);
+		n++;
+	}
+	return n;
+}
+
+/* SIGUSR1 prints a report and the run goes on (without -i each covers the
+ * time since start); SIGHUP ends it like SIGTERM: final report, status 0. */
+Test(cli, sigusr1_reports_sighup_ends, .init = require_root, .timeout = 60)
+{
+	char *args[] = { "-j", "-P", "9", NULL };
+	uint64_t time[8], span[8];
+	struct run r;
+	size_t n;
+
+	run_start(&r, args, -1);
+	cr_assert(run_wait_stderr(&r, "tcpdwell: tracing", 15000), "did not start: %s", r.err);
+	sleep_ms(300);
+	kill(r.pid, SIGUSR1);
+	sleep_ms(400);
+	kill(r.pid, SIGUSR1);
+	sleep_ms(400);
+	cr_assert_eq(run_finish(&r, SIGHUP), 0, "SIGHUP must end with status 0; stderr: %s", r.err);
+	n = summaries(r.out, time, span, 8);
+	fclose(r.out);
+	cr_assert_eq(n, 3, "two SIGUSR1 reports and the final one");
+	for (size_t i = 1; i < n; i++) {
+		cr_expect_gt(time[i], time[i - 1]);
+		cr_expect_gt(span[i], span[i - 1] + 300000000ull, "report %zu: since start", i);
+	}
+	cr_expect_gt(span[0], 250000000ull);
+}
+
+/* -i -j: each summary says when it was made and what span it covers: the
+ * interval, or since start with -C. */
+Test(cli, interval_reports_carry_time_and_span, .init = require_root, .timeout = 30)
+{
+	for (int cumulative = 0; cumulative < 2; cumulative++) {
+		char *plain[] = { "-j", "-i", "300ms", "-d", "1100ms", "-P", "9", NULL };
+		char *cum[] = { "-j", "-C", "-i", "300ms", "-d", "1100ms", "-P", "9", NULL };
+		uint64_t time[8], span[8];
+		struct run r;
+		size_t n;
+
+		run_start(&r, cumulative ? cum : plain, -1);
+		cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+		n = summaries(r.out, time, span, 8);
+		fclose(r.out);
+		cr_assert_eq(n, 4);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t want = cumulative ? (i + 1) * 300000000ull : 300000000ull;
+
+			if (i == n - 1) /* the final one, at 1.1 s */
+				want = cumulative ? 1100000000ull : 200000000ull;
+			cr_expect(span[i] + 100000000ull >= want && span[i] <= want + 150000000ull,
+				  "%s report %zu: interval_ns %llu, expected about %llu", cumulative ? "-C" : "-i", i,
+				  (unsigned long long)span[i], (unsigned long long)want);
+			if (i)
+				cr_expect_gt(time[i], time[i - 1]);
+		}
+		cr_expect_lt(time[n - 1] - time[0], 1500000000ull);
 	}
 }

@@ -569,11 +569,13 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 }
 
 /* Equal within what separates two tracers: each reads the clock itself, so
- * the same dwell differs by the other programs' run time, tens of microseconds
- * at worst when one is interrupted. */
+ * the same dwell differs by the other programs' run time, tens of
+ * microseconds, and by as long as one of them is interrupted or preempted
+ * between its clock read and its peer's: a few hundred microseconds seen
+ * with four test processes on two CPUs. */
 static void assert_close_ns(uint64_t a, uint64_t b, const char *what, int s)
 {
-	uint64_t d = a > b ? a - b : b - a, tol = (a > b ? a : b) / 50 + 50000;
+	uint64_t d = a > b ? a - b : b - a, tol = (a > b ? a : b) / 50 + 1000000;
 
 	cr_assert_leq(d, tol, "state %d %s: %llu vs %llu", s, what, (unsigned long long)a, (unsigned long long)b);
 }

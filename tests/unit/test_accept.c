@@ -186,7 +186,7 @@ Test(accept, report_histogram_per_port)
 	cr_expect(strstr(text.buf, "\nACCEPT WAIT other count 1  p50 20ms"), "%s", text.buf);
 	cr_expect(!strstr(text.buf, "no dwell times yet"), "%s", text.buf);
 	memout_open(&json);
-	td_render_report_json(json.f, a, &l);
+	td_render_report_json(json.f, a, &l, 0, 0);
 	memout_close(&json);
 	n = split_lines(json.buf, &copy, lines, 256);
 	for (size_t i = 0; i < n; i++) {

@@ -93,7 +93,7 @@ static const struct { const char *name, *value, *with[3]; } samples[] = {
 	{ "prometheus-by", "lport", { "--prometheus", "9101" } }, { "prometheus", "9101", { NULL } },
 	{ "lport", "80", { NULL } }, { "rport", "80-81", { NULL } }, { "port", "443", { NULL } },
 	{ "pid", "42", { NULL } }, { "cgroup", "/sys/fs/cgroup", { NULL } }, { "laddr", "10.0.0.0/8", { NULL } },
-	{ "raddr", "10.0.0.1", { NULL } }, { "state", "TIME_WAIT", { NULL } }, { "ringbuf-size", "64K", { NULL } },
+	{ "raddr", "10.0.0.1", { NULL } }, { "state", "TIME_WAIT", { "-T" } }, { "ringbuf-size", "64K", { NULL } },
 	{ "older-than", "CLOSE_WAIT:30s", { NULL } }, { "tracer", "42", { NULL } },
 };
 
@@ -225,9 +225,21 @@ Test(optable, bad_tracing_lines)
 		{ "--prometheus", "9101", "--prometheus-by", "lport", "--kernel-agg" }, { "--kernel-agg", "-e" },
 		{ "-C" }, { "-4", "-A", "::1" }, { "-A", "10.0.0.1", "-R", "::1" }, { "--p", "1" },
 		{ "-h", "-x" }, { "-V", "-4", "-6" }, { "-t", "1" }, { "--older-than", "CLOSE_WAIT:1s" },
+		/* issue 12: one number grammar for every option (decimal digits, a
+		 * fraction only in durations, a unit), pids below pid_max, and
+		 * states only the timer hooks see */
+		{ "-d", "0x10" }, { "-d", "0x1p3" }, { "-d", "1e3" }, { "-i", "1e3" }, { "-i", "0x10" },
+		{ "-d", "5." }, { "-d", "1.5.5" }, { "-d", "1.5e3s" }, { "-d", "0X10" }, { "-d", "+1" },
+		{ "-i", "inf" }, { "--duration", "0x10" }, { "-d", "1", "-d", "0x10" }, { "-p", "0x10" },
+		{ "-p", "1e3" }, { "-p", "4194304" }, { "-r", "0x1000" }, { "-r", "1e6" }, { "-r", "4.5K" },
+		{ "-L", "0x50" }, { "-P", "1e3" }, { "-D", "80-0x60" }, { "-A", "10.0.0.0/0x8" },
+		{ "--prometheus", "0x10" }, { "--prometheus", "127.0.0.1:1e3" }, { "--prometheus-by", "lport:0x10" },
+		{ "--prometheus-by", "lport:1e1" }, { "--prometheus-by", "lport:1.5" }, { "-s", "TIME_WAIT" },
+		{ "-s", "NEW_SYN_RECV" }, { "-s", "time-wait,new_syn_recv" }, { "-s", "TIME_WAIT", "--no-timers" },
+		{ "-c", "" },
 	};
 
-	cr_assert_geq(N(bad), 40);
+	cr_assert_geq(N(bad), 85);
 	check_lines(CMD_TRACE, bad, N(bad));
 }
 
@@ -239,9 +251,15 @@ Test(optable, bad_snapshot_lines)
 		{ "--older-than" }, { "--older-than", "CLOSE_WAIT" }, { "--older-than", "NOPE:1s" },
 		{ "--older-than", "CLOSE_WAIT:0" }, { "--older-than", ":1s" }, { "-L", "0" }, { "-A", "x" },
 		{ "foo" }, { "-h", "x" }, { "-4", "-R", "::1" },
+		/* issue 12 */
+		{ "-t", "0x10" }, { "-t", "1e3" }, { "-t", "4194304" }, { "--older-than", "CLOSE_WAIT:0x10" },
+		{ "--older-than", "CLOSE_WAIT:1e3" }, { "--older-than", "CLOSE_WAIT:0x1p3" },
+		{ "--older-than", "CLOSE_WAIT:5." }, { "-P", "0x50" }, { "-L", "1e3" }, { "-A", "::1/0x10" },
+		{ "-s", "TIME_WAIT" }, { "-T" }, { "-d", "1" }, { "--prometheus", "9101" },
 	};
 
-	cr_assert_geq(N(bad), 15);
+	/* With the tracing lines, at least 100 bad command lines. */
+	cr_assert_geq(N(bad), 15 + 100 - 85);
 	check_lines(CMD_SNAP, bad, N(bad));
 }
 
@@ -265,6 +283,12 @@ Test(optable, engine_messages)
 		{ CMD_SNAP, { "-t", "0" }, "invalid tracer pid '0': expected a process id from 1" },
 		{ CMD_SNAP, { "--older-than", "X" }, "invalid --older-than 'X': expected STATE:DURATION such as "
 						      "CLOSE_WAIT:30s" },
+		{ CMD_TRACE, { "-d", "0x10" }, "invalid duration '0x10': expected a duration from 1ms, such as 10, "
+					       "1.5s or 500ms" },
+		{ CMD_TRACE, { "-p", "4194304" }, "invalid pid '4194304': above the kernel's pid_max "
+						  "(/proc/sys/kernel/pid_max): no process has it" },
+		{ CMD_TRACE, { "-s", "TIME_WAIT" }, "-s TIME_WAIT and NEW_SYN_RECV need -T/--timers: without the "
+						    "timer hooks no transition enters or leaves them" },
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
@@ -274,6 +298,24 @@ Test(optable, engine_messages)
 		expect_usage_error_in(&r, cases[i].cmd, cases[i].args, joined(cases[i].args, what, sizeof(what)));
 		snprintf(want, sizeof(want), "tcpdwell: %s\n", cases[i].msg);
 		cr_expect_str_eq(r.err.buf, want, "%s", what);
+		run_free(&r);
+	}
+}
+
+/* A state list of timer-only states needs -T; one with any other state
+ * runs without it (those other states are seen). */
+Test(optable, timer_states_need_timers)
+{
+	const char *const *ok[] = {
+		ARGS("-s", "TIME_WAIT", "-T"), ARGS("-s", "NEW_SYN_RECV", "--timers"),
+		ARGS("-s", "TIME_WAIT,CLOSE_WAIT"), ARGS("-s", "ESTABLISHED"),
+	};
+
+	for (size_t i = 0; i < N(ok); i++) {
+		struct run r;
+
+		run_args(&r, ok[i]);
+		cr_expect_eq(r.rc, 0, "%s %s: %s", ok[i][0], ok[i][1], r.err.buf);
 		run_free(&r);
 	}
 }

@@ -523,7 +523,7 @@ Test(render, report_json)
 	qsort(syn, n_syn, sizeof(*syn), cmp_u64);
 
 	memout_open(&m);
-	td_render_report_json(m.f, a, &l);
+	td_render_report_json(m.f, a, &l, 1795250328999599410ull, 10000000000ull);
 	memout_close(&m);
 	nl = split_lines(m.buf, &copy, lines, 64);
 	for (size_t i = 0; i < nl; i++)
@@ -598,7 +598,8 @@ Test(render, report_json)
 	cr_assert_str_eq(lines[6], "{\"type\":\"transitions\",\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\",\"count\":3}");
 	cr_assert_str_eq(lines[7], "{\"type\":\"transitions\",\"old\":\"CLOSE\",\"new\":\"SYN_SENT\",\"count\":1}");
 	cr_assert_str_eq(lines[8], "{\"type\":\"summary\",\"events\":5338,\"lost\":4,\"lost_ringbuf\":3,"
-				   "\"lost_recursion\":1,\"lost_untracked_mini\":0,\"no_storage\":2}");
+				   "\"lost_recursion\":1,\"lost_untracked_mini\":0,\"no_storage\":2,"
+				   "\"time_ns\":1795250328999599410,\"interval_ns\":10000000000}");
 	free(copy);
 	memout_free(&m);
 	free(est);
@@ -613,10 +614,112 @@ Test(render, report_json_empty)
 	struct memout m;
 
 	memout_open(&m);
-	td_render_report_json(m.f, a, &l);
+	td_render_report_json(m.f, a, &l, 7, 0);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf, "{\"type\":\"summary\",\"events\":0,\"lost\":0,\"lost_ringbuf\":0,"
-				"\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0}\n");
+				"\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0,"
+				"\"time_ns\":7,\"interval_ns\":0}\n");
+	memout_free(&m);
+	free(a);
+}
+
+/* ---- addresses wider than their column (issue 12) ---- */
+
+/* Without -w an address column is 15 wide (all of IPv4); a longer one
+ * keeps its last 14 characters after '~', so every column after it stays
+ * under its heading. */
+Test(render, event_text_long_address_keeps_columns)
+{
+	struct td_event e = crafted_v6();
+	struct memout m;
+
+	set_v6(e.saddr, "2001:db8:1234::42");   /* 17 characters */
+	set_v6(e.daddr, "::ffff:127.0.0.1");     /* 16 */
+	render_event(&m, &narrow, &e, false);
+	cr_assert_str_eq(m.buf,
+		"22:13:20.123 1234    curl             ~1:db8:1234::42 40000 "
+		"~ffff:127.0.0.1 443   SYN_SENT    -> ESTABLISHED 1.500\n");
+	memout_free(&m);
+	check_columns(&narrow, &e, "~1:db8:1234::42", "~ffff:127.0.0.1");
+	/* 15 characters exactly: whole. */
+	set_v6(e.saddr, "2001:db8:12::42");
+	render_event(&m, &narrow, &e, false);
+	cr_assert_not_null(strstr(m.buf, " 2001:db8:12::42 40000 "), "%s", m.buf);
+	memout_free(&m);
+	/* -w: whole, and JSON never cuts. */
+	set_v6(e.saddr, "2001:db8:1234::42");
+	render_event(&m, &wide, &e, false);
+	cr_assert_not_null(strstr(m.buf, " 2001:db8:1234::42 "), "%s", m.buf);
+	memout_free(&m);
+	render_event(&m, &narrow, &e, true);
+	cr_assert_not_null(strstr(m.buf, "\"saddr\":\"2001:db8:1234::42\""), "%s", m.buf);
+	memout_free(&m);
+}
+
+/* A snapshot endpoint is 22 wide without -w: "[addr]:port" keeps its end,
+ * the port included. */
+Test(render, snap_text_long_endpoint_keeps_columns)
+{
+	struct td_snap s;
+	struct memout m, h;
+	const char *in;
+
+	memset(&s, 0, sizeof(s));
+	s.family = 6;
+	s.state = TD_ESTABLISHED;
+	s.sport = 40000;
+	s.dport = 443;
+	set_v6(s.saddr, "2001:db8:1234::42"); /* [2001:db8:1234::42]:40000 is 25 */
+	set_v6(s.daddr, "::1");
+	memout_open(&h);
+	td_render_snap_header(h.f, &narrow);
+	memout_close(&h);
+	memout_open(&m);
+	td_render_snap_text(m.f, &narrow, &s, 0, 0, "");
+	memout_close(&m);
+	cr_assert_str_eq(m.buf, "ESTABLISHED  ~1:db8:1234::42]:40000 [::1]:443              ?          -\n");
+	in = strstr(h.buf, "IN STATE");
+	cr_assert_not_null(in);
+	cr_expect_eq(m.buf[in - h.buf], '?', "%s%s", h.buf, m.buf);
+	memout_free(&m);
+	memout_free(&h);
+}
+
+Test(render, report_text_one_transition)
+{
+	static const char *const want[] = { "22:13:20 tcpdwell: 1 transition, 0 lost\n",
+					    "22:13:20 tcpdwell: 2 transitions, 0 lost\n" };
+	struct td_agg *a = new_agg();
+	struct td_loss l = { 0 };
+
+	for (size_t i = 0; i < N(want); i++) {
+		struct memout m;
+
+		add(a, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, 100);
+		memout_open(&m);
+		td_render_report_text(m.f, a, &l, WALL_NS);
+		memout_close(&m);
+		cr_expect_eq(strncmp(m.buf, want[i], strlen(want[i])), 0, "%s", m.buf);
+		memout_free(&m);
+	}
+	free(a);
+}
+
+/* -i -j reports tell themselves apart: time_ns and interval_ns close the
+ * summary, after every key it had before. */
+Test(render, report_json_summary_time_and_interval)
+{
+	struct td_agg *a = new_agg();
+	struct td_loss l = { .ringbuf = 1 };
+	struct memout m;
+
+	add(a, TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, 100);
+	memout_open(&m);
+	td_render_report_json(m.f, a, &l, WALL_NS + 5, 2500000000ull);
+	memout_close(&m);
+	cr_assert_not_null(strstr(m.buf, "{\"type\":\"summary\",\"events\":1,\"lost\":1,\"lost_ringbuf\":1,"
+					 "\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0,"
+					 "\"time_ns\":1700000000000000005,\"interval_ns\":2500000000}\n"), "%s", m.buf);
 	memout_free(&m);
 	free(a);
 }

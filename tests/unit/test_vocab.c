@@ -254,7 +254,7 @@ Test(vocab, reports_show_every_value_with_its_count)
 	memout_open(&text);
 	memout_open(&json);
 	td_render_report_text(text.f, a, &l, 0);
-	td_render_report_json(json.f, a, &l);
+	td_render_report_json(json.f, a, &l, 0, 0);
 	memout_close(&text);
 	memout_close(&json);
 	for (unsigned int i = 1; i < td_tw_end_vocab.n; i++) {

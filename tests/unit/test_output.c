@@ -1,0 +1,109 @@
+/* Unit tests of user/output.c: lost output is seen by the one helper and
+ * turns status 0 into 1; closed fds 0-2 get /dev/null, unusable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "test_util.h"
+#include "output.h"
+
+Test(output, nothing_lost)
+{
+	struct memout m;
+	struct td_output o;
+
+	memout_open(&m);
+	o = (struct td_output){ .f = m.f };
+	fputs("fine\n", m.f);
+	cr_expect_eq(td_output_error(&o), 0);
+	cr_expect_eq(td_output_status(&o, 0), 0);
+	cr_expect_eq(td_output_status(&o, 2), 2);
+	memout_free(&m);
+}
+
+Test(output, full_device_is_an_error_that_sticks)
+{
+	struct td_output o = { .f = fopen("/dev/full", "w") };
+	FILE *f = o.f;
+
+	cr_assert_not_null(f);
+	fputs("lost\n", f);
+	cr_expect_eq(td_output_error(&o), ENOSPC);
+	cr_expect_eq(td_output_error(&o), ENOSPC, "a second look must still see it");
+	fputs("more\n", f); /* written after the failure: still lost, still said */
+	cr_expect_eq(td_output_error(&o), ENOSPC);
+	cr_expect_eq(td_output_status(&o, 0), 1);
+	cr_expect_eq(td_output_status(&o, 2), 2, "an earlier failure keeps its status");
+	fclose(f);
+}
+
+Test(output, big_write_to_full_device)
+{
+	struct td_output o = { .f = fopen("/dev/full", "w") };
+	FILE *f = o.f;
+	char block[8192];
+
+	cr_assert_not_null(f);
+	memset(block, 'x', sizeof(block));
+	fwrite(block, 1, sizeof(block), f); /* beyond the buffer: written at once, and failed */
+	cr_expect_neq(td_output_error(&o), 0);
+	fclose(f);
+}
+
+Test(output, broken_pipe)
+{
+	struct td_output o = { 0 };
+	int p[2];
+	FILE *f;
+
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]);
+	f = fdopen(p[1], "w");
+	cr_assert_not_null(f);
+	fputs("nobody reads this\n", f);
+	o.f = f;
+	cr_expect_eq(td_output_error(&o), EPIPE);
+	cr_expect_eq(td_output_status(&o, 0), 1);
+	fclose(f);
+}
+
+/* Each test runs in a process of its own: closing fds 0-2 here is safe. */
+Test(output, closed_std_fds_get_dev_null_unusable)
+{
+	int sock;
+
+	close(0);
+	close(1);
+	close(2);
+	cr_assert_eq(td_guard_std_fds(), 0);
+	for (int fd = 0; fd <= 2; fd++)
+		cr_assert_eq(fcntl(fd, F_GETFL) & O_ACCMODE, fd == 0 ? O_WRONLY : O_RDONLY, "fd %d", fd);
+	cr_expect_eq(write(1, "x", 1), -1);
+	cr_expect_eq(errno, EBADF);
+	/* The next fd is above them: a socket never becomes stdout. */
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	cr_expect_gt(sock, 2);
+	close(sock);
+	/* And stdout's writes are then lost output, seen as such. */
+	fputs("lost\n", stdout);
+	cr_expect_eq(td_output_error(&(struct td_output){ .f = stdout }), EBADF);
+}
+
+Test(output, open_fds_are_left_alone)
+{
+	int flags = fcntl(1, F_GETFL);
+
+	cr_assert_eq(td_guard_std_fds(), 0);
+	cr_expect_eq(fcntl(1, F_GETFL), flags);
+}
+
+Test(output, a_gap_in_the_middle)
+{
+	close(1);
+	cr_assert_eq(td_guard_std_fds(), 0);
+	cr_expect_eq(fcntl(1, F_GETFL) & O_ACCMODE, O_RDONLY);
+	cr_expect_neq(fcntl(0, F_GETFL) & O_ACCMODE, -1);
+}
