@@ -30,10 +30,55 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 	return filter_tuple(&t);
 }
 
+/* v6.18 (commit "net: add per-numa drop counters") may count a socket's
+ * drops in per-node counters beside sk_drops; TCP listeners use sk_drops. */
+struct sock___drops {
+	struct numa_drop_counters *sk_drop_counters;
+};
+
+static __always_inline __u32 listener_drops(const struct sock *sk)
+{
+	__u32 drops = sk->sk_drops.counter;
+	struct sock___drops *s = (void *)sk;
+	struct numa_drop_counters *n;
+
+	if (bpf_core_field_exists(s->sk_drop_counters)) {
+		n = BPF_CORE_READ(s, sk_drop_counters);
+		if (n)
+			drops += BPF_CORE_READ(n, drops0.counter) + BPF_CORE_READ(n, drops1.counter);
+	}
+	return drops;
+}
+
+/* A listener's record: its drops and its accept queue. */
+static __always_inline void census_listener(struct seq_file *seq, struct sock_common *skc)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	struct td_listener r = {};
+	struct sock *sk;
+
+	if (!tp)
+		return;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	r.type = TD_REC_LISTENER;
+	r.family = td_family(skc->skc_family);
+	r.port = skc->skc_num;
+	r.netns = skc->skc_net.net->ns.inum;
+	r.drops = listener_drops(sk);
+	r.backlog = sk->sk_ack_backlog;
+	r.max_backlog = sk->sk_max_ack_backlog;
+	r.skaddr = (__u64)skc;
+	if (r.family == 4)
+		*(__u32 *)r.addr = skc->skc_rcv_saddr;
+	else
+		__builtin_memcpy(r.addr, &skc->skc_v6_rcv_saddr, sizeof(r.addr));
+	bpf_seq_write(seq, &r, sizeof(r));
+}
+
 /* Counts one socket under its state; a timewait sock under its substate
  * (an orphaned FIN_WAIT2 also under TD_CENSUS_ORPHANS), and settles an
- * orphan whose peer's FIN came unseen. */
-static __always_inline void census_count(struct sock_common *skc)
+ * orphan whose peer's FIN came unseen. A listener also gets its record. */
+static __always_inline void census_count(struct seq_file *seq, struct sock_common *skc)
 {
 	int state = skc->skc_state;
 	__u32 idx = state;
@@ -55,6 +100,8 @@ static __always_inline void census_count(struct sock_common *skc)
 	}
 	if (state <= 0 || state >= TD_MAX_STATES)
 		return;
+	if (state == TCP_LISTEN)
+		census_listener(seq, skc);
 	/* Hide the range from the compiler so that the mask stays for the
 	 * verifier. */
 	asm volatile("" : "+r"(idx));

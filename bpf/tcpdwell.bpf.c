@@ -132,14 +132,15 @@ int BPF_PROG(handle_timer_expire_exit, struct timer_list *timer)
 	return 0;
 }
 
-/* Live sockets per state (and the orphans' settling), run every second. */
+/* Live sockets per state (and the orphans' settling), run every second;
+ * one td_listener record per listener. */
 SEC("iter/tcp")
 int census_tcp(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 
 	if (skc && iter_passes(skc))
-		census_count(skc);
+		census_count(ctx->meta->seq, skc);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ enum td_rec_type {
 	TD_REC_TRANSITION = 1,
 	TD_REC_SNAPSHOT,   /* one live socket, from the snapshot iterator */
 	TD_REC_ACCEPT,     /* one accept(): struct td_accept */
+	TD_REC_LISTENER,   /* one listener, from the census iterator: struct td_listener */
 };
 
 /* td_event.flags */
@@ -216,6 +217,22 @@ struct td_filter {
 	__u8  rport;           /* -D: TD_PORT_REMOTE */
 	__u8  either;          /* -P: TD_PORT_EITHER */
 	__u32 _pad;
+};
+
+/* One listening socket, as the census iterator writes it: the SYNs its
+ * queues dropped since it was created (the kernel's sk_drops: a full
+ * accept queue and a full SYN queue count alike), and its accept queue. */
+struct td_listener {
+	__u8  type;        /* TD_REC_LISTENER */
+	__u8  family;      /* 4 or 6 */
+	__u16 port;
+	__u32 netns;
+	__u32 drops;       /* sk_drops */
+	__u32 backlog;     /* sk_ack_backlog: children waiting for accept() */
+	__u32 max_backlog; /* sk_max_ack_backlog: listen()'s backlog, capped by somaxconn */
+	__u32 _pad;
+	__u64 skaddr;
+	__u8  addr[16];
 };
 
 /* One live socket, as the snapshot iterator (iter/tcp) writes it. */

@@ -122,10 +122,13 @@ static void report(struct run *r, bool ends_interval)
 		td_render_report_json(stdout, shown, &delta, td_clock_ns(CLOCK_REALTIME), now - r->interval_start);
 	else
 		td_render_report_text(stdout, shown, &delta, td_clock_ns(CLOCK_REALTIME));
-	if (!cerr && r->cfg->json)
+	if (!cerr && r->cfg->json) {
 		td_render_census_json(stdout, census);
-	else if (!cerr)
+		td_render_listeners_json(stdout, td_tracer_listeners(r->t));
+	} else if (!cerr) {
 		td_render_census_text(stdout, census);
+		td_render_listeners_text(stdout, td_tracer_listeners(r->t));
+	}
 	td_output_error(r->out); /* the report goes out now; a failure stops the loop */
 	if (!ends_interval)
 		return;
@@ -162,6 +165,7 @@ static int render_metrics(void *ctx, FILE *f)
 		.version = TD_VERSION,
 		.loss = &loss,
 		.census = r->census_ok ? r->census : NULL,
+		.listeners = r->census_ok ? td_tracer_listeners(r->t) : NULL,
 		.progs = progs,
 		.accept_by_port = r->cfg->series_kind == TD_SERIES_LPORT,
 	};

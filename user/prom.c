@@ -206,6 +206,45 @@ static void render_closes(FILE *f, const struct td_agg *a)
 				td_rst_reason_word(r), a->resets_sent[r]);
 }
 
+/* The listeners on port l->v[i].port summed (v4 and v6, every address);
+ * false when an earlier listener had that port (already shown). */
+static bool port_sums(const struct td_listeners *l, unsigned int i, uint64_t sum[3])
+{
+	sum[0] = sum[1] = sum[2] = 0;
+	for (unsigned int j = 0; j < l->n; j++) {
+		if (l->v[j].port != l->v[i].port)
+			continue;
+		if (j < i)
+			return false;
+		sum[0] += td_listener_dropped(&l->v[j]);
+		sum[1] += l->v[j].backlog;
+		sum[2] += l->v[j].max_backlog;
+	}
+	return true;
+}
+
+/* Per listener port: bounded by the listeners the census tracks. */
+static void render_listeners(FILE *f, const struct td_listeners *l)
+{
+	static const char *const names[3] = { "tcpdwell_listen_drops_total", "tcpdwell_accept_queue",
+					      "tcpdwell_accept_queue_max" };
+	static const char *const types[3] = { "counter", "gauge", "gauge" };
+	static const char *const help[3] = {
+		"SYNs a listener's queues dropped since tcpdwell saw it first (accept queue or SYN queue full: "
+		"the kernel counts both in sk_drops), per local port.",
+		"Children waiting for accept() per listener port, at the last census.",
+		"The accept queue's limit (listen()'s backlog, capped by net.core.somaxconn) per listener port.",
+	};
+	uint64_t sum[3];
+
+	for (int k = 0; k < 3; k++) {
+		family(f, names[k], types[k], help[k]);
+		for (unsigned int i = 0; i < l->n; i++)
+			if (port_sums(l, i, sum))
+				fprintf(f, "%s{port=\"%u\"} %" PRIu64 "\n", names[k], l->v[i].port, sum[k]);
+	}
+}
+
 static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss *l)
 {
 	/* Only the pairs seen: at most 13 x 13, most of them impossible. */
@@ -289,6 +328,8 @@ void td_prom_render(FILE *f, const struct td_prom_input *in)
 	render_counts(f, in->agg, in->loss);
 	if (in->census)
 		render_census(f, in->census);
+	if (in->listeners)
+		render_listeners(f, in->listeners);
 	if (in->bpf_stats && in->nprogs)
 		render_progs(f, in->progs, in->nprogs);
 	fflush(f);

@@ -10,6 +10,7 @@
 #include "agg.h"
 #include "hist.h"
 #include "tracer.h"
+#include "listeners.h"
 
 #define TD_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -26,6 +27,7 @@ struct td_prom_input {
 	const struct td_agg *agg;
 	const struct td_loss *loss;
 	const uint64_t *census;           /* TD_CENSUS_MAX live sockets, or NULL */
+	const struct td_listeners *listeners; /* from the same census, or NULL */
 	const struct td_prog_stat *progs; /* the BPF programs' run-time stats */
 	size_t nprogs;
 	bool bpf_stats;                   /* render progs (the kernel counts them) */

@@ -10,6 +10,7 @@
  *   TRANSITIONS
  *     CLOSE        -> SYN_SENT            2
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -267,3 +268,43 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 		interval_ns);
 }
 
+
+static void listener_addr(char *buf, size_t len, const struct td_listener_stat *s)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	td_fmt_addr(a, sizeof(a), s->family, s->addr);
+	snprintf(buf, len, s->family == 6 ? "[%s]:%u" : "%s:%u", a, s->port);
+}
+
+void td_render_listeners_text(FILE *f, const struct td_listeners *l)
+{
+	char where[64];
+
+	for (unsigned int i = 0; i < l->n; i++) {
+		const struct td_listener_stat *s = &l->v[i];
+
+		if (!td_listener_dropped(s) && !s->backlog)
+			continue;
+		listener_addr(where, sizeof(where), s);
+		fprintf(f, "Listener %s: dropped %" PRIu32 " SYN%s (a queue was full), accept queue %" PRIu32
+			"/%" PRIu32 "\n", where, td_listener_dropped(s), td_listener_dropped(s) == 1 ? "" : "s",
+			s->backlog, s->max_backlog);
+	}
+	if (l->untracked)
+		fprintf(f, "(%" PRIu64 " more listeners not tracked)\n", l->untracked);
+}
+
+void td_render_listeners_json(FILE *f, const struct td_listeners *l)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < l->n; i++) {
+		const struct td_listener_stat *s = &l->v[i];
+
+		fprintf(f, "{\"type\":\"listen_drops\",\"port\":%u,\"family\":%u,\"addr\":\"%s\",\"netns\":%" PRIu32
+			",\"dropped\":%" PRIu32 ",\"accept_queue\":%" PRIu32 ",\"accept_queue_max\":%" PRIu32 "}\n",
+			s->port, s->family, td_fmt_addr(a, sizeof(a), s->family, s->addr), s->netns,
+			td_listener_dropped(s), s->backlog, s->max_backlog);
+	}
+}

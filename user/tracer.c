@@ -21,6 +21,8 @@
 #include "share.h"
 #include "twsweep.h"
 #include "closesweep.h"
+#include "listeners.h"
+#include "hooks.h"
 #include "tcpdwell.skel.h"
 
 struct td_tracer {
@@ -28,6 +30,7 @@ struct td_tracer {
 	struct ring_buffer *rb;
 	struct td_twsweep *sweep; /* NULL without the timer programs */
 	struct td_closesweep *closes;
+	struct td_listeners listeners; /* as the last census found them */
 	struct td_hz_probe hz;    /* CONFIG_HZ being measured across polls */
 	td_event_fn fn;
 	void *ctx;
@@ -125,67 +128,6 @@ static bool find_timer_fns(struct tcpdwell_bpf *skel)
 	return true;
 }
 
-/* Whether the running kernel has tracepoint tp with at least nargs
- * arguments (its btf_trace_<tp> typedef: a pointer to a prototype whose
- * first parameter is the context). */
-static bool tracepoint_has(const struct btf *btf, const char *tp, unsigned int nargs)
-{
-	char name[128];
-	const struct btf_type *t;
-	int id;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* the pointer */
-	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
-	return t && btf_is_func_proto(t) && btf_vlen(t) >= nargs + 1;
-}
-
-/* Hooks that older kernels lack: left unloaded, with one line on what
- * goes missing, so the rest runs. */
-static void drop_missing_hooks(struct tcpdwell_bpf *skel)
-{
-	const struct {
-		struct bpf_program *prog;
-		const char *tp;
-		unsigned int nargs;
-		const char *lost;
-	} hooks[] = {
-		{ skel->progs.handle_send_reset, "tcp_send_reset", 3, "reset_sent causes and RST reasons" },
-		{ skel->progs.handle_receive_reset, "tcp_receive_reset", 1, "reset_received causes" },
-	};
-	struct btf *btf = btf__load_vmlinux_btf();
-
-	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		if (btf && tracepoint_has(btf, hooks[i].tp, hooks[i].nargs))
-			continue;
-		bpf_program__set_autoload(hooks[i].prog, false);
-		td_warn("this kernel has no tracepoint tcp:%s with the arguments tcpdwell reads: no %s",
-			hooks[i].tp, hooks[i].lost);
-	}
-	btf__free(btf);
-}
-
-/* The accept programs are classic tracepoints: they need tracefs and the
- * syscall events. Without them only the accept-queue wait is missing; the
- * warning waits for a successful load, as without privileges the load
- * fails anyway and says what is needed. */
-static bool find_accept_events(struct td_tracer *t)
-{
-	int err = td_tracefs_ensure();
-
-	if (err)
-		snprintf(t->accepts_missing, sizeof(t->accepts_missing), "failed to mount tracefs on %s (%s)",
-			 TD_TRACEFS, strerror(-err));
-	else if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
-		 access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK))
-		snprintf(t->accepts_missing, sizeof(t->accepts_missing),
-			 "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
-	return !t->accepts_missing[0];
-}
-
 static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, const struct td_filter *filt)
 {
 	struct tcpdwell_bpf *skel = t->skel;
@@ -198,16 +140,14 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
-	t->accepts = find_accept_events(t);
-	bpf_program__set_autoload(skel->progs.handle_accept4, t->accepts);
-	bpf_program__set_autoload(skel->progs.handle_accept, t->accepts);
+	t->accepts = td_hooks_accepts(skel, t->accepts_missing, sizeof(t->accepts_missing));
 	if (!t->timers) {
 		bpf_program__set_autoload(skel->progs.handle_timer_start, false);
 		bpf_program__set_autoload(skel->progs.handle_timer_cancel, false);
 		bpf_program__set_autoload(skel->progs.handle_timer_expire_entry, false);
 		bpf_program__set_autoload(skel->progs.handle_timer_expire_exit, false);
 	}
-	drop_missing_hooks(skel);
+	td_hooks_drop_missing(skel);
 }
 
 static int size_maps(struct td_tracer *t, const struct td_config *cfg)
@@ -341,6 +281,15 @@ static int create_ring(struct td_tracer *t)
 	return 0;
 }
 
+/* The listeners' drops so far are not this run's: a first census sets
+ * their baselines. A failure only leaves the baselines to the next one. */
+static void first_census(struct td_tracer *t)
+{
+	uint64_t census[TD_CENSUS_MAX];
+
+	(void)td_tracer_census(t, census);
+}
+
 int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event_fn fn, void *ctx)
 {
 	struct td_tracer *t = NULL;
@@ -368,6 +317,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		goto cleanup;
 	t->pinned_pid = td_share_maps(t->skel);
 	td_seed_sockets(t->skel);
+	first_census(t);
 	err = create_ring(t);
 	if (err)
 		goto cleanup;
@@ -523,22 +473,40 @@ out:
 	return err;
 }
 
+/* The listener records of a census iterator: iter/tcp writes whole
+ * records, so a read returns whole ones. */
+static int read_listeners(int fd, struct td_listeners *l)
+{
+	struct td_listener r;
+	size_t got = 0;
+	ssize_t n;
+
+	td_listeners_begin(l);
+	while ((n = read(fd, (char *)&r + got, sizeof(r) - got)) > 0) {
+		got += (size_t)n;
+		if (got < sizeof(r))
+			continue;
+		got = 0;
+		if (r.type == TD_REC_LISTENER && (r.family == 4 || r.family == 6))
+			td_listeners_update(l, &r);
+	}
+	td_listeners_end(l);
+	return n < 0 ? -errno : 0;
+}
+
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])
 {
-	char buf[64];
-	ssize_t n;
-	int fd;
+	int fd, err;
 
 	/* census_tcp runs in this thread while we read its iterator. */
 	memset(t->skel->bss->census, 0, sizeof(t->skel->bss->census));
 	fd = bpf_iter_create(bpf_link__fd(t->skel->links.census_tcp));
 	if (fd < 0)
 		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+	err = read_listeners(fd, &t->listeners);
 	close(fd);
-	if (n < 0)
-		return -errno;
+	if (err)
+		return err;
 	for (int i = 0; i < TD_CENSUS_MAX; i++)
 		out[i] = t->skel->bss->census[i];
 	return 0;
@@ -590,4 +558,9 @@ int td_tracer_prog_stats(struct td_tracer *t, struct td_prog_stat *out, int max)
 int td_tracer_epoll_fd(const struct td_tracer *t)
 {
 	return ring_buffer__epoll_fd(t->rb);
+}
+
+const struct td_listeners *td_tracer_listeners(const struct td_tracer *t)
+{
+	return &t->listeners;
 }

@@ -39,6 +39,9 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out);
 /* Counts the live TCP sockets of this network namespace per state (see
  * TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);
+/* The listeners the last census found, with their drops and queues. */
+struct td_listeners;
+const struct td_listeners *td_tracer_listeners(const struct td_tracer *t);
 /* Records rejected by the decoder (should stay 0). */
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
 void td_tracer_close(struct td_tracer *t);

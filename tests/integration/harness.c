@@ -58,7 +58,7 @@ void sysctl_set(const char *path, const char *value)
 	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
 }
 
-uint64_t syn_retrans_counter(void)
+uint64_t tcpext_counter(const char *name)
 {
 	char names[4096], values[4096], *ns, *vs, *n, *v;
 	uint64_t found = UINT64_MAX;
@@ -70,7 +70,7 @@ uint64_t syn_retrans_counter(void)
 			continue;
 		n = strtok_r(names, " \n", &ns);
 		v = strtok_r(values, " \n", &vs);
-		while (n && v && strcmp(n, "TCPSynRetrans") != 0) {
+		while (n && v && strcmp(n, name) != 0) {
 			n = strtok_r(NULL, " \n", &ns);
 			v = strtok_r(NULL, " \n", &vs);
 		}
@@ -78,7 +78,7 @@ uint64_t syn_retrans_counter(void)
 			found = strtoull(v, NULL, 10);
 	}
 	fclose(f);
-	cr_assert_neq(found, UINT64_MAX, "no TcpExt TCPSynRetrans in /proc/net/netstat");
+	cr_assert_neq(found, UINT64_MAX, "no TcpExt %s in /proc/net/netstat", name);
 	return found;
 }
 

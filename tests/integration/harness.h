@@ -32,9 +32,10 @@ uint64_t tolerance_ns(uint64_t expected);
 /* Moves this test process into a new network namespace with lo up, so that
  * sysctls, routes and sockets are its own. */
 void enter_netns(void);
-/* TcpExt's TCPSynRetrans of this network namespace (/proc/net/netstat): the
- * kernel's own count of the SYNs and SYN-ACKs it retransmitted. */
-uint64_t syn_retrans_counter(void);
+/* A TcpExt counter of this network namespace (/proc/net/netstat), the
+ * kernel's own count: TCPSynRetrans (SYNs and SYN-ACKs retransmitted),
+ * ListenDrops (SYNs a listener dropped), ... */
+uint64_t tcpext_counter(const char *name);
 /* Writes a sysctl (of the current network namespace, for net.*). */
 void sysctl_set(const char *path, const char *value);
 

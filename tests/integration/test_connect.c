@@ -99,9 +99,9 @@ static void timeout(int family)
 	sleep_ms(20);
 	config_for_port(&cfg, port);
 	capture_start(&c, &cfg);
-	retrans = syn_retrans_counter();
+	retrans = tcpext_counter("TCPSynRetrans");
 	err = timed_connect(family, port, &fd, &t0, &t1);
-	retrans = syn_retrans_counter() - retrans;
+	retrans = tcpext_counter("TCPSynRetrans") - retrans;
 	cr_assert_eq(err, ETIMEDOUT, "connect: %s", strerror(err));
 	cr_assert_geq(retrans, 1, "the kernel retransmitted no SYN");
 	capture_wait(&c, 2, 2000);

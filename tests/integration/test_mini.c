@@ -344,7 +344,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 	int lfd;
 
 	enter_netns();
-	retrans = syn_retrans_counter();
+	retrans = tcpext_counter("TCPSynRetrans");
 	cr_assert_eq(system("ip link add tdv0 type veth peer name tdv1 && ip link set tdv0 up && "
 			    "ip addr add 10.200.0.1/24 dev tdv0"), 0, "veth setup failed");
 	sysctl_set("/proc/sys/net/ipv4/tcp_synack_retries", "1");
@@ -383,7 +383,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 	assert_near(e->dwell_ns, seen - t1, seen - t1, gone - t0, "unanswered SYN_RECV");
 	cr_assert_gt(e->dwell_ns, SEC_NS, "expired before the first SYN-ACK retransmit");
 	/* Nothing else in this namespace retransmits a SYN or a SYN-ACK. */
-	retrans = syn_retrans_counter() - retrans;
+	retrans = tcpext_counter("TCPSynRetrans") - retrans;
 	cr_assert_geq(retrans, 1, "the kernel retransmitted no SYN-ACK");
 	cr_assert_eq(e->retrans, retrans, "synack_retrans %u, the kernel counted %llu", e->retrans,
 		     (unsigned long long)retrans);

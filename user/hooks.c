@@ -1,0 +1,78 @@
+/* The hooks a kernel may lack: the reset tracepoints (tp_btf, with the
+ * arguments tcpdwell reads) and the accept syscalls' classic tracepoints
+ * (tracefs). What a kernel cannot take is left unloaded, with one line on
+ * what goes missing, so that the rest runs. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "diag.h"
+#include "hooks.h"
+#include "pins.h"
+#include <linux/types.h>
+#include "tcpdwell.h"
+#include "tcpdwell.skel.h"
+
+/* Whether the running kernel has tracepoint tp with at least nargs
+ * arguments (its btf_trace_<tp> typedef: a pointer to a prototype whose
+ * first parameter is the context). */
+static bool tracepoint_has(const struct btf *btf, const char *tp, unsigned int nargs)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* the pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) && btf_vlen(t) >= nargs + 1;
+}
+
+/* Hooks that older kernels lack: left unloaded, with one line on what
+ * goes missing, so the rest runs. */
+void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
+{
+	const struct {
+		struct bpf_program *prog;
+		const char *tp;
+		unsigned int nargs;
+		const char *lost;
+	} hooks[] = {
+		{ skel->progs.handle_send_reset, "tcp_send_reset", 3, "reset_sent causes and RST reasons" },
+		{ skel->progs.handle_receive_reset, "tcp_receive_reset", 1, "reset_received causes" },
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		if (btf && tracepoint_has(btf, hooks[i].tp, hooks[i].nargs))
+			continue;
+		bpf_program__set_autoload(hooks[i].prog, false);
+		td_warn("this kernel has no tracepoint tcp:%s with the arguments tcpdwell reads: no %s",
+			hooks[i].tp, hooks[i].lost);
+	}
+	btf__free(btf);
+}
+
+/* The accept programs are classic tracepoints: they need tracefs and the
+ * syscall events. Without them only the accept-queue wait is missing; the
+ * warning waits for a successful load, as without privileges the load
+ * fails anyway and says what is needed. */
+bool td_hooks_accepts(struct tcpdwell_bpf *skel, char *why, size_t len)
+{
+	int err = td_tracefs_ensure();
+
+	why[0] = '\0';
+	if (err)
+		snprintf(why, len, "failed to mount tracefs on %s (%s)", TD_TRACEFS, strerror(-err));
+	else if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
+		 access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK))
+		snprintf(why, len, "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
+	bpf_program__set_autoload(skel->progs.handle_accept4, !why[0]);
+	bpf_program__set_autoload(skel->progs.handle_accept, !why[0]);
+	return !why[0];
+}
