@@ -66,6 +66,37 @@ static __always_inline __u8 td_family(__u16 af)
 	return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
 }
 
+/* An IPv6 socket whose peer is an IPv4 address mapped into IPv6
+ * (::ffff:a.b.c.d: a dual-stack listener's child, or a v6 socket's connect
+ * to such an address) runs on the IPv4 path, which keeps the IPv4
+ * addresses in skc_rcv_saddr/skc_daddr: it is reported as IPv4, and -4
+ * matches it. */
+static __always_inline bool td_v4mapped(const __u32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+}
+
+/* td_family of any sock_common through probe reads, v4-mapped peers as 4. */
+static __always_inline __u8 skc_family(const struct sock_common *skc)
+{
+	__u8 family = td_family(BPF_CORE_READ(skc, skc_family));
+	__u32 d[4];
+
+	if (family == 6 && !bpf_core_read(d, sizeof(d), &skc->skc_v6_daddr) && td_v4mapped(d))
+		return 4;
+	return family;
+}
+
+/* The same with plain loads, from a BTF pointer (tp_btf, iterators). */
+static __always_inline __u8 skc_family_btf(const struct sock_common *skc)
+{
+	__u8 family = td_family(skc->skc_family);
+
+	if (family == 6 && td_v4mapped(skc->skc_v6_daddr.in6_u.u6_addr32))
+		return 4;
+	return family;
+}
+
 /* The addresses and netns of any sock_common (full, timewait or request
  * sock) through probe reads; family and ports are the caller's. */
 static __always_inline void read_addrs(const struct sock_common *skc, struct td_tuple *t)
@@ -85,7 +116,7 @@ static __always_inline void read_addrs(const struct sock_common *skc, struct td_
 static __always_inline void read_tuple(const struct sock_common *skc, struct td_tuple *t)
 {
 	__builtin_memset(t, 0, sizeof(*t));
-	t->family = td_family(BPF_CORE_READ(skc, skc_family));
+	t->family = skc_family(skc);
 	t->sport = BPF_CORE_READ(skc, skc_num);
 	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
 	read_addrs(skc, t);

@@ -57,7 +57,7 @@ static __always_inline bool fsk_read(struct trans *x, const struct sock *sk, int
 {
 	if (sk->sk_protocol != IPPROTO_TCP || oldstate == newstate)
 		return false;
-	x->family = td_family(sk->__sk_common.skc_family);
+	x->family = skc_family_btf(&sk->__sk_common);
 	if (!x->family)
 		return false;
 	x->sk = sk;

@@ -20,7 +20,7 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 {
 	struct td_tuple t = {};
 
-	t.family = td_family(skc->skc_family);
+	t.family = skc_family_btf(skc);
 	if (!t.family)
 		return false;
 	t.sport = skc->skc_num;

@@ -226,7 +226,7 @@ static __always_inline void tw_born(struct td_scratch *s, bool stale, __u64 tw, 
 	} else {
 		__u32 pp = BPF_CORE_READ(t, __tw_common.skc_portpair);
 
-		w.t.family = td_family(BPF_CORE_READ(t, __tw_common.skc_family));
+		w.t.family = skc_family(&t->__tw_common);
 		w.t.dport = bpf_ntohs((__u16)pp);
 		w.t.sport = pp >> 16;
 	}

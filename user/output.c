@@ -30,6 +30,18 @@ int td_guard_std_fds(void)
 	return 0;
 }
 
+void td_output_buffer(struct td_output *o)
+{
+	/* 1 MiB: a report, or a loop's events, then leaves in the explicit
+	 * flush of td_output_error, whose errno says why a write failed (a
+	 * flush stdio makes on its own loses that errno). A terminal keeps
+	 * its line buffering. */
+	static char buf[1 << 20]; /* glibc ignores the size without a buffer */
+
+	if (!isatty(fileno(o->f)))
+		setvbuf(o->f, buf, _IOFBF, sizeof(buf));
+}
+
 int td_output_error(struct td_output *o)
 {
 	errno = 0;

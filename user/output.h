@@ -19,6 +19,9 @@ struct td_output {
 	int err; /* errno of the first failure; 0 while none */
 };
 
+/* Before any output: a buffer large enough that failed writes are seen,
+ * with their reason, by td_output_error. */
+void td_output_buffer(struct td_output *o);
 /* Flushes o->f: 0 when everything written to it so far got out, else the
  * errno of the first failure (EIO when the stream only says that it
  * failed). The error sticks: once lost, output stays lost. */
