@@ -1,25 +1,68 @@
 /* HTTP for the Prometheus exporter: GET/HEAD /metrics and /, 404 for other
  * paths, 405 for other methods. libmicrohttpd runs in epoll mode without a
- * thread of its own: the caller polls its epoll fd and calls td_http_run. */
+ * thread of its own; tcpdwell accepts the connections itself, to hold each
+ * client address to a budget and answer 503 to the rest, and gives each
+ * connection a deadline for its request. The caller polls td_http_wait's
+ * epoll fd and calls td_http_run. */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "clock.h"
+#include "diag.h"
 #include "http.h"
 #include "prom.h"
 
+/* Our epoll set: these two tags, or a slot of td_http.refused. */
+#define TAG_MHD UINT64_MAX
+#define TAG_LISTEN (UINT64_MAX - 1)
+#define ACCEPTS_PER_RUN 64
+/* Room for a burst of connects between two runs of the loop: past it the
+ * kernel drops SYNs, and a client retries only after a second. */
+#define LISTEN_BACKLOG 1024
+
+/* A connection libmicrohttpd serves; linked from STARTED to CLOSED. */
+struct td_conn {
+	struct td_conn *prev, *next;
+	struct MHD_Connection *c;
+	struct sockaddr_storage peer;
+	uint64_t due_ms; /* request headers due by then (0: a request is in) */
+	bool shut;       /* past due: shut down, libmicrohttpd closes it */
+};
+
+/* A connection answered 503, waiting for its client to close. */
+struct td_refused {
+	int fd; /* -1 once closed */
+	uint64_t due_ms;
+};
+
 struct td_http {
 	struct MHD_Daemon *d;
-	int epfd;
+	int epfd;      /* ours: the listener, MHD's epoll fd, refused fds */
+	int listen_fd; /* ours: MHD never sees it */
 	td_http_metrics_fn fn;
 	void *ctx;
+	struct td_conn *conns;
+	unsigned nconns;
+	struct td_refused refused[TD_HTTP_MAX_REFUSED]; /* a ring, oldest at head */
+	unsigned rhead, rcount;
+	char busy[256]; /* the whole 503 response */
+	size_t busy_len;
 };
+
+static uint64_t now_ms(void)
+{
+	return td_clock_ns(CLOCK_MONOTONIC) / 1000000ull;
+}
 
 static const char index_page[] =
 	"<!DOCTYPE html>\n<html><head><title>tcpdwell</title></head><body>\n"
@@ -34,6 +77,197 @@ char *td_http_fmt_listen(char *buf, size_t len, const struct td_listen *l)
 		snprintf(a, sizeof(a), "?");
 	snprintf(buf, len, l->family == 6 ? "[%s]:%u" : "%s:%u", a, l->port);
 	return buf;
+}
+
+/* ---- connections libmicrohttpd serves ---- */
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
+static unsigned conns_from(const struct td_http *h, const struct sockaddr_storage *peer)
+{
+	unsigned n = 0;
+
+	for (const struct td_conn *k = h->conns; k; k = k->next)
+		n += same_addr(&k->peer, peer);
+	return n;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: called from MHD_add_connection (STARTED)
+ * and when MHD closes the connection (CLOSED). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct td_http *h = cls;
+	struct td_conn *k = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!k)
+			return;
+		if (k->prev)
+			k->prev->next = k->next;
+		else
+			h->conns = k->next;
+		if (k->next)
+			k->next->prev = k->prev;
+		h->nconns--;
+		free(k);
+		*socket_context = NULL;
+		return;
+	}
+	k = calloc(1, sizeof(*k));
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!k || !ci || !ci->client_addr) {
+		free(k); /* not counted: only on allocation failure */
+		return;
+	}
+	k->c = c;
+	memcpy(&k->peer, ci->client_addr,
+	       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	k->due_ms = now_ms() + TD_HTTP_REQUEST_TIMEOUT_S * 1000ull;
+	k->next = h->conns;
+	if (h->conns)
+		h->conns->prev = k;
+	h->conns = k;
+	h->nconns++;
+	*socket_context = k;
+}
+
+/* By a walk of the list: MHD_CONNECTION_INFO_SOCKET_CONTEXT gives the
+ * context itself or its address, depending on the libmicrohttpd version. */
+static struct td_conn *conn_of(struct td_http *h, struct MHD_Connection *c)
+{
+	struct td_conn *k = h->conns;
+
+	while (k && k->c != c)
+		k = k->next;
+	return k;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: a response went out; the next request is
+ * due within the idle timeout, however slowly it trickles in. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct td_conn *k = conn_of(cls, c);
+
+	(void)con_cls;
+	(void)toe;
+	if (k)
+		k->due_ms = now_ms() + TD_HTTP_IDLE_TIMEOUT_S * 1000ull;
+}
+
+/* A connection past its deadline is shut down: libmicrohttpd reads EOF
+ * and closes it. Returns the next deadline, or UINT64_MAX. */
+static uint64_t conns_expire(struct td_http *h, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (struct td_conn *k = h->conns; k; k = k->next) {
+		const union MHD_ConnectionInfo *ci;
+
+		if (!k->due_ms || k->shut)
+			continue;
+		if (k->due_ms > now) {
+			next = k->due_ms < next ? k->due_ms : next;
+			continue;
+		}
+		ci = MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		k->shut = true;
+	}
+	return next;
+}
+
+/* ---- connections over the budget: 503, then a close without a reset ---- */
+
+/* Reads what the client sent (a close with unread data would send a reset)
+ * and closes at EOF or an error, or when final. */
+static void refused_drain(struct td_http *h, unsigned slot, bool final)
+{
+	struct td_refused *x = &h->refused[slot];
+	char buf[1024];
+	ssize_t n;
+
+	if (x->fd < 0)
+		return;
+	do
+		n = recv(x->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	if (n == 0 || final || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		close(x->fd);
+		x->fd = -1;
+	}
+}
+
+static void refused_pop(struct td_http *h)
+{
+	refused_drain(h, h->rhead, true);
+	h->rhead = (h->rhead + 1) % TD_HTTP_MAX_REFUSED;
+	h->rcount--;
+}
+
+/* Returns the next deadline, or UINT64_MAX. */
+static uint64_t refused_expire(struct td_http *h, uint64_t now)
+{
+	while (h->rcount && (h->refused[h->rhead].fd < 0 || h->refused[h->rhead].due_ms <= now))
+		refused_pop(h);
+	return h->rcount ? h->refused[h->rhead].due_ms : UINT64_MAX;
+}
+
+/* The 503 fits in an empty socket buffer; FIN follows it. When the ring is
+ * full the oldest refused connection goes, the likeliest to have read its
+ * answer. */
+static void refuse(struct td_http *h, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	unsigned slot;
+
+	send(fd, h->busy, h->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_WR);
+	if (h->rcount == TD_HTTP_MAX_REFUSED)
+		refused_pop(h);
+	slot = (h->rhead + h->rcount) % TD_HTTP_MAX_REFUSED;
+	ev.data.u64 = slot;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		return;
+	}
+	h->refused[slot] = (struct td_refused){ .fd = fd, .due_ms = now_ms() + TD_HTTP_REFUSED_LINGER_MS };
+	h->rcount++;
+}
+
+/* Each connection goes to libmicrohttpd within the budgets, or gets a 503.
+ * Out of fds, the oldest refused connection makes room. */
+static void accept_some(struct td_http *h)
+{
+	for (int i = 0; i < ACCEPTS_PER_RUN; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(h->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && h->rcount) {
+				refused_pop(h);
+				continue;
+			}
+			return;
+		}
+		if (h->nconns >= TD_HTTP_MAX_CONNS || conns_from(h, &ss) >= TD_HTTP_MAX_CONNS_PER_IP)
+			refuse(h, fd);
+		else
+			MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, sl); /* closes fd on failure */
+	}
 }
 
 /* Queues a response with body [body, body+len) and frees it if owned. */
@@ -83,6 +317,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	/* GET and HEAD are answered at the last call, after any body (read
 	 * and dropped), which keeps the connection alive for the next scrape. */
 	if (!*con_cls) {
+		struct td_conn *k = conn_of(h, c);
+
+		if (k)
+			k->due_ms = 0; /* the request is in: no deadline while it is served */
 		*con_cls = h;
 		return MHD_YES;
 	}
@@ -136,7 +374,7 @@ static int listen_on(const struct td_listen *l)
 	/* A restart must not wait for the previous run's TIME_WAITs; a live
 	 * listener on the port still makes bind() fail. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 64)) {
+	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, LISTEN_BACKLOG)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -144,55 +382,90 @@ static int listen_on(const struct td_listen *l)
 	return fd;
 }
 
+static void set_busy(struct td_http *h)
+{
+	static const char body[] = "503 busy: too many connections from this address (or in all); retry later\n";
+	int n;
+
+	n = snprintf(h->busy, sizeof(h->busy),
+		     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+		     sizeof(body) - 1, body);
+	h->busy_len = n > 0 && (size_t)n < sizeof(h->busy) ? (size_t)n : 0;
+}
+
+/* Our epoll set: the listener and libmicrohttpd's own epoll fd. */
+static int watch(struct td_http *h)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+
+	if (!info)
+		return -EINVAL;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0)
+		return -errno;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->listen_fd, &ev))
+		return -errno;
+	ev.data.u64 = TAG_MHD;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, info->epoll_fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/* No listening socket for libmicrohttpd: we accept. Its own limits are a
+ * backstop; the idle timeout also ends a connection with no traffic at all
+ * while its response is being written. A small per-connection pool (an
+ * oversized request line or header block gets 414/431 and a close), and
+ * strict parsing. */
+static struct MHD_Daemon *start_daemon(struct td_http *h)
+{
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(2 * TD_HTTP_MAX_CONNS),
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)TD_HTTP_IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TD_HTTP_MEMORY_LIMIT,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+				MHD_OPTION_END);
+}
+
 int td_http_start(struct td_http **out, const struct td_listen *l, td_http_metrics_fn fn, void *ctx)
 {
-	const union MHD_DaemonInfo *info;
 	struct td_http *h;
 	char where[64];
-	int fd, err;
+	int err;
 
 	td_http_fmt_listen(where, sizeof(where), l);
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		fprintf(stderr, "tcpdwell: failed to allocate the HTTP server: %s\n", strerror(errno));
+		td_err("failed to allocate the HTTP server: %s", strerror(errno));
 		return -ENOMEM;
 	}
 	h->fn = fn;
 	h->ctx = ctx;
+	h->epfd = -1;
+	set_busy(h);
 	/* Our own socket, so that a bind failure says why. */
-	fd = listen_on(l);
-	if (fd < 0) {
-		err = fd;
-		fprintf(stderr, "tcpdwell: failed to listen on %s: %s%s\n", where, strerror(-err),
-			err == -EADDRINUSE ? " (another process has the port: pick another one)" :
-			err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
+	h->listen_fd = listen_on(l);
+	if (h->listen_fd < 0) {
+		err = h->listen_fd;
+		td_err("failed to listen on %s: %s%s", where, strerror(-err),
+		       err == -EADDRINUSE ? " (another process has the port: pick another one)" :
+		       err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
 		goto cleanup;
 	}
-	/* Bounded clients, an idle timeout, a small per-connection pool (an
-	 * oversized request line or header block gets 414/431 and a close), and
-	 * strict parsing. MHD owns fd once started. */
-	h->d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
-				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)TD_HTTP_MAX_CONNS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)TD_HTTP_MAX_CONNS_PER_IP,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)TD_HTTP_TIMEOUT_S,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TD_HTTP_MEMORY_LIMIT,
-				MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-				MHD_OPTION_END);
+	h->d = start_daemon(h);
 	if (!h->d) {
 		err = -EINVAL;
-		if (fcntl(fd, F_GETFD) != -1) /* whether MHD closed it varies by version */
-			close(fd);
-		fprintf(stderr, "tcpdwell: failed to start the HTTP server on %s (libmicrohttpd)\n", where);
+		td_err("failed to start the HTTP server on %s (libmicrohttpd)", where);
 		goto cleanup;
 	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info) {
-		err = -EINVAL;
-		fprintf(stderr, "tcpdwell: failed to start the HTTP server: libmicrohttpd without epoll\n");
+	err = watch(h);
+	if (err) {
+		td_err("failed to start the HTTP server: epoll: %s", strerror(-err));
 		goto cleanup;
 	}
-	h->epfd = info->epoll_fd;
 	*out = h;
 	return 0;
 
@@ -204,17 +477,38 @@ cleanup:
 int td_http_wait(struct td_http *h, int other_fd, int max_ms)
 {
 	struct pollfd p[2] = { { .fd = h->epfd, .events = POLLIN }, { .fd = other_fd, .events = POLLIN } };
-	MHD_UNSIGNED_LONG_LONG due;
+	uint64_t now = now_ms(), due;
+	MHD_UNSIGNED_LONG_LONG mhd;
 	int ms = max_ms;
 
 	/* Data MHD has already read, or a connection to time out. */
-	if (MHD_get_timeout(h->d, &due) == MHD_YES && due < (MHD_UNSIGNED_LONG_LONG)ms)
-		ms = (int)due;
+	if (MHD_get_timeout(h->d, &mhd) == MHD_YES && mhd < (MHD_UNSIGNED_LONG_LONG)ms)
+		ms = (int)mhd;
+	/* Or one of our deadlines (at time 0, conns_expire only finds the next). */
+	due = conns_expire(h, 0);
+	if (h->rcount && h->refused[h->rhead].due_ms < due)
+		due = h->refused[h->rhead].due_ms;
+	if (due != UINT64_MAX && due < now + (uint64_t)ms)
+		ms = due > now ? (int)(due - now) : 0;
 	return poll(p, other_fd >= 0 ? 2 : 1, ms);
 }
 
 void td_http_run(struct td_http *h)
 {
+	struct epoll_event ev[64];
+	uint64_t now;
+	int n;
+
+	n = epoll_wait(h->epfd, ev, sizeof(ev) / sizeof(ev[0]), 0);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == TAG_LISTEN)
+			accept_some(h);
+		else if (ev[i].data.u64 != TAG_MHD)
+			refused_drain(h, (unsigned)ev[i].data.u64, false);
+	}
+	now = now_ms();
+	refused_expire(h, now);
+	conns_expire(h, now);
 	MHD_run(h->d);
 }
 
@@ -223,6 +517,12 @@ void td_http_stop(struct td_http *h)
 	if (!h)
 		return;
 	if (h->d)
-		MHD_stop_daemon(h->d);
+		MHD_stop_daemon(h->d); /* closes its connections: CLOSED frees each td_conn */
+	while (h->rcount)
+		refused_pop(h);
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
+	if (h->epfd >= 0)
+		close(h->epfd);
 	free(h);
 }

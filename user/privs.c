@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <cap-ng.h>
 #include <seccomp.h>
+#include "diag.h"
 #include "privs.h"
 
 /* What the main loop, libbpf's ring buffer, stdio, malloc, libmicrohttpd
@@ -41,17 +42,17 @@ int td_drop_privileges(void)
 	capng_clear(CAPNG_SELECT_ALL);
 	err = capng_apply(CAPNG_SELECT_ALL);
 	if (err) {
-		fprintf(stderr, "tcpdwell: failed to drop capabilities (libcap-ng error %d)\n", err);
+		td_err("failed to drop capabilities (libcap-ng error %d)", err);
 		return -EPERM;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		err = -errno;
-		fprintf(stderr, "tcpdwell: failed to set no_new_privs: %s\n", strerror(-err));
+		td_err("failed to set no_new_privs: %s", strerror(-err));
 		return err;
 	}
 	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx) {
-		fprintf(stderr, "tcpdwell: failed to set up seccomp\n");
+		td_err("failed to set up seccomp");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; !err && i < sizeof(allowed) / sizeof(allowed[0]); i++) {
@@ -66,7 +67,7 @@ int td_drop_privileges(void)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (err) {
-		fprintf(stderr, "tcpdwell: failed to load the seccomp filter: %s\n", strerror(-err));
+		td_err("failed to load the seccomp filter: %s", strerror(-err));
 		return err;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -517,13 +518,14 @@ Test(prom, real_prometheus_quantile_and_transitions, .init = setup, .fini = clea
 }
 
 /* What the network may send: the server answers or drops each request and
- * keeps serving. A client that sends nothing, or half a request, is timed
- * out after TD_HTTP_TIMEOUT_S without holding up anyone else. */
+ * keeps serving. A client that sends nothing, or trickles half a request, is
+ * timed out TD_HTTP_REQUEST_TIMEOUT_S after it connected without holding up
+ * anyone else. */
 Test(prom, http_survives_bad_clients, .init = setup, .fini = cleanup, .timeout = 60)
 {
 	char listen_arg[32], hdr[128], *req, *buf = malloc(BUF_SIZE);
 	char *args[] = { "--prometheus", listen_arg, "-P", "9", NULL };
-	int idle, half, extra[12], refused = 0;
+	int idle, half;
 	uint16_t port = free_port(4);
 	const char *body;
 	struct run r;
@@ -619,36 +621,208 @@ Test(prom, http_survives_bad_clients, .init = setup, .fini = cleanup, .timeout =
 	free(req);
 	cr_assert_eq(http_get(4, port, "/metrics", buf, &body), 200, "after the bad requests");
 
-	/* One address holds at most TD_HTTP_MAX_CONNS_PER_IP connections, the
-	 * two slow ones included: the rest are closed at once. */
-	for (int i = 0; i < 12; i++)
-		extra[i] = dial(4, port);
-	sleep_ms(500);
-	for (int i = 0; i < 12; i++) {
-		char c;
-		struct pollfd pf = { .fd = extra[i], .events = POLLIN };
-
-		if (extra[i] < 0 || (poll(&pf, 1, 0) == 1 && read(extra[i], &c, 1) <= 0))
-			refused++;
-		if (extra[i] >= 0)
-			close(extra[i]);
-	}
-	cr_assert_geq(refused, 12 + 2 - TD_HTTP_MAX_CONNS_PER_IP, "%d of 12 extra connections refused", refused);
-
-	/* The slow clients: closed by the server after the timeout. */
-	read_until_close(idle, buf, BUF_SIZE, (TD_HTTP_TIMEOUT_S + 4) * 1000, &closed);
-	t = now_ns() - opened;
+	/* The slow clients: closed at their deadline. */
+	read_until_close(idle, buf, BUF_SIZE, (TD_HTTP_REQUEST_TIMEOUT_S + 1) * 1000, &closed);
 	cr_assert(closed, "an idle client kept its connection for %llu ms",
-		  (unsigned long long)(t / 1000000ull));
-	cr_assert_geq(t, (TD_HTTP_TIMEOUT_S - 1) * 1000000000ull, "idle client closed after %llu ms",
-		      (unsigned long long)(t / 1000000ull));
-	read_until_close(half, buf, BUF_SIZE, 2000, &closed);
+		  (unsigned long long)((now_ns() - opened) / 1000000ull));
+	read_until_close(half, buf, BUF_SIZE, 1000, &closed);
 	cr_assert(closed, "a client with half a request was not timed out");
 	close(idle);
 	close(half);
 	cr_assert_eq(http_get(4, port, "/metrics", buf, &body), 200, "after the slow clients");
 	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
 	cr_assert_eq(strstr(r.err, "failed"), NULL, "stderr: %s", r.err);
+	free(buf);
+}
+
+/* A connection from src (an address of lo: 127.0.0.0/8 is all local) to
+ * 127.0.0.1:port, or -1. */
+static int dial_from(const char *src, uint16_t port)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) || connect(fd, (struct sockaddr *)&to, sizeof(to))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads until EOF, an error or timeout_ms; returns the HTTP status read (0
+ * if none) and sets *err to 0 at EOF, else the errno (ETIMEDOUT). */
+static int read_status(int fd, char *buf, size_t cap, int timeout_ms, int *err)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	size_t len = 0;
+	int status = 0;
+
+	*err = ETIMEDOUT;
+	while (now_ns() < end && len < cap - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0) {
+			*err = n ? errno : 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		status = 0;
+	return status;
+}
+
+/* Milliseconds until the server closes fd (EOF or reset), at most about
+ * max_ms; what it sends meanwhile is dropped. */
+static unsigned ms_until_closed(int fd, int max_ms)
+{
+	char buf[4096];
+	uint64_t t = now_ns();
+	unsigned ms = 0;
+	bool closed = false;
+
+	while (!closed && ms < (unsigned)max_ms) {
+		read_until_close(fd, buf, sizeof(buf), max_ms - (int)ms, &closed);
+		ms = (unsigned)((now_ns() - t) / 1000000ull);
+	}
+	return ms;
+}
+
+/* A connection has TD_HTTP_REQUEST_TIMEOUT_S from its accept to send its
+ * request, however it trickles; after a response, the connection stays
+ * open for the next request for TD_HTTP_IDLE_TIMEOUT_S. */
+Test(prom, http_request_and_idle_deadlines, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	const uint64_t request_ms = TD_HTTP_REQUEST_TIMEOUT_S * 1000ull, idle_ms = TD_HTTP_IDLE_TIMEOUT_S * 1000ull;
+	char listen_arg[32], buf[4096];
+	char *args[] = { "--prometheus", listen_arg, "-P", "9", NULL };
+	uint16_t port = free_port(4);
+	int idle, trickle, kept, err;
+	uint64_t t0, t;
+	struct run r;
+
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", port);
+	tcpdwell_start(&r, args);
+	idle = dial(4, port);
+	trickle = dial(4, port);
+	kept = dial(4, port);
+	cr_assert(idle >= 0 && trickle >= 0 && kept >= 0);
+	t0 = now_ns();
+	send_all(kept, req, sizeof(req) - 1);
+	cr_assert_eq(read_status(kept, buf, 200, 1000, &err), 200, "%s", buf); /* the headers: no close yet */
+
+	/* One byte every 200 ms: each renews libmicrohttpd's inactivity
+	 * timeout, not the request deadline. */
+	while ((t = (now_ns() - t0) / 1000000ull) < request_ms + 1500) {
+		struct pollfd pf = { .fd = trickle, .events = POLLIN };
+
+		if (poll(&pf, 1, 200) == 1)
+			break;
+		send_all(trickle, "G", 1);
+	}
+	cr_assert_geq(t, request_ms - 200, "the trickling client was closed after %llu ms", (unsigned long long)t);
+	cr_assert_lt(t, request_ms + 1500, "the trickling client still open after %llu ms", (unsigned long long)t);
+	t = (now_ns() - t0) / 1000000ull + ms_until_closed(idle, 2000);
+	cr_assert(t >= request_ms - 200 && t < request_ms + 1500, "the idle client was closed after %llu ms",
+		  (unsigned long long)t);
+
+	/* The answered one outlives the request deadline, up to the idle one. */
+	t = (now_ns() - t0) / 1000000ull + ms_until_closed(kept, (int)(idle_ms + 3000));
+	cr_assert(t >= idle_ms - 500 && t < idle_ms + 2500, "a kept-alive connection was closed after %llu ms",
+		  (unsigned long long)t);
+	close(idle);
+	close(trickle);
+	close(kept);
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+}
+
+#define HOGS 200
+
+/* Opens HOGS connections from 127.0.0.1 that send nothing. */
+static void hog(uint16_t port, int *fds)
+{
+	for (int i = 0; i < HOGS; i++) {
+		fds[i] = dial(4, port);
+		cr_assert_geq(fds[i], 0, "connection %d of the idle client: %s", i, strerror(errno));
+	}
+}
+
+/* One client address holding HOGS idle connections and firing HOGS
+ * scrapes at once cannot keep a scrape from another address out: that one
+ * answers 200 within a second. Connections over the budget are answered
+ * 503 and closed, never reset. */
+Test(prom, http_budget_per_address, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char listen_arg[32], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "-P", "9", NULL };
+	int idle[HOGS], scrape[HOGS], other, status, err, got[600] = { 0 }, resets = 0, other_err = 0, busy = 0;
+	uint16_t port = free_port(4);
+	struct rlimit rl;
+	struct run r;
+	uint64_t t;
+
+	cr_assert_not_null(buf);
+	/* 400 sockets and more: the default soft limit is 1024. */
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", port);
+	tcpdwell_start(&r, args);
+
+	hog(port, idle);
+	for (int i = 0; i < HOGS; i++) {
+		scrape[i] = dial(4, port);
+		cr_assert_geq(scrape[i], 0, "scrape %d: %s", i, strerror(errno));
+		send_all(scrape[i], req, sizeof(req) - 1);
+	}
+	/* Prometheus, from another address, while all of that is in flight. */
+	t = now_ns();
+	other = dial_from("127.0.0.2", port);
+	cr_assert_geq(other, 0, "connect from 127.0.0.2: %s", strerror(errno));
+	send_all(other, req, sizeof(req) - 1);
+	status = read_status(other, buf, BUF_SIZE, 1000, &err);
+	t = (now_ns() - t) / 1000000ull;
+	cr_assert_eq(status, 200, "the scrape from 127.0.0.2 got %d (%s) after %llu ms", status, strerror(err),
+		     (unsigned long long)t);
+	cr_assert_eq(err, 0, "the scrape from 127.0.0.2: %s after %llu ms", strerror(err), (unsigned long long)t);
+	cr_assert_lt(t, 1000);
+	cr_log_info("scrape from 127.0.0.2: 200 in %llu ms", (unsigned long long)t);
+	close(other);
+
+	for (int i = 0; i < HOGS; i++) {
+		status = read_status(scrape[i], buf, BUF_SIZE, 5000, &err);
+		resets += err == ECONNRESET;
+		other_err += err != 0 && err != ECONNRESET;
+		got[status > 0 && status < 600 ? status : 0]++;
+		close(scrape[i]);
+	}
+	cr_log_info("%d concurrent scrapes from 127.0.0.1: %d got 200, %d got 503, %d other, %d reset, %d other errors",
+		    HOGS, got[200], got[503], HOGS - got[200] - got[503], resets, other_err);
+	cr_assert_eq(resets, 0, "%d of %d scrapes were reset", resets, HOGS);
+	cr_assert_eq(other_err, 0, "%d of %d scrapes failed", other_err, HOGS);
+	cr_assert_eq(got[200] + got[503], HOGS, "%d got 200, %d got 503 of %d", got[200], got[503], HOGS);
+
+	/* The idle connections over the budget got their 503 at once too. */
+	for (int i = 0; i < HOGS; i++) {
+		char c[16];
+		ssize_t n = recv(idle[i], c, sizeof(c) - 1, MSG_DONTWAIT);
+
+		busy += n >= 12 && !memcmp(c, "HTTP/1.1 503", 12);
+		close(idle[i]);
+	}
+	cr_assert_geq(busy, HOGS - TD_HTTP_MAX_CONNS_PER_IP, "%d idle connections got a 503", busy);
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
 	free(buf);
 }
 
