@@ -256,7 +256,7 @@ static void finish(struct listing *l)
 	l->times.tracer_pid = l->src.pid;
 	l->times.filters = l->src.cfg ? (words ? words + 1 : "") : NULL;
 	td_render_snap_counts(stdout, l->counts, l->listed, &l->times, l->o->cfg.json);
-	fflush(stdout);
+	/* No fflush here: main's td_output_status must see a failed write. */
 	td_render_snap_source(stderr, &l->times);
 }
 
