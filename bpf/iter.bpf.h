@@ -14,6 +14,24 @@
 /* The census that userspace reads after running census_tcp. */
 __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
 
+/* Socket inode -> holder, filled by a starting tracer from /proc just before
+ * seed_tcp runs (user/share.c); the snapshot shrinks it to one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TD_SEED_HOLDERS_MAX);
+	__type(key, __u64);
+	__type(value, struct td_seed_holder);
+} seed_holders SEC(".maps");
+
+/* The inode of a full socket's file (0: none), which names it in
+ * /proc/PID/fd as socket:[INODE]. */
+static __always_inline __u64 sock_ino(struct tcp_sock *tp)
+{
+	struct socket *so = tp->inet_conn.icsk_inet.sk.sk_socket;
+
+	return so ? BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino) : 0;
+}
+
 /* Family, ports and, when filtered on, addresses: the tuple filter on an
  * iterator's socket with plain loads. */
 static __always_inline bool iter_passes(struct sock_common *skc)
@@ -152,7 +170,6 @@ static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 	struct sk_info *info;
-	struct socket *so;
 
 	if (!tp)
 		return false;
@@ -167,9 +184,7 @@ static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc
 		r->flags |= TD_F_PID_KNOWN;
 		__builtin_memcpy(r->comm, info->comm, sizeof(r->comm));
 	}
-	so = tp->inet_conn.icsk_inet.sk.sk_socket;
-	if (so)
-		r->ino = BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino);
+	r->ino = sock_ino(tp);
 	return true;
 }
 
@@ -196,6 +211,23 @@ static __always_inline bool snap_fill(struct td_snap *r, struct sock_common *skc
 		return true;
 	}
 	return snap_full(r, skc);
+}
+
+/* A seeded socket's owner: the process that holds its file now, when the
+ * tracer has not seen one. */
+static __always_inline void seed_owner(struct tcp_sock *tp, struct sk_info *info)
+{
+	__u64 ino = sock_ino(tp);
+	struct td_seed_holder *h;
+
+	if (info->owner_known || !ino)
+		return;
+	h = bpf_map_lookup_elem(&seed_holders, &ino);
+	if (!h)
+		return;
+	info->tgid = h->pid;
+	__builtin_memcpy(info->comm, h->comm, sizeof(info->comm));
+	info->owner_known = 1;
 }
 
 /* A socket a starting tracer has never seen is in its state "since at
@@ -226,6 +258,8 @@ static __always_inline void seed_one(struct sock_common *skc)
 			info->entered_ns = now;
 			info->at_least = 1;
 		}
+		if (info)
+			seed_owner(tp, info);
 	}
 }
 

@@ -253,6 +253,17 @@ struct td_snap {
 	char  comm[TD_COMM_LEN];
 };
 
+/* The holder of a socket's file found in /proc by a starting tracer (as
+ * ss -p finds it), keyed by socket inode in seed_holders: seeding gives it
+ * to the sockets that existed before the start. */
+struct td_seed_holder {
+	__u32 pid;
+	char  comm[TD_COMM_LEN];
+};
+
+/* seed_holders' size: the socket files a start-up /proc scan may name. */
+#define TD_SEED_HOLDERS_MAX 16384
+
 /* Slots of the per-CPU counter array. */
 enum td_counter {
 	TD_CNT_RB_DROPS,   /* ring buffer reservation failures: lost records */

@@ -30,4 +30,16 @@ void td_filter_store(volatile struct td_filter *knob, volatile uint8_t *port_kno
  * or the new state. The same rule as the kernel side's. */
 bool td_filter_pass(const struct td_filter *f, const uint8_t *port_filter, const struct td_event *e);
 
+/* The filters a tracer runs with, as options that td_parse_args reads back
+ * ("-P 47118,47119 -T"; "" when it follows every socket): the part of a
+ * tracer's command line that decides which sockets it times. -T is in: it
+ * decides whether timewait and request socks get times. */
+void td_filter_describe(const struct td_config *cfg, char *buf, size_t len);
+/* Whether a tracer with filter f keeps the time in state of socket s, as
+ * far as a snapshot can tell: its tuple (family, ports, addresses) passes.
+ * The owner and state filters choose what a tracer reports, not which
+ * sockets it times; the cgroup filter does, but a snapshot record has no
+ * cgroup id (fullsk.bpf.h: fsk_filter). */
+bool td_filter_covers(const struct td_filter *f, const uint8_t *port_filter, const struct td_snap *s);
+
 #endif

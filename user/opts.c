@@ -461,7 +461,8 @@ static const struct td_optrow trace_rows[] = {
 
 static const struct td_optrow snap_rows[] = {
 	OPT(FILTERS, 0, "older-than", "STATE:DURATION", older_than, 0, 0,
-	    "only sockets in STATE for at least DURATION,\ne.g. CLOSE_WAIT:30s"),
+	    "only sockets in STATE for at least DURATION,\ne.g. CLOSE_WAIT:30s, and those in STATE of\n"
+	    "unknown age (marked)"),
 	OPT(TUNING, 't', "tracer", "PID", pid, SNAP(tracer), 0,
 	    "read the maps of this tracing tcpdwell (default: the\nnewest one)", .noun = "tracer pid"),
 	TD_OPT_INCLUDE(format_rows),
@@ -566,8 +567,9 @@ const struct td_optcmd td_snap_cmd = {
 	.head = "Usage: tcpdwell snapshot [OPTIONS]\n"
 		"List the TCP sockets that exist now (like ss -tan, TIME_WAIT and request\n"
 		"socks included) with how long each has been in its state, and count them\n"
-		"per state. Times come from a tcpdwell that is tracing; without one they\n"
-		"are '?'.\n"
+		"per state. Times come from the newest tcpdwell that is tracing (or -t);\n"
+		"a socket it does not time, or every one without a tracer, shows '?' and\n"
+		"why, and one line on stderr says where the times came from.\n"
 		"\n",
 	.tail = "\n"
 		"Examples:\n"

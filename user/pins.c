@@ -69,8 +69,35 @@ void td_pin_dir_remove(pid_t pid)
 		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
 		unlink(path);
 	}
+	td_pin_path(path, sizeof(path), pid, TD_PIN_FILTERS);
+	unlink(path);
 	td_pin_path(path, sizeof(path), pid, NULL);
 	rmdir(path);
+}
+
+/* bpffs takes no regular files but takes symlinks: the words are the
+ * target of one, written and read in one call each. */
+int td_pin_filters_write(pid_t pid, const char *filters)
+{
+	char path[256], target[TD_FILTERS_LEN + 16];
+
+	td_pin_path(path, sizeof(path), pid, TD_PIN_FILTERS);
+	snprintf(target, sizeof(target), "tcpdwell%s%s", filters[0] ? " " : "", filters);
+	unlink(path);
+	return symlink(target, path) ? -errno : 0;
+}
+
+int td_pin_filters_read(pid_t pid, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+
+	td_pin_path(path, sizeof(path), pid, TD_PIN_FILTERS);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
 }
 
 void td_pin_cleanup_stale(void)
@@ -78,11 +105,17 @@ void td_pin_cleanup_stale(void)
 	(void)td_pin_find_tracer();
 }
 
+/* At least as new: of two directories made in one tick, either will do. */
+static bool newer(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
 pid_t td_pin_find_tracer(void)
 {
 	DIR *d = opendir(TD_PIN_ROOT);
 	struct dirent *de;
-	time_t newest = 0;
+	struct timespec newest = { 0, 0 };
 	pid_t found = 0;
 
 	if (!d)
@@ -99,8 +132,8 @@ pid_t td_pin_find_tracer(void)
 			continue;
 		}
 		td_pin_path(path, sizeof(path), (pid_t)pid, NULL);
-		if (stat(path, &st) == 0 && st.st_mtime >= newest) {
-			newest = st.st_mtime;
+		if (stat(path, &st) == 0 && newer(&st.st_mtim, &newest)) {
+			newest = st.st_mtim;
 			found = (pid_t)pid;
 		}
 	}

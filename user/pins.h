@@ -22,6 +22,15 @@ int td_tracefs_ensure(void);
 void td_pin_path(char *buf, size_t len, pid_t pid, const char *name);
 /* Creates /sys/fs/bpf/tcpdwell/<pid>; 0 or -errno. */
 int td_pin_dir_create(pid_t pid);
+/* The tracer's filters (td_filter_describe's words) beside its pins, so
+ * that a snapshot knows which sockets it times: written as the command line
+ * "tcpdwell WORDS..." that td_parse_args reads back. 0 or -errno. */
+#define TD_PIN_FILTERS "filters"
+#define TD_FILTERS_LEN 512
+int td_pin_filters_write(pid_t pid, const char *filters);
+/* That command line into buf (len bytes at most); 0 or -errno (-ENOENT: a
+ * tracer from before the file existed). */
+int td_pin_filters_read(pid_t pid, char *buf, size_t len);
 /* Removes this pid's pins and directory (best effort). */
 void td_pin_dir_remove(pid_t pid);
 /* The pid of a running tracer that shares its maps (the newest), removing

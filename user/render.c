@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include "diag.h"
 #include "render.h"
 #include "states.h"
 #include "vocab.h"
@@ -272,7 +273,7 @@ static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, uns
 }
 
 void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
-			 int holder_pid, const char *holder_comm)
+			 int holder_pid, const char *holder_comm, unsigned why)
 {
 	char l[64], r[64], in[32], d[16], who[48];
 	int aw = o->wide ? 47 : 22;
@@ -290,10 +291,14 @@ void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct t
 		snprintf(who, sizeof(who), "%u/%.16s (owner)", s->pid, s->comm);
 	else
 		strcpy(who, "-");
-	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, who);
+	fprintf(f, "%-12s %-*s %-*s %-10s %s", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, who);
+	if (td_age_why_text(why))
+		fprintf(f, "  (age unknown: %s)", td_age_why_text(why));
+	fputc('\n', f);
 }
 
-void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm)
+void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm,
+			 unsigned why)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 
@@ -320,26 +325,85 @@ void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int 
 	} else {
 		fputs("null,\"owner_comm\":null", f);
 	}
-	fprintf(f, ",\"uid\":%u,\"inode\":%" PRIu64 "}\n", s->uid, (uint64_t)s->ino);
+	fprintf(f, ",\"uid\":%u,\"inode\":%" PRIu64 ",\"unknown_why\":", s->uid, (uint64_t)s->ino);
+	if (td_vocab_word(&td_age_vocab, why))
+		fprintf(f, "\"%s\"}\n", td_vocab_word(&td_age_vocab, why));
+	else
+		fputs("null}\n", f);
 }
 
-void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, int tracer_pid, bool json)
+const char *td_snap_times_word(const struct td_snap_times *t)
 {
+	uint64_t unknown = 0;
+
+	for (int w = 1; w < TD_AGE_WHY_MAX; w++)
+		unknown += t->unknown[w];
+	if (!t->tracer_pid || (unknown && !t->known))
+		return "unknown";
+	return unknown ? "partial" : "known";
+}
+
+/* "" when every time is known; else, e.g. "1 socket outside the tracer's
+ * filters (-P 47118,47119), 2 sockets not followed by a tracer
+ * without -T". */
+void td_snap_times_why(const struct td_snap_times *t, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!t->tracer_pid) {
+		snprintf(buf, len, "no tracing tcpdwell shares its maps");
+		return;
+	}
+	for (int w = 1; w < TD_AGE_WHY_MAX && used < len; w++) {
+		int n;
+
+		if (!t->unknown[w])
+			continue;
+		n = snprintf(buf + used, len - used, "%s%" PRIu64 " socket%s %s", used ? ", " : "", t->unknown[w],
+			     t->unknown[w] == 1 ? "" : "s", td_age_why_text((unsigned)w));
+		if (n > 0 && w == TD_AGE_FILTERED && t->filters && (size_t)n < len - used)
+			n += snprintf(buf + used + n, len - used - n, " (%s)", t->filters[0] ? t->filters : "none");
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+void td_render_snap_source(FILE *f, const struct td_snap_times *t)
+{
+	char why[512];
+
+	td_snap_times_why(t, why, sizeof(why));
+	if (!t->tracer_pid) {
+		td_errf(f, "times in state are unknown: %s; run tcpdwell to track them", why);
+		return;
+	}
+	td_errf(f, "times in state from the tracer pid %d (filters: %s)%s%s", t->tracer_pid,
+		!t->filters ? "unknown" : t->filters[0] ? t->filters : "none", why[0] ? "; unknown for " : "", why);
+}
+
+void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, const struct td_snap_times *t,
+			   bool json)
+{
+	char why[512];
+
+	td_snap_times_why(t, why, sizeof(why));
 	if (json) {
 		fputs("{\"type\":\"counts\"", f);
 		for (int s = 1; s < TD_MAX_STATES; s++)
 			fprintf(f, ",\"%s\":%" PRIu64, td_state_name(s), counts[s]);
 		fprintf(f, ",\"listed\":%d,\"tracer_pid\":", listed);
-		if (tracer_pid)
-			fprintf(f, "%d}\n", tracer_pid);
+		if (t->tracer_pid)
+			fprintf(f, "%d", t->tracer_pid);
 		else
-			fputs("null}\n", f);
+			fputs("null", f);
+		fprintf(f, ",\"times\":\"%s\",\"why\":", td_snap_times_word(t));
+		td_json_str(f, why, sizeof(why));
+		fputs("}\n", f);
 		return;
 	}
 	fputc('\n', f);
 	for (int s = 1; s < TD_MAX_STATES; s++)
 		if (counts[s])
 			fprintf(f, "%-12s %" PRIu64 "\n", td_state_name(s), counts[s]);
-	if (!tracer_pid)
-		fputs("(no tracing tcpdwell shares its maps: times in state are unknown; run tcpdwell to track them)\n", f);
+	fprintf(f, "times in state: %s%s%s\n", td_snap_times_word(t), why[0] ? ": " : "", why);
 }

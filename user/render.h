@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "agg.h"
 #include "report.h"
+#include "vocab.h"
 
 struct td_render_opts {
 	bool wide;
@@ -33,13 +34,31 @@ void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct
 void td_json_str(FILE *f, const char *s, size_t max);
 
 /* `tcpdwell snapshot`: one line or object per live socket. holder_pid > 0
- * names the process holding the socket's file now (as ss -p finds it). */
+ * names the process holding the socket's file now (as ss -p finds it); why
+ * (enum td_age_why, TD_AGE_KNOWN: none) says why its age is unknown. */
 void td_render_snap_header(FILE *f, const struct td_render_opts *o);
 void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
-			 int holder_pid, const char *holder_comm);
-/* The counts per state after the list, and whether times came from a
- * tracer (tracer_pid 0: none). */
-void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, int tracer_pid, bool json);
-void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm);
+			 int holder_pid, const char *holder_comm, unsigned why);
+void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm,
+			 unsigned why);
+
+/* Where a snapshot's times in state came from, over the sockets it listed. */
+struct td_snap_times {
+	int tracer_pid;      /* 0: no tracer */
+	const char *filters; /* the tracer's (td_filter_describe); NULL: unknown */
+	uint64_t known;      /* listed with a time (exact or at least) */
+	uint64_t unknown[TD_AGE_WHY_MAX]; /* listed without one, by why */
+};
+/* "known" (every listed socket has a time), "partial", or "unknown" (no
+ * tracer, or no listed socket has one). */
+const char *td_snap_times_word(const struct td_snap_times *t);
+void td_snap_times_why(const struct td_snap_times *t, char *buf, size_t len);
+/* The one stderr line that names the tracer (and its filters) or says why
+ * times are unknown: "tcpdwell: times in state from the tracer pid N
+ * (filters: -P 47118,47119)". */
+void td_render_snap_source(FILE *f, const struct td_snap_times *t);
+/* The counts per state after the list, and where times came from. */
+void td_render_snap_counts(FILE *f, const uint64_t counts[TD_MAX_STATES], int listed, const struct td_snap_times *t,
+			   bool json);
 
 #endif

@@ -1,15 +1,21 @@
 /* bpffs sharing and seeding of a loaded tracer's per-socket maps. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "tcpdwell.h" /* the skeleton's types */
+#include "clock.h"
 #include "diag.h"
+#include "holders.h"
 #include "pins.h"
 #include "share.h"
 #include "tcpdwell.skel.h"
+
+/* The time a start may spend finding the holders of existing sockets. */
+#define TD_SEED_SCAN_NS 250000000ull
 
 static int pin_all(struct tcpdwell_bpf *skel, pid_t pid)
 {
@@ -25,7 +31,7 @@ static int pin_all(struct tcpdwell_bpf *skel, pid_t pid)
 	return err;
 }
 
-pid_t td_share_maps(struct tcpdwell_bpf *skel)
+pid_t td_share_maps(struct tcpdwell_bpf *skel, const char *filters)
 {
 	pid_t pid = getpid();
 	int err;
@@ -37,6 +43,8 @@ pid_t td_share_maps(struct tcpdwell_bpf *skel)
 	}
 	if (!err)
 		err = pin_all(skel, pid);
+	if (!err)
+		err = td_pin_filters_write(pid, filters);
 	if (err == -EEXIST) {
 		/* Another tracer of this process shares its maps already. */
 		for (int i = 0; i < td_pinned_maps_n; i++)
@@ -52,12 +60,42 @@ pid_t td_share_maps(struct tcpdwell_bpf *skel)
 	return pid;
 }
 
+/* The holders of the socket files that exist now, into seed_holders for
+ * seed_tcp; a scan cut short by its time budget, or a full map, leaves the
+ * rest of the owners unknown until their next transition. */
+static void find_holders(struct tcpdwell_bpf *skel)
+{
+	struct td_holders h = { 0 };
+	int fd = bpf_map__fd(skel->maps.seed_holders);
+	size_t stored = 0;
+	int err;
+
+	err = td_holders_scan(&h, "/proc", td_clock_ns(CLOCK_MONOTONIC) + TD_SEED_SCAN_NS);
+	for (size_t i = 0; i < h.n; i++) {
+		struct td_seed_holder v = { .pid = (__u32)h.v[i].pid };
+
+		memcpy(v.comm, h.v[i].comm, sizeof(v.comm));
+		if (bpf_map_update_elem(fd, &h.v[i].ino, &v, BPF_NOEXIST) == 0)
+			stored++;
+		else if (errno == E2BIG)
+			err = -E2BIG;
+	}
+	if (err == -ETIME)
+		td_warn("the /proc scan for the holders of existing sockets took over %d ms and stopped: "
+			"some sockets that predate this tracer have no owner", (int)(TD_SEED_SCAN_NS / 1000000));
+	else if (err)
+		td_warn("found the holders of only %zu existing socket files (%s): some sockets that predate this "
+			"tracer have no owner", stored, strerror(-err));
+	td_holders_free(&h);
+}
+
 void td_seed_sockets(struct tcpdwell_bpf *skel)
 {
 	char buf[256];
 	ssize_t n = -1;
 	int fd, err;
 
+	find_holders(skel);
 	/* seed_tcp runs in this thread while we read its iterator. */
 	fd = bpf_iter_create(bpf_link__fd(skel->links.seed_tcp));
 	if (fd >= 0)

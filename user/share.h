@@ -10,11 +10,14 @@ struct tcpdwell_bpf;
 
 /* Pins the per-socket maps of a loaded skeleton under
  * /sys/fs/bpf/tcpdwell/<pid>. Returns the pid whose directory holds them
- * (remove it with td_pin_dir_remove), or 0 when not shared: a failure costs
+ * (remove it with td_pin_dir_remove), or 0 when not shared. filters
+ * (td_filter_describe) go beside them: a failure costs
  * only the snapshot's times, so it is a warning. */
-pid_t td_share_maps(struct tcpdwell_bpf *skel);
+pid_t td_share_maps(struct tcpdwell_bpf *skel, const char *filters);
 /* Runs the attached seed_tcp iterator once: the sockets that exist now are
- * in their state "since at least" now. A failure is a warning. */
+ * in their state "since at least" now, owned by the process that holds
+ * their file (found in /proc within a time budget, as ss -p finds it).
+ * A failure is a warning. */
 void td_seed_sockets(struct tcpdwell_bpf *skel);
 
 #endif

@@ -1,8 +1,6 @@
 /* `tcpdwell snapshot`: the TCP sockets that exist now (iter/tcp), with how
  * long each has been in its state when a tracing tcpdwell shares its maps,
  * and the process that holds it. */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,98 +11,16 @@
 #include <bpf/libbpf.h>
 #include "diag.h"
 #include "filter.h"
+#include "holders.h"
 #include "opts.h"
 #include "pins.h"
 #include "render.h"
 #include "snapshot.h"
 #include "states.h"
 #include "tracer.h"
+#include "vocab.h"
 #include "clock.h"
 #include "tcpdwell.skel.h"
-
-/* Socket inode -> holding process, as ss -p finds it: /proc/PID/fd links. */
-struct holder {
-	uint64_t ino;
-	int pid;
-	char comm[TD_COMM_LEN + 1];
-};
-
-struct holders {
-	struct holder *v;
-	size_t n, cap;
-};
-
-static void read_comm(int pid, char *comm, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	comm[0] = '\0';
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(comm, (int)len, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
-static void scan_holders(struct holders *h)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
-
-	if (!proc)
-		return;
-	while ((p = readdir(proc))) {
-		char path[300], link[64];
-		struct dirent *fdent;
-		DIR *fds;
-
-		if (!isdigit((unsigned char)p->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((fdent = readdir(fds))) {
-			char fdpath[600];
-			unsigned long long ino;
-			ssize_t n;
-
-			snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fdent->d_name);
-			n = readlink(fdpath, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (sscanf(link, "socket:[%llu]", &ino) != 1)
-				continue;
-			if (h->n == h->cap) {
-				size_t cap = h->cap ? h->cap * 2 : 256;
-				struct holder *v = realloc(h->v, cap * sizeof(*v));
-
-				if (!v)
-					break;
-				h->v = v;
-				h->cap = cap;
-			}
-			h->v[h->n].ino = ino;
-			h->v[h->n].pid = atoi(p->d_name);
-			read_comm(h->v[h->n].pid, h->v[h->n].comm, sizeof(h->v[h->n].comm));
-			h->n++;
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-}
-
-static const struct holder *find_holder(const struct holders *h, uint64_t ino)
-{
-	for (size_t i = 0; ino && i < h->n; i++)
-		if (h->v[i].ino == ino)
-			return &h->v[i];
-	return NULL;
-}
 
 /* The maps a tracer pinned, in place of the skeleton's; without a tracer
  * the hash maps shrink to one entry (nothing will be found in them). */
@@ -150,6 +66,8 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 	if (!err) {
 		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
 		bpf_map__set_max_entries(skel->maps.events, 4096);
+		/* Only a starting tracer fills it. */
+		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
 		err = reuse_pins(skel, tracer);
 	}
 	if (!err)
@@ -199,40 +117,110 @@ static int start_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 	return fd;
 }
 
+/* The tracer whose maps give the times, and the filters it runs with (read
+ * back from the words it left beside its pins, into cfg's port table). */
+struct source {
+	pid_t pid;                /* 0: none */
+	char cmdline[TD_FILTERS_LEN]; /* "tcpdwell -P 47118,47119" */
+	struct td_config *cfg;    /* NULL: filters unknown */
+	struct td_filter filt;
+};
+
+/* A tracer's filters, parsed by the tracer's own option table. Failing
+ * leaves them unknown: a tracer from before they were recorded. */
+static void read_filters(struct source *src)
+{
+	char buf[TD_FILTERS_LEN], *argv[TD_FILTERS_LEN / 2], *save = NULL;
+	FILE *null = fopen("/dev/null", "w");
+	int argc = 0;
+
+	if (!null || td_pin_filters_read(src->pid, src->cmdline, sizeof(src->cmdline)))
+		goto out;
+	memcpy(buf, src->cmdline, sizeof(buf));
+	for (char *w = strtok_r(buf, " ", &save); w && argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	src->cfg = calloc(1, sizeof(*src->cfg));
+	if (!src->cfg || td_parse_args(src->cfg, argc, argv, null, null))
+		goto fail;
+	/* Only the tuple decides which sockets a tracer times; the path
+	 * pointed into buf. */
+	src->cfg->cgroup_path = NULL;
+	td_filter_from_config(&src->filt, src->cfg);
+	goto out;
+fail:
+	free(src->cfg);
+	src->cfg = NULL;
+out:
+	if (null)
+		fclose(null);
+}
+
 /* What the listing has seen so far. */
 struct listing {
 	const struct snap_opts *o;
 	struct td_render_opts ropts;
-	struct holders holders;
+	struct td_holders holders;
+	struct source src;
+	struct td_snap_times times;
 	uint64_t counts[TD_MAX_STATES];
 	uint64_t now;
 	int listed;
 };
 
-static bool older_than_asked(const struct listing *l, const struct td_snap *r)
+/* Why a socket has no time in state (TD_AGE_KNOWN: it has one). */
+static unsigned age_why(const struct listing *l, const struct td_snap *r)
+{
+	const struct source *src = &l->src;
+
+	if (r->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
+		return TD_AGE_KNOWN;
+	if (!src->pid)
+		return TD_AGE_NO_TRACER;
+	if (src->cfg && !td_filter_covers(&src->filt, src->cfg->port_filter, r))
+		return TD_AGE_FILTERED;
+	/* Timewait and request socks get times only from the timer hooks. */
+	if ((r->flags & TD_F_MINI) && src->cfg && !src->cfg->timers)
+		return TD_AGE_NEEDS_T;
+	return TD_AGE_UNSEEN;
+}
+
+/* --older-than STATE:D lists the sockets in STATE known to be there for at
+ * least D (">=" ones included: their lower bound is enough), and those in
+ * STATE whose age is unknown, marked: a leak must not hide behind a
+ * missing time. */
+static bool older_than_asked(const struct listing *l, const struct td_snap *r, unsigned why)
 {
 	const struct snap_opts *o = l->o;
 
 	if (!o->older_state)
 		return true;
-	return r->state == o->older_state && (r->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST)) &&
-	       l->now >= r->since_ns && l->now - r->since_ns >= o->older_ns;
+	if (r->state != o->older_state)
+		return false;
+	return why != TD_AGE_KNOWN || (l->now >= r->since_ns && l->now - r->since_ns >= o->older_ns);
 }
 
 static void list_one(struct listing *l, const struct td_snap *r)
 {
-	const struct holder *h;
+	const struct td_holder *h;
+	unsigned why;
 
 	if (r->type != TD_REC_SNAPSHOT || r->state == 0 || r->state >= TD_MAX_STATES)
 		return;
 	l->counts[r->state]++;
-	if (!older_than_asked(l, r))
+	why = age_why(l, r);
+	if (!older_than_asked(l, r, why))
 		return;
-	h = find_holder(&l->holders, r->ino);
-	if (l->o->cfg.json)
-		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "");
+	if (why == TD_AGE_KNOWN)
+		l->times.known++;
 	else
-		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "");
+		l->times.unknown[why]++;
+	h = td_holders_find(&l->holders, r->ino);
+	if (l->o->cfg.json)
+		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
+	else
+		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
 	l->listed++;
 }
 
@@ -257,6 +245,19 @@ static int read_records(int fd, struct listing *l)
 		return err;
 	}
 	return 0;
+}
+
+/* The counts, and one stderr line on where the times came from. */
+static void finish(struct listing *l)
+{
+	/* The words after "tcpdwell ", as the tracer was given them. */
+	const char *words = strchr(l->src.cmdline, ' ');
+
+	l->times.tracer_pid = l->src.pid;
+	l->times.filters = l->src.cfg ? (words ? words + 1 : "") : NULL;
+	td_render_snap_counts(stdout, l->counts, l->listed, &l->times, l->o->cfg.json);
+	/* No fflush here: main's td_output_status must see a failed write. */
+	td_render_snap_source(stderr, &l->times);
 }
 
 int td_snapshot_main(int argc, char **argv)
@@ -285,19 +286,23 @@ int td_snapshot_main(int argc, char **argv)
 		goto cleanup;
 	l.o = &o;
 	l.ropts.wide = o.cfg.wide;
-	scan_holders(&l.holders);
+	l.src.pid = tracer;
+	if (tracer)
+		read_filters(&l.src);
+	(void)td_holders_scan(&l.holders, "/proc", 0);
 	l.now = td_clock_ns(CLOCK_MONOTONIC);
 	if (!o.cfg.json)
 		td_render_snap_header(stdout, &l.ropts);
 	err = read_records(fd, &l);
 	if (!err)
-		td_render_snap_counts(stdout, l.counts, l.listed, tracer, o.cfg.json);
+		finish(&l);
 
 cleanup:
 	if (fd >= 0)
 		close(fd);
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);
-	free(l.holders.v);
+	td_holders_free(&l.holders);
+	free(l.src.cfg);
 	return err ? 1 : 0;
 }

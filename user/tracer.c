@@ -290,6 +290,17 @@ static void first_census(struct td_tracer *t)
 	(void)td_tracer_census(t, census);
 }
 
+/* The maps for `tcpdwell snapshot`, with the filters that say which
+ * sockets they time; then the sockets that exist already. */
+static void share_and_seed(struct td_tracer *t, const struct td_config *cfg)
+{
+	char filters[TD_FILTERS_LEN];
+
+	td_filter_describe(cfg, filters, sizeof(filters));
+	t->pinned_pid = td_share_maps(t->skel, filters);
+	td_seed_sockets(t->skel);
+}
+
 int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event_fn fn, void *ctx)
 {
 	struct td_tracer *t = NULL;
@@ -315,8 +326,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		err = start_close_sweep(t);
 	if (err)
 		goto cleanup;
-	t->pinned_pid = td_share_maps(t->skel);
-	td_seed_sockets(t->skel);
+	share_and_seed(t, cfg);
 	first_census(t);
 	err = create_ring(t);
 	if (err)

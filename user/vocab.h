@@ -18,6 +18,19 @@ extern const struct td_vocab td_hs_outcome_vocab; /* enum td_hs_outcome */
 extern const struct td_vocab td_connect_vocab;    /* enum td_connect_outcome */
 extern const struct td_vocab td_close_vocab;      /* enum td_close_cause */
 
+/* Why a snapshot cannot say how long a socket has been in its state: the
+ * JSON word, then the words of the text and stderr lines. */
+#define TD_AGE_WHYS(X) \
+	X(TD_AGE_NO_TRACER, "no_tracer", "no tracer") \
+	X(TD_AGE_FILTERED, "outside_filters", "outside the tracer's filters") \
+	X(TD_AGE_NEEDS_T, "needs_timers", "not followed by a tracer without -T") \
+	X(TD_AGE_UNSEEN, "not_seen", "not seen by the tracer")
+#define TD_AGE_ENUM(name, word, text) name,
+enum td_age_why { TD_AGE_KNOWN, TD_AGE_WHYS(TD_AGE_ENUM) TD_AGE_WHY_MAX };
+extern const struct td_vocab td_age_vocab; /* enum td_age_why: the JSON words */
+/* The text words of an enum td_age_why, or NULL for TD_AGE_KNOWN. */
+const char *td_age_why_text(unsigned int value);
+
 /* The kernel's name of a RST reason (enum td_rst_reason, where 0 is a
  * reason too), or NULL out of range. */
 const char *td_rst_reason_word(unsigned int value);

@@ -233,3 +233,78 @@ Test(filter, store_into_knobs)
 	cr_expect_eq(memcmp((const void *)&knob, &f, sizeof(f)), 0);
 	cr_expect_eq(memcmp(knob_ports, ports, sizeof(ports)), 0);
 }
+
+/* Parses "tcpdwell ARGS..." (space-separated) into cfg. */
+static void parse_line(struct td_config *cfg, const char *line)
+{
+	static char bufs[4][512]; /* cfg keeps pointers into them */
+	static unsigned next;
+	char *buf = bufs[next++ % 4], *argv[64], *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, 512, "%s", line);
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	memset(cfg, 0, sizeof(*cfg));
+	cr_assert_eq(td_parse_args(cfg, argc, argv, stdout, stderr), 0, "%s", line);
+}
+
+/* The words a tracer leaves for the snapshot read back into the filters it
+ * runs with: the same struct td_filter, port table and -T. */
+Test(filter, describe_reads_back)
+{
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+		{ "tcpdwell", "" },
+		{ "tcpdwell -P 47119,47118", "-P 47118,47119" },
+		{ "tcpdwell -T -L 80,443,8000-8010 -D 22", "-L 80,443,8000-8010 -D 22 -T" },
+		{ "tcpdwell -6 -A 2001:db8::/32 -R ::1 -s close-wait,LAST_ACK -p 42", "-6 -A 2001:db8::/32 -R ::1/128 "
+										   "-p 42 -s CLOSE_WAIT,LAST_ACK" },
+		{ "tcpdwell -4 -R 10.1.2.0/24 -c /sys/fs/cgroup/x -P 65535", "-4 -P 65535 -R 10.1.2.0/24 -c "
+									     "/sys/fs/cgroup/x" },
+	};
+	static struct td_config a, b;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char words[512], line[600];
+		struct td_filter fa, fb;
+
+		parse_line(&a, cases[i].line);
+		td_filter_describe(&a, words, sizeof(words));
+		cr_expect_str_eq(words, cases[i].want);
+		snprintf(line, sizeof(line), "tcpdwell %s", words);
+		parse_line(&b, line);
+		a.cgroup_path = b.cgroup_path = NULL;
+		cr_assert_eq(td_filter_from_config(&fa, &a), 0);
+		cr_assert_eq(td_filter_from_config(&fb, &b), 0);
+		cr_expect_eq(memcmp(&fa, &fb, sizeof(fa)), 0, "%s", words);
+		cr_expect_eq(memcmp(a.port_filter, b.port_filter, TD_PORT_TABLE), 0, "%s", words);
+		cr_expect_eq(a.timers, b.timers, "%s", words);
+	}
+}
+
+/* Which sockets a tracer times: its tuple filters only. */
+Test(filter, covers_the_tuple_only)
+{
+	static struct td_config cfg;
+	struct td_filter f;
+	struct td_snap s;
+
+	parse_line(&cfg, "tcpdwell -P 47118,47119 -A 127.0.0.0/8 -p 42 -s CLOSE_WAIT");
+	cr_assert_eq(td_filter_from_config(&f, &cfg), 0);
+	memset(&s, 0, sizeof(s));
+	s.family = 4;
+	s.state = TD_CLOSE_WAIT;
+	s.saddr[0] = 127;
+	s.sport = 47120;
+	s.dport = 40000;
+	cr_expect_not(td_filter_covers(&f, cfg.port_filter, &s));
+	s.dport = 47119;
+	cr_expect(td_filter_covers(&f, cfg.port_filter, &s)); /* -p and -s do not matter */
+	s.saddr[0] = 10;
+	cr_expect_not(td_filter_covers(&f, cfg.port_filter, &s));
+	s.family = 6;
+	cr_expect_not(td_filter_covers(&f, cfg.port_filter, &s));
+}

@@ -675,7 +675,7 @@ Test(render, snap_text_long_endpoint_keeps_columns)
 	td_render_snap_header(h.f, &narrow);
 	memout_close(&h);
 	memout_open(&m);
-	td_render_snap_text(m.f, &narrow, &s, 0, 0, "");
+	td_render_snap_text(m.f, &narrow, &s, 0, 0, "", 0);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf, "ESTABLISHED  ~1:db8:1234::42]:40000 [::1]:443              ?          -\n");
 	in = strstr(h.buf, "IN STATE");
@@ -722,4 +722,70 @@ Test(render, report_json_summary_time_and_interval)
 					 "\"time_ns\":1700000000000000005,\"interval_ns\":2500000000}\n"), "%s", m.buf);
 	memout_free(&m);
 	free(a);
+}
+
+/* Where a snapshot's times came from: one stderr line, the counts' keys. */
+Test(render, snap_times_source)
+{
+	struct td_snap_times none = { 0 }, all = { .tracer_pid = 7, .filters = "", .known = 3 };
+	struct td_snap_times part = { .tracer_pid = 42, .filters = "-P 47118,47119", .known = 1 };
+	uint64_t counts[TD_MAX_STATES] = { 0 };
+	struct memout m;
+
+	part.unknown[TD_AGE_FILTERED] = 1;
+	part.unknown[TD_AGE_NEEDS_T] = 2;
+	cr_expect_str_eq(td_snap_times_word(&none), "unknown");
+	cr_expect_str_eq(td_snap_times_word(&all), "known");
+	cr_expect_str_eq(td_snap_times_word(&part), "partial");
+	memout_open(&m);
+	td_render_snap_source(m.f, &part);
+	td_render_snap_source(m.f, &all);
+	td_render_snap_source(m.f, &none);
+	memout_close(&m);
+	cr_expect_str_eq(m.buf, "tcpdwell: times in state from the tracer pid 42 (filters: -P 47118,47119); unknown for "
+				"1 socket outside the tracer's filters (-P 47118,47119), 2 sockets not followed by a "
+				"tracer without -T\n"
+				"tcpdwell: times in state from the tracer pid 7 (filters: none)\n"
+				"tcpdwell: times in state are unknown: no tracing tcpdwell shares its maps; run tcpdwell "
+				"to track them\n");
+	memout_free(&m);
+	memout_open(&m);
+	td_render_snap_counts(m.f, counts, 3, &part, true);
+	memout_close(&m);
+	cr_expect_not_null(strstr(m.buf, ",\"listed\":3,\"tracer_pid\":42,\"times\":\"partial\",\"why\":\"1 socket "
+					 "outside the tracer's filters (-P 47118,47119), 2 sockets"), "%s", m.buf);
+	memout_free(&m);
+	memout_open(&m);
+	td_render_snap_counts(m.f, counts, 0, &none, true);
+	memout_close(&m);
+	cr_expect_not_null(strstr(m.buf, "\"tracer_pid\":null,\"times\":\"unknown\",\"why\":\"no tracing"), "%s", m.buf);
+	memout_free(&m);
+}
+
+/* A socket of unknown age is marked with why: "?" and a note in text,
+ * null and a word in JSON. */
+Test(render, snap_unknown_age_marked)
+{
+	struct td_snap s;
+	struct memout m;
+
+	memset(&s, 0, sizeof(s));
+	s.family = 4;
+	s.state = TD_CLOSE_WAIT;
+	s.sport = 47120;
+	s.dport = 40000;
+	memout_open(&m);
+	td_render_snap_text(m.f, &narrow, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
+	td_render_snap_json(m.f, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
+	s.flags = TD_F_DWELL_KNOWN;
+	s.since_ns = 1;
+	td_render_snap_json(m.f, &s, 3000000001ull, 4242, "leaky", TD_AGE_KNOWN);
+	memout_close(&m);
+	cr_expect_not_null(strstr(m.buf, "?          4242/leaky  (age unknown: outside the tracer's filters)\n"), "%s",
+			   m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":null,\"at_least\":false,"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":\"outside_filters\"}\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":3000000000,\"at_least\":false,"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null}\n"), "%s", m.buf);
+	memout_free(&m);
 }
