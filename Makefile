@@ -169,10 +169,29 @@ fuzz: deps
 	$(OUTPUT)/tests/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=512 -print_final_stats=1 \
 		$(OUTPUT)/fuzz-corpus
 
-# Install the binary, the systemd unit and the Grafana dashboard.
-PREFIX ?= /usr/local
-.PHONY: install
+# Install the binary, the systemd unit (written from its template with this
+# PREFIX's bin), the man page, the bash completion and the Grafana dashboard;
+# `make uninstall` with the same PREFIX and DESTDIR removes exactly those.
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+MAN8DIR := $(PREFIX)/share/man/man8
+COMPDIR := $(PREFIX)/share/bash-completion/completions
+DATADIR := $(PREFIX)/share/tcpdwell
+UNITDIR ?= /etc/systemd/system
+INSTALLED := $(BINDIR)/tcpdwell $(UNITDIR)/tcpdwell.service $(MAN8DIR)/tcpdwell.8 \
+	     $(COMPDIR)/tcpdwell $(DATADIR)/grafana-dashboard.json
+.PHONY: install uninstall
 install: all
-	install -D -m 0755 tcpdwell $(DESTDIR)$(PREFIX)/bin/tcpdwell
-	install -D -m 0644 scripts/tcpdwell.service $(DESTDIR)/etc/systemd/system/tcpdwell.service
-	install -D -m 0644 scripts/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/tcpdwell/grafana-dashboard.json
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 tcpdwell $(DESTDIR)$(BINDIR)/tcpdwell
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' scripts/tcpdwell.service.in > $(DESTDIR)$(UNITDIR)/tcpdwell.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/tcpdwell.service
+	$(Q)install -D -m 0644 doc/tcpdwell.8 $(DESTDIR)$(MAN8DIR)/tcpdwell.8
+	$(Q)install -D -m 0644 scripts/tcpdwell.bash-completion $(DESTDIR)$(COMPDIR)/tcpdwell
+	$(Q)install -D -m 0644 scripts/grafana-dashboard.json $(DESTDIR)$(DATADIR)/grafana-dashboard.json
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)if [ -d $(DESTDIR)$(DATADIR) ]; then rmdir $(DESTDIR)$(DATADIR); fi

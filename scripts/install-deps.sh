@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tcpdwell needs to build, test and benchmark.
+# (systemd: systemd-analyze, man-db and groff-base: man, for the install test.)
 # Idempotent: packages already present are not touched, and apt runs only when
 # something is missing.
 set -euo pipefail
@@ -13,6 +14,7 @@ PKGS=(
 	libmicrohttpd-dev prometheus
 	iproute2 procps
 	libbpf-tools
+	systemd man-db groff-base
 )
 
 missing=()

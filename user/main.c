@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	td_output_buffer(&out);
-	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)

@@ -165,18 +165,11 @@ static int apply(const struct td_optrow *r, void *cfg, const char *arg, FILE *er
 	return TD_EXIT_USAGE;
 }
 
-/* "  -e, --events           print ..."; a left part too wide for the help
- * column gets a line of its own, and help lines after the first are
- * indented to that column. */
-static void print_row(FILE *out, const struct td_optrow *r)
+/* "  LEFT                   TEXT": a left part too wide for the help
+ * column gets a line of its own, and text lines after the first ('\n'
+ * ends each) are indented to that column. */
+static void print_item(FILE *out, const char *left, int n, const char *h)
 {
-	char letter[4] = "", left[96];
-	const char *h = r->help;
-	int n;
-
-	if (r->letter)
-		snprintf(letter, sizeof(letter), "-%c,", r->letter);
-	n = snprintf(left, sizeof(left), "  %-3s --%s%s%s", letter, r->name, r->arg ? " " : "", r->arg ? r->arg : "");
 	if (n < HELP_COL - 1)
 		fprintf(out, "%-*s", HELP_COL, left);
 	else
@@ -192,8 +185,37 @@ static void print_row(FILE *out, const struct td_optrow *r)
 	}
 }
 
+/* "  -e, --events           print ..." */
+static void print_row(FILE *out, const struct td_optrow *r)
+{
+	char letter[4] = "", left[96];
+	int n;
+
+	if (r->letter)
+		snprintf(letter, sizeof(letter), "-%c,", r->letter);
+	n = snprintf(left, sizeof(left), "  %-3s --%s%s%s", letter, r->name, r->arg ? " " : "", r->arg ? r->arg : "");
+	print_item(out, left, n, r->help);
+}
+
+/* "Commands:", one item per command: "  tcpdwell snapshot [OPTIONS]" and
+ * its summary. */
+static void print_commands(FILE *out, const struct td_optcmd *const *cmds)
+{
+	fputs("Commands:\n", out);
+	for (; *cmds; cmds++) {
+		const char *name = (*cmds)->name;
+		char left[64];
+		int n = snprintf(left, sizeof(left), "  tcpdwell %s%s[OPTIONS]", name ? name : "", name ? " " : "");
+
+		print_item(out, left, n, (*cmds)->summary);
+	}
+	fputs("\n", out);
+}
+
 static void usage(const struct td_optcmd *cmd, const struct td_optset *set, FILE *out)
 {
+	if (cmd->commands)
+		print_commands(out, cmd->commands);
 	fputs(cmd->head, out);
 	for (int s = 0; s < TD_SEC_COUNT; s++) {
 		bool headed = false;

@@ -54,6 +54,9 @@ struct td_optcheck {
 };
 
 struct td_optcmd {
+	const char *name;     /* the word that selects it ("snapshot"); NULL: the default */
+	const char *summary;  /* its line in "Commands:" ('\n' as in a row's help) */
+	const struct td_optcmd *const *commands; /* listed atop --help; NULL-ended */
 	const char *head;     /* "Usage: ..." and what the command does, up to the options */
 	const char *tail;     /* notes and EXAMPLES, after the options */
 	const char *headings[TD_SEC_COUNT];

@@ -424,7 +424,7 @@ static const struct td_optrow help_rows[] = {
 	TD_OPT_END,
 };
 
-static const struct td_optrow trace_rows[] = {
+const struct td_optrow td_trace_rows[] = {
 	OPT(OUTPUT, 'e', "events", NULL, td_opt_flag, CFG(events), 1, "print one line per transition (like tcpstates)"),
 	TD_OPT_INCLUDE(format_rows),
 	OPT(OUTPUT, 'i', "interval", "SECS", duration, CFG(interval_ns), 0,
@@ -459,7 +459,7 @@ static const struct td_optrow trace_rows[] = {
 	TD_OPT_END,
 };
 
-static const struct td_optrow snap_rows[] = {
+const struct td_optrow td_snap_rows[] = {
 	OPT(FILTERS, 0, "older-than", "STATE:DURATION", older_than, 0, 0,
 	    "only sockets in STATE for at least DURATION,\ne.g. CLOSE_WAIT:30s, and those in STATE of\n"
 	    "unknown age (marked)"),
@@ -524,7 +524,7 @@ static bool timer_states_without_timers(const void *cfg)
 #define FAMILIES_DISAGREE \
 	{ families_disagree, "the address filters and -4/-6 name different families: nothing would match" }
 
-static const struct td_optcheck trace_checks[] = {
+const struct td_optcheck td_trace_checks[] = {
 	FAMILIES_DISAGREE,
 	{ series_without_exporter, "--prometheus-by needs --prometheus" },
 	{ series_with_kernel_agg, "--prometheus-by needs the per-transition records; --kernel-agg keeps only totals" },
@@ -536,52 +536,7 @@ static const struct td_optcheck trace_checks[] = {
 	{ NULL, NULL },
 };
 
-static const struct td_optcheck snap_checks[] = { FAMILIES_DISAGREE, { NULL, NULL } };
-
-/* ---- the two commands ---- */
-
-const struct td_optcmd td_trace_cmd = {
-	.head = "Usage: tcpdwell [OPTIONS]\n"
-		"Trace TCP state transitions and report how long connections dwell in each\n"
-		"state, as histograms, attributed to the process that owns the socket.\n"
-		"\n",
-	.tail = "\n"
-		"SECS accepts a number of seconds or a unit: 500ms, 1.5s, 2m, 1h.\n"
-		"\n"
-		"Examples:\n"
-		"  tcpdwell                     # histograms per state until Ctrl-C\n"
-		"  tcpdwell -i 10               # a report every 10 s\n"
-		"  tcpdwell -e -P 443           # every transition of port 443, either side\n"
-		"  tcpdwell -L 8080 -d 60 -j    # server port 8080 for a minute, as JSON\n"
-		"  tcpdwell -p 1234             # sockets owned by process 1234\n"
-		"  tcpdwell --prometheus 9101   # exporter on 127.0.0.1:9101, report at exit\n"
-		"  tcpdwell -c /sys/fs/cgroup/system.slice/nginx.service\n",
-	.headings = { "Output:", "Filters (applied in the kernel):", "Tuning:" },
-	.what = "option",
-	.hint = "--help",
-	.rows = trace_rows,
-	.checks = trace_checks,
-};
-
-const struct td_optcmd td_snap_cmd = {
-	.head = "Usage: tcpdwell snapshot [OPTIONS]\n"
-		"List the TCP sockets that exist now (like ss -tan, TIME_WAIT and request\n"
-		"socks included) with how long each has been in its state, and count them\n"
-		"per state. Times come from the newest tcpdwell that is tracing (or -t);\n"
-		"a socket it does not time, or every one without a tracer, shows '?' and\n"
-		"why, and one line on stderr says where the times came from.\n"
-		"\n",
-	.tail = "\n"
-		"Examples:\n"
-		"  tcpdwell snapshot --older-than CLOSE_WAIT:30s\n"
-		"                            # leaked CLOSE_WAITs and who holds them\n"
-		"  tcpdwell snapshot -P 443 -j\n",
-	.headings = { "Output:", "Filters:", "Tracer and help:" },
-	.what = "snapshot option",
-	.hint = "tcpdwell snapshot --help",
-	.rows = snap_rows,
-	.checks = snap_checks,
-};
+const struct td_optcheck td_snap_checks[] = { FAMILIES_DISAGREE, { NULL, NULL } };
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {

@@ -49,8 +49,14 @@ struct snap_opts {
 	uint64_t older_ns;
 };
 
-/* The option tables of tracing and of snapshot (user/opts.c). */
+/* The rows and cross-option checks of tracing and of snapshot (user/opts.c). */
+extern const struct td_optrow td_trace_rows[], td_snap_rows[];
+extern const struct td_optcheck td_trace_checks[], td_snap_checks[];
+
+/* The commands around them, with their help text (user/commands.c), and
+ * their list: tracing first, NULL at the end. */
 extern const struct td_optcmd td_trace_cmd, td_snap_cmd;
+extern const struct td_optcmd *const td_commands[];
 
 /* Fill cfg (or o) from argv. Return 0 to run, 1 when --help/--version
  * printed to out (exit 0), or TD_EXIT_USAGE after a one-line error on err. */
