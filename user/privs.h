@@ -1,4 +1,5 @@
-/* Giving up privileges once the BPF programs are attached. */
+/* The privileges tcpdwell needs, and giving them up once the BPF programs
+ * are attached. */
 #ifndef TD_PRIVS_H
 #define TD_PRIVS_H
 
@@ -9,5 +10,25 @@
  * iterators, info): loading programs or maps is refused. 0 or -errno, with
  * a one-line message on failure. */
 int td_drop_privileges(void);
+
+#include <errno.h>
+#include <stddef.h>
+
+/* What a mode needs beyond loading and attaching (CAP_BPF+CAP_PERFMON). */
+enum td_need {
+	TD_NEED_LOAD = 0,
+	TD_NEED_KALLSYMS = 1, /* -T: CAP_SYSLOG shows /proc/kallsyms' addresses */
+};
+
+/* The hint after a failure for want of privileges: "; run as root or grant
+ * CAP_BPF+CAP_PERFMON (missing: CAP_PERFMON)", naming the capabilities this
+ * process lacks. Sets, measured with setpriv, are in the README. */
+void td_privilege_hint(char *buf, size_t len, enum td_need need);
+
+/* Whether err is a refusal for want of privileges (EPERM, EACCES). */
+static inline int td_err_is_privilege(int err)
+{
+	return err == -EPERM || err == -EACCES;
+}
 
 #endif
