@@ -43,7 +43,7 @@ static int have(int cap)
 	       (cap != CAP_SYSLOG && capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN));
 }
 
-void td_privilege_hint(char *buf, size_t len, enum td_need need)
+bool td_privilege_hint(char *buf, size_t len, enum td_need need)
 {
 	static const struct {
 		int cap;
@@ -56,7 +56,7 @@ void td_privilege_hint(char *buf, size_t len, enum td_need need)
 	at = snprintf(buf, len, "; run as root or grant CAP_BPF+CAP_PERFMON%s",
 		      need == TD_NEED_KALLSYMS ? "+CAP_SYSLOG" : "");
 	if (at < 0 || (size_t)at >= len)
-		return;
+		return false;
 	capng_get_caps_process();
 	for (size_t i = 0; i < n; i++)
 		if (!have(caps[i].cap))
@@ -64,6 +64,21 @@ void td_privilege_hint(char *buf, size_t len, enum td_need need)
 				 missing[0] ? "+" : "", caps[i].name);
 	if (missing[0])
 		snprintf(buf + at, len - (size_t)at, " (missing: %s)", missing);
+	return missing[0] != '\0';
+}
+
+/* EPERM is a refusal; EACCES one only when a capability is missing, as
+ * with all of them it is the verifier rejecting a program. */
+bool td_privilege_refusal(char *buf, size_t len, int err, enum td_need need)
+{
+	bool missing = false;
+
+	if (err == -EPERM || err == -EACCES)
+		missing = td_privilege_hint(buf, len, need);
+	if (err == -EPERM || missing)
+		return true;
+	buf[0] = '\0';
+	return false;
 }
 
 int td_drop_privileges(void)

@@ -11,7 +11,7 @@
  * a one-line message on failure. */
 int td_drop_privileges(void);
 
-#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What a mode needs beyond loading and attaching (CAP_BPF+CAP_PERFMON). */
@@ -22,13 +22,12 @@ enum td_need {
 
 /* The hint after a failure for want of privileges: "; run as root or grant
  * CAP_BPF+CAP_PERFMON (missing: CAP_PERFMON)", naming the capabilities this
- * process lacks. Sets, measured with setpriv, are in the README. */
-void td_privilege_hint(char *buf, size_t len, enum td_need need);
+ * process lacks. Sets, measured with setpriv, are in the README. Returns
+ * whether any is missing. */
+bool td_privilege_hint(char *buf, size_t len, enum td_need need);
 
-/* Whether err is a refusal for want of privileges (EPERM, EACCES). */
-static inline int td_err_is_privilege(int err)
-{
-	return err == -EPERM || err == -EACCES;
-}
+/* Whether err (EPERM, or EACCES, which the verifier also returns) is a
+ * refusal for want of privileges; if so, buf gets the hint, else "". */
+bool td_privilege_refusal(char *buf, size_t len, int err, enum td_need need);
 
 #endif

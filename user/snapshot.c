@@ -278,10 +278,9 @@ int td_snapshot_main(int argc, char **argv)
 		return 1;
 	err = open_snapshot(&skel, &o, tracer);
 	if (err) {
-		char hint[160] = "";
+		char hint[160];
 
-		if (td_err_is_privilege(err))
-			td_privilege_hint(hint, sizeof(hint), TD_NEED_LOAD);
+		td_privilege_refusal(hint, sizeof(hint), err, TD_NEED_LOAD);
 		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}

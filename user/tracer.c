@@ -79,12 +79,10 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* What a refusal (EPERM, EACCES) needs; "" for other errors. */
+/* What a refusal for privileges needs; "" for other errors. */
 static const char *privilege_hint(char *buf, size_t len, int err, bool timers)
 {
-	buf[0] = '\0';
-	if (td_err_is_privilege(err))
-		td_privilege_hint(buf, len, timers ? TD_NEED_KALLSYMS : TD_NEED_LOAD);
+	td_privilege_refusal(buf, len, err, timers ? TD_NEED_KALLSYMS : TD_NEED_LOAD);
 	return buf;
 }
 
