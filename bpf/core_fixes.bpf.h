@@ -20,9 +20,22 @@ struct kernfs_node___old {
 	union kernfs_node_id___old id;
 };
 
+/* Whether kernfs_node.id is the old union. A field check on a flavour of
+ * struct kernfs_node, not bpf_core_type_exists(union kernfs_node_id___old):
+ * a type missing from vmlinux BTF sends libbpf on to the modules' BTF, and
+ * listing those (BPF_BTF_GET_NEXT_ID) needs CAP_SYS_ADMIN, which CAP_BPF
+ * and CAP_PERFMON alone do not give. kernfs_node is in vmlinux, so the
+ * check never leaves it. */
+static __always_inline bool td_kernfs_id_old(void)
+{
+	struct kernfs_node___old *old = 0;
+
+	return bpf_core_field_exists(old->id.id);
+}
+
 static __always_inline __u64 td_kernfs_id(struct kernfs_node *kn)
 {
-	if (bpf_core_type_exists(union kernfs_node_id___old)) {
+	if (td_kernfs_id_old()) {
 		struct kernfs_node___old *old = (void *)kn;
 		return BPF_CORE_READ(old, id.id);
 	}
@@ -52,7 +65,7 @@ static __always_inline __u64 td_sock_cgroup_id_btf(const struct sock *sk)
 	struct cgroup *cg;
 
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup) ||
-	    bpf_core_type_exists(union kernfs_node_id___old))
+	    td_kernfs_id_old())
 		return td_sock_cgroup_id(sk);
 	cg = sk->sk_cgrp_data.cgroup;
 	return cg ? cg->kn->id : 0;

@@ -32,8 +32,83 @@ static __always_inline __u64 sock_ino(struct tcp_sock *tp)
 	return so ? BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino) : 0;
 }
 
-/* Family, ports and, when filtered on, addresses: the tuple filter on an
- * iterator's socket with plain loads. */
+/* Who an iterator's socket belongs to, for -p and -c (filter_owner and
+ * filter_cgroup judge it):
+ * - a full socket: the owner in its storage, and its cgroup;
+ * - a timewait sock: owner and cgroup as its handoff left them in tw_socks,
+ *   which only -T keeps: without -T, -p and -c count no TIME_WAIT;
+ * - a request sock: its listener's owner from the listeners map (kept with
+ *   -T; without it the owner is unknown and -p counts none), and its
+ *   listener's cgroup. */
+struct iter_who {
+	__u64 cgid;
+	__u32 tgid;
+	bool known;
+	bool cgid_known;
+};
+
+static __always_inline void who_full(struct sock_common *skc, struct iter_who *w)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	struct sk_info *info;
+
+	if (!tp)
+		return;
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
+	w->known = info && info->owner_known;
+	w->tgid = info ? info->tgid : 0;
+	w->cgid = td_sock_cgroup_id_btf((struct sock *)tp);
+	w->cgid_known = true;
+}
+
+static __always_inline void who_timewait(struct sock_common *skc, struct iter_who *w)
+{
+	__u64 key = (__u64)skc;
+	struct td_tw *tw = bpf_map_lookup_elem(&tw_socks, &key);
+
+	if (!tw)
+		return;
+	w->known = tw->owner_known;
+	w->tgid = tw->pid;
+	w->cgid = tw->cgroup_id;
+	w->cgid_known = tw->cgroup_id != 0;
+}
+
+static __always_inline void who_request(struct sock_common *skc, struct iter_who *w)
+{
+	/* rsk_listener is #define'd to __req_common.skc_listener. */
+	struct sock *listener = skc->skc_listener;
+	__u64 key = (__u64)listener;
+	struct owner *o;
+
+	if (!listener)
+		return;
+	o = bpf_map_lookup_elem(&listeners, &key);
+	w->known = o != NULL;
+	w->tgid = o ? o->tgid : 0;
+	w->cgid = td_sock_cgroup_id(listener); /* probe reads: key made it a scalar */
+	w->cgid_known = true;
+}
+
+/* -p and -c on an iterator's socket; true at no cost when both are off
+ * (filt is read-only data: the verifier prunes the rest). */
+static __always_inline bool iter_who_passes(struct sock_common *skc)
+{
+	struct iter_who w = {};
+
+	if (!filt.tgid && !filt.cgroup_id)
+		return true;
+	if (skc->skc_state == TCP_TIME_WAIT)
+		who_timewait(skc, &w);
+	else if (skc->skc_state == TCP_NEW_SYN_RECV)
+		who_request(skc, &w);
+	else
+		who_full(skc, &w);
+	return filter_owner(w.known, w.tgid) && filter_cgroup(w.cgid, w.cgid_known);
+}
+
+/* Every filter but -s (the census counts every state): family, ports and,
+ * when filtered on, addresses with plain loads, then owner and cgroup. */
 static __always_inline bool iter_passes(struct sock_common *skc)
 {
 	struct td_tuple t = {};
@@ -45,7 +120,7 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 	t.dport = bpf_ntohs(skc->skc_dport);
 	if (filter_addrs_on())
 		read_addrs(skc, &t);
-	return filter_tuple(&t);
+	return filter_tuple(&t) && iter_who_passes(skc);
 }
 
 /* v6.18 (commit "net: add per-numa drop counters") may count a socket's

@@ -3,6 +3,7 @@
  * (tracefs). What a kernel cannot take is left unloaded, with one line on
  * what goes missing, so that the rest runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,17 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 	btf__free(btf);
 }
 
+/* Checked with the effective ids and capabilities (AT_EACCESS): plain
+ * access() drops the capabilities of a non-root user, so that one granted
+ * CAP_DAC_READ_SEARCH would be told the tracepoints are missing. */
+static bool tracefs_has(const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TD_TRACEFS "/events/syscalls/%s", event);
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
+}
+
 /* The accept programs are classic tracepoints: they need tracefs and the
  * syscall events. Without them only the accept-queue wait is missing; the
  * warning waits for a successful load, as without privileges the load
@@ -69,8 +81,7 @@ bool td_hooks_accepts(struct tcpdwell_bpf *skel, char *why, size_t len)
 	why[0] = '\0';
 	if (err)
 		snprintf(why, len, "failed to mount tracefs on %s (%s)", TD_TRACEFS, strerror(-err));
-	else if (access(TD_TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) ||
-		 access(TD_TRACEFS "/events/syscalls/sys_exit_accept", F_OK))
+	else if (!tracefs_has("sys_exit_accept4") || !tracefs_has("sys_exit_accept"))
 		snprintf(why, len, "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
 	bpf_program__set_autoload(skel->progs.handle_accept4, !why[0]);
 	bpf_program__set_autoload(skel->progs.handle_accept, !why[0]);

@@ -452,7 +452,8 @@ int td_http_start(struct td_http **out, const struct td_listen *l, td_http_metri
 		err = h->listen_fd;
 		td_err("failed to listen on %s: %s%s", where, strerror(-err),
 		       err == -EADDRINUSE ? " (another process has the port: pick another one)" :
-		       err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
+		       err == -EADDRNOTAVAIL ? " (not an address of this host)" :
+		       err == -EACCES ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)" : "");
 		goto cleanup;
 	}
 	h->d = start_daemon(h);

@@ -69,6 +69,19 @@ int td_kallsyms_lookup(const char *const names[], uint64_t addrs[], int n)
 	return found;
 }
 
+bool td_kallsyms_hidden(void)
+{
+	FILE *f = fopen(TD_KALLSYMS, "r");
+	unsigned long long addr = 1;
+
+	if (!f)
+		return true;
+	if (fscanf(f, "%llx", &addr) != 1)
+		addr = 0;
+	fclose(f);
+	return addr == 0;
+}
+
 /* ---- CONFIG_HZ --------------------------------------------------------- */
 
 unsigned int td_config_hz_line(const char *line)

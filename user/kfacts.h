@@ -26,6 +26,9 @@ uint64_t td_kallsyms_line_addr(const char *line, const char *name);
 int td_kallsyms_find(FILE *f, const char *const names[], uint64_t addrs[], int n);
 /* The same over /proc/kallsyms; none found when it cannot be read. */
 int td_kallsyms_lookup(const char *const names[], uint64_t addrs[], int n);
+/* Whether /proc/kallsyms shows its addresses as 0: kptr_restrict hides
+ * them from a process without CAP_SYSLOG (kallsyms_show_value()). */
+bool td_kallsyms_hidden(void);
 
 /* CONFIG_HZ, which turns the timewait timer's jiffies into time. */
 /* N from a "CONFIG_HZ=N" line (1..100000), else 0. */

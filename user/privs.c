@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
 #include <linux/bpf.h>
 #include <cap-ng.h>
 #include <seccomp.h>
@@ -33,6 +34,52 @@ static const unsigned int bpf_cmds[] = {
 	BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
 	BPF_MAP_LOOKUP_BATCH, BPF_OBJ_GET_INFO_BY_FD, BPF_ITER_CREATE,
 };
+
+/* CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON (bpf_capable() and
+ * perfmon_capable() in the kernel) but not for CAP_SYSLOG. */
+static int have(int cap)
+{
+	return capng_have_capability(CAPNG_EFFECTIVE, (unsigned int)cap) ||
+	       (cap != CAP_SYSLOG && capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN));
+}
+
+bool td_privilege_hint(char *buf, size_t len, enum td_need need)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} caps[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" }, { CAP_SYSLOG, "CAP_SYSLOG" } };
+	size_t n = need == TD_NEED_KALLSYMS ? 3 : 2;
+	char missing[64] = "";
+	int at;
+
+	at = snprintf(buf, len, "; run as root or grant CAP_BPF+CAP_PERFMON%s",
+		      need == TD_NEED_KALLSYMS ? "+CAP_SYSLOG" : "");
+	if (at < 0 || (size_t)at >= len)
+		return false;
+	capng_get_caps_process();
+	for (size_t i = 0; i < n; i++)
+		if (!have(caps[i].cap))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 missing[0] ? "+" : "", caps[i].name);
+	if (missing[0])
+		snprintf(buf + at, len - (size_t)at, " (missing: %s)", missing);
+	return missing[0] != '\0';
+}
+
+/* EPERM is a refusal; EACCES one only when a capability is missing, as
+ * with all of them it is the verifier rejecting a program. */
+bool td_privilege_refusal(char *buf, size_t len, int err, enum td_need need)
+{
+	bool missing = false;
+
+	if (err == -EPERM || err == -EACCES)
+		missing = td_privilege_hint(buf, len, need);
+	if (err == -EPERM || missing)
+		return true;
+	buf[0] = '\0';
+	return false;
+}
 
 int td_drop_privileges(void)
 {

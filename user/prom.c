@@ -257,7 +257,8 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	family(f, "tcpdwell_events_total", "counter", "Transitions received from the kernel.");
 	fprintf(f, "tcpdwell_events_total %" PRIu64 "\n", a->events);
 	family(f, "tcpdwell_events_lost_total", "counter",
-	       "Transitions lost: ring buffer full, program runs the kernel skipped (recursion), "
+	       "Transitions lost, across all sockets before filtering (the kernel's recursion misses count "
+	       "every program run): ring buffer full, program runs the kernel skipped (recursion), "
 	       "timewait/request socks the maps could not hold.");
 	fprintf(f, "tcpdwell_events_lost_total{reason=\"ringbuf\"} %" PRIu64 "\n", l->ringbuf);
 	fprintf(f, "tcpdwell_events_lost_total{reason=\"recursion\"} %" PRIu64 "\n", l->recursion);

@@ -132,8 +132,10 @@ void td_render_report_text(FILE *f, const struct td_agg *a, const struct td_loss
 	localtime_r(&secs, &tm);
 	fprintf(f, "%02d:%02d:%02d tcpdwell: %" PRIu64 " transition%s, %" PRIu64 " lost",
 		tm.tm_hour, tm.tm_min, tm.tm_sec, a->events, a->events == 1 ? "" : "s", td_loss_total(l));
+	/* The kernel's recursion misses count every program run, before any
+	 * filter looks at the socket: the total is not the filtered view's. */
 	if (td_loss_total(l))
-		fprintf(f, " (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
+		fprintf(f, " across all sockets, before filtering (ring buffer full: %" PRIu64 ", kernel recursion: %" PRIu64
 			", mini socks untracked: %" PRIu64 "%s)", l->ringbuf, l->recursion, l->mini_untracked,
 			l->ringbuf ? "; raise --ringbuf-size" : "");
 	if (l->no_storage)
@@ -263,7 +265,7 @@ void td_render_report_json(FILE *f, const struct td_agg *a, const struct td_loss
 		closes_json(f, a);
 	fprintf(f, "{\"type\":\"summary\",\"events\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_ringbuf\":%" PRIu64 ",\"lost_recursion\":%" PRIu64 ",\"lost_untracked_mini\":%" PRIu64
-		",\"no_storage\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 "}\n",
+		",\"lost_scope\":\"all_sockets\",\"no_storage\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 "}\n",
 		a->events, td_loss_total(l), l->ringbuf, l->recursion, l->mini_untracked, l->no_storage, now_ns,
 		interval_ns);
 }

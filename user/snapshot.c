@@ -16,6 +16,7 @@
 #include "pins.h"
 #include "render.h"
 #include "snapshot.h"
+#include "privs.h"
 #include "states.h"
 #include "tracer.h"
 #include "vocab.h"
@@ -277,8 +278,10 @@ int td_snapshot_main(int argc, char **argv)
 		return 1;
 	err = open_snapshot(&skel, &o, tracer);
 	if (err) {
-		td_err("failed to load the snapshot iterator: %s%s", strerror(-err),
-		       err == -EPERM ? "; run as root or grant CAP_BPF+CAP_PERFMON" : "");
+		char hint[160];
+
+		td_privilege_refusal(hint, sizeof(hint), err, TD_NEED_LOAD);
+		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}
 	fd = err = start_iter(skel, &link);

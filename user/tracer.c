@@ -23,6 +23,7 @@
 #include "closesweep.h"
 #include "listeners.h"
 #include "hooks.h"
+#include "privs.h"
 #include "tcpdwell.skel.h"
 
 struct td_tracer {
@@ -78,11 +79,11 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static const char *privilege_hint(int err)
+/* What a refusal for privileges needs; "" for other errors. */
+static const char *privilege_hint(char *buf, size_t len, int err, bool timers)
 {
-	if (err == -EPERM)
-		return "; run as root or grant CAP_BPF+CAP_PERFMON";
-	return "";
+	td_privilege_refusal(buf, len, err, timers ? TD_NEED_KALLSYMS : TD_NEED_LOAD);
+	return buf;
 }
 
 static int tracer_new(struct td_tracer **out, td_event_fn fn, void *ctx)
@@ -126,6 +127,19 @@ static bool find_timer_fns(struct tcpdwell_bpf *skel)
 	skel->rodata->tw_timer_fn = addrs[0];
 	skel->rodata->reqsk_timer_fn = addrs[1];
 	return true;
+}
+
+/* -T without the addresses would trace no timers: a failure, not a warning,
+ * when only privileges hide them. */
+static int check_kallsyms(const struct td_config *cfg)
+{
+	char hint[160];
+
+	if (!cfg->timers || !td_kallsyms_hidden())
+		return 0;
+	td_privilege_hint(hint, sizeof(hint), TD_NEED_KALLSYMS);
+	td_err("-T needs the timer handlers' addresses, which /proc/kallsyms hides without CAP_SYSLOG%s", hint);
+	return -EPERM;
 }
 
 static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, const struct td_filter *filt)
@@ -193,12 +207,15 @@ static int set_sk_infos_id(struct td_tracer *t)
 
 static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 {
+	char hint[160];
 	int err;
 
 	err = tcpdwell_bpf__load(t->skel);
 	if (err) {
-		td_err("failed to load BPF programs: %s%s%s", strerror(-err), privilege_hint(err),
-		       cfg->verbose ? "" : " (-v shows the verifier log)");
+		/* The verifier log is no help to a refusal for privileges. */
+		privilege_hint(hint, sizeof(hint), err, t->timers);
+		td_err("failed to load BPF programs: %s%s%s", strerror(-err), hint,
+		       hint[0] || cfg->verbose ? "" : " (-v shows the verifier log)");
 		return err;
 	}
 	err = set_sk_infos_id(t);
@@ -208,7 +225,7 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 	if (err) {
 		td_err("failed to attach to tracepoints sock:inet_sock_set_state%s%s: %s%s",
 		       t->timers ? ", timer:*" : "", t->accepts ? ", syscalls:sys_exit_accept*" : "",
-		       strerror(-err), privilege_hint(err));
+		       strerror(-err), privilege_hint(hint, sizeof(hint), err, t->timers));
 		return err;
 	}
 	if (!t->accepts)
@@ -311,6 +328,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	err = td_require_btf();
 	if (!err)
 		err = td_filter_from_config(&filt, cfg);
+	if (!err)
+		err = check_kallsyms(cfg);
 	if (err)
 		return err;
 	err = tracer_new(&t, fn, ctx);

@@ -370,17 +370,40 @@ const char *td_binary(void)
 	return b ? b : "./tcpdwell";
 }
 
-/* Starts tcpdwell with argv (NULL-terminated, without argv[0]); drop_to_uid
- * >= 0 runs it as that user; stdout on outfd, or a temporary file for -2,
- * or closed for -1. */
-static void spawn(struct run *r, char *const *args, int drop_to_uid, int outfd)
+/* The setpriv words that run a program as nobody with only caps
+ * ("+bpf,+perfmon") in its inheritable, ambient and bounding sets. */
+static int setpriv_prefix(char **argv, char *buf, size_t len, const char *caps)
 {
-	char *argv[32];
+	int n = 0;
+
+	snprintf(buf, len, "-all,%s", caps);
+	argv[n++] = "/usr/bin/setpriv";
+	argv[n++] = "--reuid=65534";
+	argv[n++] = "--regid=65534";
+	argv[n++] = "--clear-groups";
+	argv[n++] = "--inh-caps";
+	argv[n++] = buf;
+	argv[n++] = "--ambient-caps";
+	argv[n++] = buf;
+	argv[n++] = "--bounding-set";
+	argv[n++] = buf;
+	return n;
+}
+
+/* Starts tcpdwell with argv (NULL-terminated, without argv[0]); drop_to_uid
+ * >= 0 runs it as that user, caps (not NULL) as nobody under setpriv with
+ * those capabilities; stdout on outfd, or a temporary file for -2, or
+ * closed for -1. */
+static void spawn_as(struct run *r, char *const *args, int drop_to_uid, const char *caps, int outfd)
+{
+	char *argv[48], capbuf[256];
 	int ep[2], n = 0;
 
 	memset(r, 0, sizeof(*r));
+	if (caps)
+		n = setpriv_prefix(argv, capbuf, sizeof(capbuf), caps);
 	argv[n++] = (char *)td_binary();
-	while (*args && n < 31)
+	while (*args && n < 47)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	if (outfd == -2) {
@@ -410,12 +433,17 @@ static void spawn(struct run *r, char *const *args, int drop_to_uid, int outfd)
 
 void run_start(struct run *r, char *const *args, int drop_to_uid)
 {
-	spawn(r, args, drop_to_uid, -2);
+	spawn_as(r, args, drop_to_uid, NULL, -2);
+}
+
+void run_start_caps(struct run *r, char *const *args, const char *caps)
+{
+	spawn_as(r, args, -1, caps, -2);
 }
 
 void run_start_out(struct run *r, char *const *args, int outfd)
 {
-	spawn(r, args, -1, outfd);
+	spawn_as(r, args, -1, NULL, outfd);
 }
 
 /* Reads stderr until `needle` shows up or the process closes it. */

@@ -121,6 +121,9 @@ const char *td_binary(void);
 /* Starts it with args (NULL-terminated, no argv[0]); drop_to_uid >= 0 runs
  * it as that user. stdout goes to a temporary file, stderr to a pipe. */
 void run_start(struct run *r, char *const *args, int drop_to_uid);
+/* The same as nobody under setpriv with only caps ("+bpf,+perfmon") in the
+ * inheritable, ambient and bounding sets. */
+void run_start_caps(struct run *r, char *const *args, const char *caps);
 /* The same as root with stdout on outfd, or closed for -1; r->out is NULL. */
 void run_start_out(struct run *r, char *const *args, int outfd);
 /* Reads stderr until needle shows up, EOF or the timeout; 1 if found. */

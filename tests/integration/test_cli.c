@@ -190,7 +190,8 @@ Test(cli, without_privileges_says_what_is_needed, .init = require_root, .timeout
 	run_start(&r, args, 65534);
 	status = run_finish(&r, 0);
 	cr_assert_eq(status, 1, "exit %d (97: exec failed, 98: setuid failed); stderr: %s", status, r.err);
-	cr_assert_neq(strstr(r.err, "CAP_BPF+CAP_PERFMON"), NULL, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, "CAP_BPF+CAP_PERFMON (missing: CAP_BPF+CAP_PERFMON)"), NULL, "stderr: %s", r.err);
+	cr_assert_eq(strstr(r.err, "verifier"), NULL, "stderr: %s", r.err);
 	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
 	fclose(r.out);
 }

@@ -242,6 +242,9 @@ Test(prom, crafted_exact_lines)
 		"tcpdwell_transitions_total{from=\"CLOSE\",to=\"SYN_SENT\"} 2",
 		"# TYPE tcpdwell_events_total counter",
 		"tcpdwell_events_total 11",
+		"# HELP tcpdwell_events_lost_total Transitions lost, across all sockets before filtering (the kernel's "
+		"recursion misses count every program run): ring buffer full, program runs the kernel skipped (recursion), "
+		"timewait/request socks the maps could not hold.",
 		"# TYPE tcpdwell_events_lost_total counter",
 		"tcpdwell_events_lost_total{reason=\"ringbuf\"} 1",
 		"tcpdwell_events_lost_total{reason=\"recursion\"} 2",

@@ -366,7 +366,7 @@ Test(render, report_text_loss_and_empty)
 	td_render_report_text(m.f, a, &l, WALL_NS);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf,
-		"22:13:20 tcpdwell: 0 transitions, 4 lost (ring buffer full: 3, kernel recursion: 1, mini socks untracked: 0; "
+		"22:13:20 tcpdwell: 0 transitions, 4 lost across all sockets, before filtering (ring buffer full: 3, kernel recursion: 1, mini socks untracked: 0; "
 		"raise --ringbuf-size), 2 without socket storage\n"
 		"\n"
 		"(no dwell times yet)\n");
@@ -598,7 +598,7 @@ Test(render, report_json)
 	cr_assert_str_eq(lines[6], "{\"type\":\"transitions\",\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\",\"count\":3}");
 	cr_assert_str_eq(lines[7], "{\"type\":\"transitions\",\"old\":\"CLOSE\",\"new\":\"SYN_SENT\",\"count\":1}");
 	cr_assert_str_eq(lines[8], "{\"type\":\"summary\",\"events\":5338,\"lost\":4,\"lost_ringbuf\":3,"
-				   "\"lost_recursion\":1,\"lost_untracked_mini\":0,\"no_storage\":2,"
+				   "\"lost_recursion\":1,\"lost_untracked_mini\":0,\"lost_scope\":\"all_sockets\",\"no_storage\":2,"
 				   "\"time_ns\":1795250328999599410,\"interval_ns\":10000000000}");
 	free(copy);
 	memout_free(&m);
@@ -617,7 +617,7 @@ Test(render, report_json_empty)
 	td_render_report_json(m.f, a, &l, 7, 0);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf, "{\"type\":\"summary\",\"events\":0,\"lost\":0,\"lost_ringbuf\":0,"
-				"\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0,"
+				"\"lost_recursion\":0,\"lost_untracked_mini\":0,\"lost_scope\":\"all_sockets\",\"no_storage\":0,"
 				"\"time_ns\":7,\"interval_ns\":0}\n");
 	memout_free(&m);
 	free(a);
@@ -718,7 +718,7 @@ Test(render, report_json_summary_time_and_interval)
 	td_render_report_json(m.f, a, &l, WALL_NS + 5, 2500000000ull);
 	memout_close(&m);
 	cr_assert_not_null(strstr(m.buf, "{\"type\":\"summary\",\"events\":1,\"lost\":1,\"lost_ringbuf\":1,"
-					 "\"lost_recursion\":0,\"lost_untracked_mini\":0,\"no_storage\":0,"
+					 "\"lost_recursion\":0,\"lost_untracked_mini\":0,\"lost_scope\":\"all_sockets\",\"no_storage\":0,"
 					 "\"time_ns\":1700000000000000005,\"interval_ns\":2500000000}\n"), "%s", m.buf);
 	memout_free(&m);
 	free(a);
