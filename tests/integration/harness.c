@@ -261,15 +261,38 @@ uint16_t local_port(int fd)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-int tcp_listen(int family, uint16_t *port, int backlog)
+/* Test ports come from below the ephemeral range (net.ipv4.ip_local_port_range
+ * starts at 32768): a client of another test running in parallel never
+ * takes one as its source port, so a test's -P filter sees only its own
+ * connections. */
+#define TEST_PORT_LO 20000
+#define TEST_PORT_HI 32700
+
+static int bind_test_port(int fd, int family, uint16_t want)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, *port, &ss);
-	int one = 1, fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+	socklen_t len;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		uint16_t port = want ? want : (uint16_t)(TEST_PORT_LO + pick_ms(0, TEST_PORT_HI - TEST_PORT_LO));
+
+		len = loopback(family, port, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+			return 0;
+		if (want || errno != EADDRINUSE)
+			return -errno;
+	}
+	return -EADDRINUSE;
+}
+
+int tcp_listen(int family, uint16_t *port, int backlog)
+{
+	int one = 1, fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0), err;
 
 	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	cr_assert_eq(bind(fd, (struct sockaddr *)&ss, len), 0, "bind: %s", strerror(errno));
+	err = bind_test_port(fd, family, *port);
+	cr_assert_eq(err, 0, "bind: %s", strerror(-err));
 	cr_assert_eq(listen(fd, backlog), 0, "listen: %s", strerror(errno));
 	*port = local_port(fd);
 	return fd;
