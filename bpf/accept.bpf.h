@@ -130,37 +130,13 @@ static __always_inline bool storage_info(const struct sock *sk, struct sk_info *
 	return false;
 }
 
-/* The child's tuple from one copy of its sock_common (a probe read per
- * field costs as much as the whole copy), and its netns. */
-static __always_inline void acc_tuple(const struct sock *sk, struct td_tuple *t)
-{
-	struct sock_common c;
-
-	__builtin_memset(t, 0, sizeof(*t));
-	if (bpf_probe_read_kernel(&c, sizeof(c), &sk->__sk_common))
-		return;
-	t->family = td_family(c.skc_family);
-	if (t->family == 6 && td_v4mapped(c.skc_v6_daddr.in6_u.u6_addr32))
-		t->family = 4;
-	t->sport = c.skc_num;
-	t->dport = bpf_ntohs(c.skc_dport);
-	if (t->family == 4) {
-		*(__u32 *)t->saddr = c.skc_rcv_saddr;
-		*(__u32 *)t->daddr = c.skc_daddr;
-	} else {
-		__builtin_memcpy(t->saddr, &c.skc_v6_rcv_saddr, sizeof(t->saddr));
-		__builtin_memcpy(t->daddr, &c.skc_v6_daddr, sizeof(t->daddr));
-	}
-	t->netns = BPF_CORE_READ(c.skc_net.net, ns.inum);
-}
-
 /* A TCP socket of either family that passes the filters; -s lets accepts
  * through when it lists ESTABLISHED, the state a child waits in. */
 static __always_inline bool acc_read(struct acc *a, struct sock *sk)
 {
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return false;
-	acc_tuple(sk, &a->t);
+	read_tuple(&sk->__sk_common, &a->t);
 	if (!a->t.family || !filter_tuple(&a->t))
 		return false;
 	if (!filter_states(TCP_ESTABLISHED, TCP_ESTABLISHED))

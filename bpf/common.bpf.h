@@ -111,15 +111,30 @@ static __always_inline void read_addrs(const struct sock_common *skc, struct td_
 	t->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
 }
 
-/* The whole 4-tuple and netns of any sock_common; skc_num is the local
- * port of mini socks and of hashed full sockets. */
+/* The whole 4-tuple and netns of any sock_common (v4-mapped peers as 4);
+ * skc_num is the local port of mini socks and of hashed full sockets. One
+ * probe read copies the sock_common: a read per field costs as much as
+ * the whole copy. */
 static __always_inline void read_tuple(const struct sock_common *skc, struct td_tuple *t)
 {
+	struct sock_common c;
+
 	__builtin_memset(t, 0, sizeof(*t));
-	t->family = skc_family(skc);
-	t->sport = BPF_CORE_READ(skc, skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	read_addrs(skc, t);
+	if (bpf_probe_read_kernel(&c, sizeof(c), skc))
+		return;
+	t->family = td_family(c.skc_family);
+	if (t->family == 6 && td_v4mapped(c.skc_v6_daddr.in6_u.u6_addr32))
+		t->family = 4;
+	t->sport = c.skc_num;
+	t->dport = bpf_ntohs(c.skc_dport);
+	if (t->family == 4) {
+		*(__u32 *)t->saddr = c.skc_rcv_saddr;
+		*(__u32 *)t->daddr = c.skc_daddr;
+	} else {
+		__builtin_memcpy(t->saddr, &c.skc_v6_rcv_saddr, sizeof(t->saddr));
+		__builtin_memcpy(t->daddr, &c.skc_v6_daddr, sizeof(t->daddr));
+	}
+	t->netns = BPF_CORE_READ(c.skc_net.net, ns.inum);
 }
 
 /* The same from a full socket's BTF pointer (tp_btf, iterators): plain
