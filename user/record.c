@@ -1,5 +1,7 @@
 /* Ring-buffer record decoder: every record starts with a type tag; short,
  * unknown or malformed records are rejected, never half-read. */
+#include <errno.h>
+#include <unistd.h>
 #include "record.h"
 
 const struct td_event *td_decode(const void *data, size_t len)
@@ -35,4 +37,30 @@ const struct td_accept *td_decode_accept(const void *data, size_t len)
 unsigned int td_record_type(const void *data, size_t len)
 {
 	return data && len ? *(const __u8 *)data : 0;
+}
+
+const struct td_listener *td_decode_listener(const void *data, size_t len)
+{
+	const struct td_listener *r = data;
+
+	if (!data || len < sizeof(*r))
+		return NULL;
+	if (r->type != TD_REC_LISTENER || (r->family != 4 && r->family != 6))
+		return NULL;
+	return r;
+}
+
+int td_read_records(int fd, void *rec, size_t size, void (*fn)(void *ctx, const void *rec), void *ctx)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, (char *)rec + got, size - got)) > 0) {
+		got += (size_t)n;
+		if (got < size)
+			continue;
+		got = 0;
+		fn(ctx, rec);
+	}
+	return n < 0 ? -errno : 0;
 }

@@ -14,6 +14,7 @@
 #include "holders.h"
 #include "opts.h"
 #include "pins.h"
+#include "record.h"
 #include "render.h"
 #include "snapshot.h"
 #include "privs.h"
@@ -202,8 +203,10 @@ static bool older_than_asked(const struct listing *l, const struct td_snap *r, u
 	return why != TD_AGE_KNOWN || (l->now >= r->since_ns && l->now - r->since_ns >= o->older_ns);
 }
 
-static void list_one(struct listing *l, const struct td_snap *r)
+static void list_one(void *ctx, const void *rec)
 {
+	struct listing *l = ctx;
+	const struct td_snap *r = rec;
 	const struct td_holder *h;
 	unsigned why;
 
@@ -225,27 +228,14 @@ static void list_one(struct listing *l, const struct td_snap *r)
 	l->listed++;
 }
 
-/* iter/tcp writes whole records; a read returns whole ones. */
 static int read_records(int fd, struct listing *l)
 {
 	struct td_snap rec;
-	size_t got = 0;
-	ssize_t n;
+	int err = td_read_records(fd, &rec, sizeof(rec), list_one, l);
 
-	while ((n = read(fd, (char *)&rec + got, sizeof(rec) - got)) > 0) {
-		got += (size_t)n;
-		if (got < sizeof(rec))
-			continue;
-		got = 0;
-		list_one(l, &rec);
-	}
-	if (n < 0) {
-		int err = -errno;
-
+	if (err)
 		td_err("failed to read the snapshot iterator: %s", strerror(-err));
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 /* The counts, and one stderr line on where the times came from. */

@@ -504,23 +504,23 @@ out:
 
 /* The listener records of a census iterator: iter/tcp writes whole
  * records, so a read returns whole ones. */
+static void on_listener(void *ctx, const void *rec)
+{
+	const struct td_listener *r = td_decode_listener(rec, sizeof(*r));
+
+	if (r)
+		td_listeners_update(ctx, r);
+}
+
 static int read_listeners(int fd, struct td_listeners *l)
 {
 	struct td_listener r;
-	size_t got = 0;
-	ssize_t n;
+	int err;
 
 	td_listeners_begin(l);
-	while ((n = read(fd, (char *)&r + got, sizeof(r) - got)) > 0) {
-		got += (size_t)n;
-		if (got < sizeof(r))
-			continue;
-		got = 0;
-		if (r.type == TD_REC_LISTENER && (r.family == 4 || r.family == 6))
-			td_listeners_update(l, &r);
-	}
+	err = td_read_records(fd, &r, sizeof(r), on_listener, l);
 	td_listeners_end(l);
-	return n < 0 ? -errno : 0;
+	return err;
 }
 
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])

@@ -1,4 +1,6 @@
 /* Unit tests of user/record.c: the ring-buffer record decoder. */
+#include <errno.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include "test_util.h"
 #include "record.h"
@@ -98,4 +100,50 @@ Test(record, bad_states_rejected)
 		e.newstate = (__u8)bad[i];
 		cr_expect_null(td_decode(&e, sizeof(e)), "newstate %d accepted", bad[i]);
 	}
+}
+
+static void count_rec(void *ctx, const void *rec)
+{
+	unsigned *seen = ctx;
+
+	cr_expect_eq(((const struct td_listener *)rec)->port, 8000 + *seen);
+	(*seen)++;
+}
+
+/* Records written in pieces come out whole, and a partial one at EOF is
+ * not handed out. */
+Test(record, iterator_records_are_read_whole)
+{
+	struct td_listener r[3];
+	unsigned seen = 0;
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 3; i++) {
+		r[i].type = TD_REC_LISTENER;
+		r[i].family = 4;
+		r[i].port = (uint16_t)(8000 + i);
+	}
+	cr_assert_eq(write(p[1], r, 10), 10);
+	cr_assert_eq(write(p[1], (char *)r + 10, 2 * sizeof(r[0]) - 10), (ssize_t)(2 * sizeof(r[0]) - 10));
+	cr_assert_eq(write(p[1], &r[2], 7), 7);
+	close(p[1]);
+	cr_expect_eq(td_read_records(p[0], &r[0], sizeof(r[0]), count_rec, &seen), 0);
+	cr_expect_eq(seen, 2);
+	close(p[0]);
+	cr_expect_eq(td_read_records(-1, &r[0], sizeof(r[0]), count_rec, &seen), -EBADF);
+}
+
+Test(record, listener_records_are_checked)
+{
+	struct td_listener r = { .type = TD_REC_LISTENER, .family = 6 };
+
+	cr_expect_not_null(td_decode_listener(&r, sizeof(r)));
+	cr_expect_null(td_decode_listener(&r, sizeof(r) - 1));
+	r.family = 5;
+	cr_expect_null(td_decode_listener(&r, sizeof(r)));
+	r.family = 4;
+	r.type = TD_REC_ACCEPT;
+	cr_expect_null(td_decode_listener(&r, sizeof(r)));
 }
