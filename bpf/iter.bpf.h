@@ -123,26 +123,6 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 	return filter_tuple(&t) && iter_who_passes(skc);
 }
 
-/* v6.18 (commit "net: add per-numa drop counters") may count a socket's
- * drops in per-node counters beside sk_drops; TCP listeners use sk_drops. */
-struct sock___drops {
-	struct numa_drop_counters *sk_drop_counters;
-};
-
-static __always_inline __u32 listener_drops(const struct sock *sk)
-{
-	__u32 drops = sk->sk_drops.counter;
-	struct sock___drops *s = (void *)sk;
-	struct numa_drop_counters *n;
-
-	if (bpf_core_field_exists(s->sk_drop_counters)) {
-		n = BPF_CORE_READ(s, sk_drop_counters);
-		if (n)
-			drops += BPF_CORE_READ(n, drops0.counter) + BPF_CORE_READ(n, drops1.counter);
-	}
-	return drops;
-}
-
 /* A listener's record: its drops and its accept queue. */
 static __always_inline void census_listener(struct seq_file *seq, struct sock_common *skc)
 {
@@ -157,7 +137,9 @@ static __always_inline void census_listener(struct seq_file *seq, struct sock_co
 	r.family = td_family(skc->skc_family);
 	r.port = skc->skc_num;
 	r.netns = skc->skc_net.net->ns.inum;
-	r.drops = listener_drops(sk);
+	/* Only UDP and raw sockets embed per-node drop counters (v6.18,
+	 * sk_drop_counters); a TCP listener counts its drops in sk_drops. */
+	r.drops = sk->sk_drops.counter;
 	r.backlog = sk->sk_ack_backlog;
 	r.max_backlog = sk->sk_max_ack_backlog;
 	r.skaddr = (__u64)skc;
