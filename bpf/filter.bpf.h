@@ -19,6 +19,13 @@ static __always_inline bool filter_addrs_on(void)
 	return filt.laddr.family || filt.raddr.family;
 }
 
+/* Whether the filters need more of a tuple than its family and ports: the
+ * addresses or the network namespace, which a full tuple read brings. */
+static __always_inline bool filter_reads_tuple(void)
+{
+	return filter_addrs_on() || filt.netns;
+}
+
 /* A client's local port is assigned just after CLOSE->SYN_SENT
  * (tcp_v4_connect sets the state before inet_hash_connect), so a zero port
  * cannot be judged yet; the socket's storage must still be kept. */
@@ -56,16 +63,22 @@ static __always_inline bool filter_addrs(const struct td_tuple *t)
 	return true;
 }
 
+/* -N: one network namespace, by its inode (ns.inum). */
+static __always_inline bool filter_netns(__u32 ino)
+{
+	return !filt.netns || ino == filt.netns;
+}
+
 static __always_inline bool filter_family(__u8 family)
 {
 	return !filt.family || family == filt.family;
 }
 
-/* Family, ports and addresses of a tuple. The addresses need only be read
- * when filter_addrs_on(). */
+/* Family, ports, addresses and namespace of a tuple. The addresses and the
+ * namespace need only be read when filter_reads_tuple(). */
 static __always_inline bool filter_tuple(const struct td_tuple *t)
 {
-	if (!filter_family(t->family))
+	if (!filter_family(t->family) || !filter_netns(t->netns))
 		return false;
 	if (filter_ports_on() && filter_ports(t->sport, t->dport) != PORTS_MATCH)
 		return false;

@@ -91,11 +91,11 @@ static __always_inline bool fsk_filter(struct trans *x)
 	x->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(x->sk) : 0;
 	if (!filter_cgroup(x->cgid, true))
 		return false;
-	if (filter_addrs_on()) {
+	if (filter_reads_tuple()) {
 		struct td_tuple t;
 
 		sk_tuple(x->sk, x->family, x->lport, x->rport, &t);
-		if (!filter_addrs(&t))
+		if (!filter_addrs(&t) || !filter_netns(t.netns))
 			return false;
 	}
 	return true;

@@ -13,6 +13,9 @@
 
 /* The census that userspace reads after running census_tcp. */
 __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
+/* Set by userspace while orphaned FIN_WAIT2s may wait to be settled: only
+ * then does the census look up each timewait sock in tw_socks. */
+bool settle_on;
 
 /* Socket inode -> holder, filled by a starting tracer from /proc just before
  * seed_tcp runs (user/share.c); the snapshot shrinks it to one entry. */
@@ -118,7 +121,7 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 		return false;
 	t.sport = skc->skc_num;
 	t.dport = bpf_ntohs(skc->skc_dport);
-	if (filter_addrs_on())
+	if (filter_reads_tuple())
 		read_addrs(skc, &t);
 	return filter_tuple(&t) && iter_who_passes(skc);
 }
@@ -169,7 +172,7 @@ static __always_inline void census_count(struct seq_file *seq, struct sock_commo
 		} else {
 			census[TD_TIME_WAIT]++;
 		}
-		if (timers_on)
+		if (timers_on && settle_on)
 			tw_settle((__u64)tw, bpf_ktime_get_ns());
 		return;
 	}
@@ -259,6 +262,7 @@ static __always_inline bool snap_fill(struct td_snap *r, struct sock_common *skc
 	r->sport = t.sport;
 	r->dport = t.dport;
 	r->uid = uid;
+	r->netns = t.netns;
 	__builtin_memcpy(r->saddr, t.saddr, sizeof(r->saddr));
 	__builtin_memcpy(r->daddr, t.daddr, sizeof(r->daddr));
 	if (state == TCP_TIME_WAIT)

@@ -85,7 +85,7 @@ static __always_inline int req_timer_start(const struct timer_list *timer)
 	struct td_req v = {}, *found;
 	struct td_scratch *s;
 
-	if (filt.family || filter_ports_on() || filter_addrs_on()) {
+	if (filt.family || filter_ports_on() || filter_reads_tuple()) {
 		struct td_tuple t;
 
 		read_tuple(&r->__req_common, &t);

@@ -216,7 +216,7 @@ struct td_filter {
 	__u8  lport;           /* -L: port_filter[] has TD_PORT_LOCAL bits */
 	__u8  rport;           /* -D: TD_PORT_REMOTE */
 	__u8  either;          /* -P: TD_PORT_EITHER */
-	__u32 _pad;
+	__u32 netns;           /* -N: network namespace inode */
 };
 
 /* One listening socket, as the census iterator writes it: the SYNs its
@@ -251,6 +251,8 @@ struct td_snap {
 	__u8  saddr[16];
 	__u8  daddr[16];
 	char  comm[TD_COMM_LEN];
+	__u32 netns;     /* network namespace inode */
+	__u32 _pad;
 };
 
 /* The holder of a socket's file found in /proc by a starting tracer (as

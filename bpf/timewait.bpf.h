@@ -17,6 +17,9 @@ __u64 calib_jiffies, calib_ns;
 /* CONFIG_HZ, written by userspace when it knows it (possibly after load,
  * when it had to measure it); 0: unknown, calibrate from the clock. */
 __u32 kernel_hz;
+/* Orphaned FIN_WAIT2 timewait socks born so far: userspace runs the census
+ * that settles them (tw_settle) only while some may be waiting. */
+__u64 orphans_born;
 
 /* Timewait socks by address. Mini socks have no sk_storage, so this is a
  * hash; userspace sizes it from net.ipv4.tcp_max_tw_buckets and a full map
@@ -220,7 +223,7 @@ static __always_inline void tw_born(struct td_scratch *s, bool stale, __u64 tw, 
 	struct inet_timewait_sock *t = (void *)tw;
 	struct td_tw w = {};
 
-	if (filter_addrs_on()) {
+	if (filter_reads_tuple()) {
 		read_tuple(&t->__tw_common, &w.t);
 		w.tuple_known = 1;
 	} else {
@@ -243,6 +246,8 @@ static __always_inline void tw_born(struct td_scratch *s, bool stale, __u64 tw, 
 		count(TD_CNT_MINI_FULL);
 		return;
 	}
+	if (w.substate == TD_FIN_WAIT2)
+		__sync_fetch_and_add(&orphans_born, 1);
 	s->tw_handoff = tw;
 }
 

@@ -59,6 +59,7 @@ int td_filter_from_config(struct td_filter *f, const struct td_config *cfg)
 	f->raddr = cfg->raddr;
 	f->tgid = cfg->pid;
 	f->states = cfg->state_mask;
+	f->netns = cfg->netns;
 	return cfg->cgroup_path ? cgroup_filter(cfg->cgroup_path, &f->cgroup_id) : 0;
 }
 
@@ -103,6 +104,8 @@ bool td_filter_pass(const struct td_filter *f, const uint8_t *port_filter, const
 	__u32 states = (1u << (e->oldstate & 31)) | (1u << (e->newstate & 31));
 
 	if (f->family && e->family != f->family)
+		return false;
+	if (f->netns && e->netns != f->netns)
 		return false;
 	if (!ports_pass(f, port_filter, e->sport, e->dport))
 		return false;
@@ -187,7 +190,7 @@ static void put_states(struct words *w, uint32_t mask)
 void td_filter_describe(const struct td_config *cfg, char *buf, size_t len)
 {
 	struct words w = { buf, len, 0 };
-	char pid[24];
+	char pid[24], ns[24];
 
 	buf[0] = '\0';
 	if (cfg->family)
@@ -205,6 +208,9 @@ void td_filter_describe(const struct td_config *cfg, char *buf, size_t len)
 		put(&w, "%s", pid);
 	if (cfg->cgroup_path)
 		put(&w, " -c %s", cfg->cgroup_path);
+	snprintf(ns, sizeof(ns), " -N %u", cfg->netns);
+	if (cfg->netns)
+		put(&w, "%s", ns);
 	put_states(&w, cfg->state_mask);
 	if (cfg->timers)
 		put(&w, "%s", " -T");
@@ -215,6 +221,8 @@ void td_filter_describe(const struct td_config *cfg, char *buf, size_t len)
 bool td_filter_covers(const struct td_filter *f, const uint8_t *port_filter, const struct td_snap *s)
 {
 	if (f->family && s->family != f->family)
+		return false;
+	if (f->netns && s->netns != f->netns)
 		return false;
 	if (!ports_pass(f, port_filter, s->sport, s->dport))
 		return false;

@@ -25,7 +25,7 @@ int td_filter_from_config(struct td_filter *f, const struct td_config *cfg);
  * skel->rodata->port_filter, f, ports). */
 void td_filter_store(volatile struct td_filter *knob, volatile uint8_t *port_knob,
 		     const struct td_filter *f, const uint8_t *ports);
-/* Whether an event passes f: family, ports (local, remote, either side),
+/* Whether an event passes f: family, namespace, ports (local, remote, either side),
  * address CIDRs, owner tgid (known), cgroup, and the state bits on the old
  * or the new state. The same rule as the kernel side's. */
 bool td_filter_pass(const struct td_filter *f, const uint8_t *port_filter, const struct td_event *e);
@@ -36,7 +36,8 @@ bool td_filter_pass(const struct td_filter *f, const uint8_t *port_filter, const
  * decides whether timewait and request socks get times. */
 void td_filter_describe(const struct td_config *cfg, char *buf, size_t len);
 /* Whether a tracer with filter f keeps the time in state of socket s, as
- * far as a snapshot can tell: its tuple (family, ports, addresses) passes.
+ * far as a snapshot can tell: its tuple (family, ports, addresses) and
+ * namespace pass.
  * The owner and state filters choose what a tracer reports, not which
  * sockets it times; the cgroup filter does, but a snapshot record has no
  * cgroup id (fullsk.bpf.h: fsk_filter). */

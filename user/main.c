@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <linux/capability.h>
 #include "agg.h"
 #include "clock.h"
 #include "diag.h"
@@ -20,6 +21,8 @@
 #include "tracer.h"
 #include "view.h"
 
+/* Orphaned FIN_WAIT2s are settled this often while some wait; scrapes
+ * count sockets at most this often however many scrapers there are. */
 #define CENSUS_PERIOD_NS 1000000000ull
 
 /* The only mutable globals: set by the signal handler, acted on by the
@@ -45,6 +48,7 @@ struct run {
 	struct td_output *out;   /* stdout, and whether it took everything */
 	/* The last census, shown by the exporter's gauges. */
 	uint64_t census[TD_CENSUS_MAX];
+	uint64_t census_at;      /* CLOCK_MONOTONIC of the last census */
 	bool census_ok;
 	/* CLOCK_MONOTONIC deadlines; 0 when there is none. */
 	uint64_t next_report, end, next_census;
@@ -78,6 +82,13 @@ static int on_accept(void *ctx, const struct td_accept *a)
 			td_render_accept_text(stdout, &r->ropts, a);
 	}
 	return 0;
+}
+
+/* A census of every namespace now, into the gauges' copy. */
+static void census_now(struct run *r)
+{
+	r->census_ok = td_tracer_census(r->t, r->census) == 0;
+	r->census_at = td_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* The view's kernel source: r->t is open by the time it is asked. */
@@ -164,13 +175,20 @@ static int render_metrics(void *ctx, FILE *f)
 	struct td_prom_input in = {
 		.version = TD_VERSION,
 		.loss = &loss,
-		.census = r->census_ok ? r->census : NULL,
-		.listeners = r->census_ok ? td_tracer_listeners(r->t) : NULL,
 		.progs = progs,
 		.accept_by_port = r->cfg->series_kind == TD_SERIES_LPORT,
 	};
 	int n, err;
 
+	/* The gauges are counted now: nothing walks the socket table between
+	 * scrapes (settling orphans aside). */
+	if (td_clock_ns(CLOCK_MONOTONIC) - r->census_at >= CENSUS_PERIOD_NS)
+		census_now(r);
+	if (r->census_ok) {
+		in.census = r->census;
+		in.listeners = td_tracer_listeners(r->t);
+		in.ncensus_ns = td_tracer_census_ns(r->t, &in.census_ns);
+	}
 	err = td_tracer_loss(r->t, &loss);
 	if (!err)
 		err = td_view_since_start(r->view, &in.agg);
@@ -211,6 +229,22 @@ static int alloc_state(struct run *r)
 	return 0;
 }
 
+/* What the census keeps after attaching: entering other namespaces needs
+ * CAP_SYS_ADMIN, and finding every one (no -N) opening other users'
+ * /proc/PID/ns/net, which needs CAP_SYS_PTRACE. -N self keeps nothing. */
+static int drop_privileges(const struct run *r)
+{
+	int keep[2];
+	size_t n = 0;
+
+	if (td_tracer_enters_netns(r->t)) {
+		keep[n++] = CAP_SYS_ADMIN;
+		if (!r->cfg->netns)
+			keep[n++] = CAP_SYS_PTRACE;
+	}
+	return td_drop_privileges(keep, n);
+}
+
 static void catch_signals(void)
 {
 	struct sigaction sa;
@@ -241,10 +275,11 @@ static int start(struct run *r)
 	td_tracer_on_accept(r->t, on_accept, r);
 	if (!r->http)
 		return 0;
-	/* Attached: what is left to do needs no privilege. */
-	if (td_drop_privileges())
+	/* Attached: what is left to do needs no privilege, but entering other
+	 * namespaces for the census. */
+	if (drop_privileges(r))
 		return 1;
-	r->census_ok = td_tracer_census(r->t, r->census) == 0;
+	census_now(r);
 	td_err("serving Prometheus metrics at http://%s/metrics",
 	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus));
 	return 0;
@@ -315,12 +350,13 @@ static void serve_scrapes(struct run *r)
 }
 
 /* Orphaned FIN_WAIT2s turn into TIME_WAIT without a timer event the kernel
- * reports; the census finds them. The exporter's gauges show the last one,
- * so scrapes cost no socket walk. */
+ * reports; the census finds them, so it runs every second while some may
+ * wait (with -T), and not otherwise: scrapes and reports count for
+ * themselves. */
 static void census_when_due(struct run *r, uint64_t now)
 {
-	if ((td_tracer_timers(r->t) || r->http) && now >= r->next_census) {
-		r->census_ok = td_tracer_census(r->t, r->census) == 0;
+	if (now >= r->next_census && td_tracer_orphans_pending(r->t)) {
+		census_now(r);
 		r->next_census = now + CENSUS_PERIOD_NS;
 	}
 }

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "kfacts.h"
+#include "netns.h"
 #include "num.h"
 #include "opts.h"
 #include "series.h"
@@ -333,6 +334,16 @@ static int set_abs_path(void *cfg, const struct td_optrow *row, const char *arg)
 	return 0;
 }
 
+/* -N PATH|INODE|self, resolved now: a namespace that does not exist is a
+ * bad command line, not an empty listing. */
+static int set_netns(void *cfg, const struct td_optrow *row, const char *arg)
+{
+	struct td_config *c = cfg;
+
+	(void)row;
+	return td_netns_resolve(arg, &c->netns, &c->netns_path);
+}
+
 static int set_ringbuf(void *cfg, const struct td_optrow *row, const char *arg)
 {
 	uint64_t b;
@@ -378,6 +389,9 @@ static const struct td_opttype
 			   "expected [ADDR:]PORT with a port 1-65535, such as 9101, 0.0.0.0:9101 or [::1]:9101"),
 	ports = TYPE(set_ports, "port list", "expected ports 1-65535 such as 80,443,8000-8010 (at most 64 items)"),
 	cgroup_dir = TYPE(set_abs_path, "cgroup", "expected an absolute path to a cgroup v2 directory"),
+	netns = TYPE(set_netns, "netns",
+		     "expected a network namespace file (/run/netns/NAME, /proc/PID/ns/net), its inode, or self",
+		     .above = "no such network namespace on this host (lsns -t net lists them)"),
 	ringbuf = TYPE(set_ringbuf, "ring buffer size", "expected a power of two from 4K to 1G"),
 	series = TYPE(set_series, "--prometheus-by",
 		      "expected lport or cgroup, with an optional :CAP from 1 to " XSTR(TD_SERIES_MAX_CAP)),
@@ -419,6 +433,11 @@ static const struct td_optrow addr_rows[] = {
 	OPT(FILTERS, 'R', "raddr", "CIDR", cidr, CFG(raddr), 0, "remote address in this network, e.g. ::1/128"),
 	TD_OPT_END,
 };
+static const struct td_optrow netns_rows[] = {
+	OPT(FILTERS, 'N', "netns", "PATH|INODE|self", netns, 0, 0,
+	    "one network namespace (default: every one), e.g.\n/run/netns/NAME, 4026532301 or self"),
+	TD_OPT_END,
+};
 static const struct td_optrow help_rows[] = {
 	OPT(TUNING, 'h', "help", NULL, td_opt_help, 0, 0, "this help"),
 	TD_OPT_END,
@@ -441,6 +460,7 @@ const struct td_optrow td_trace_rows[] = {
 	OPT(FILTERS, 'p', "pid", "PID", pid, CFG(pid), 0, "sockets owned by this process (tgid)"),
 	OPT(FILTERS, 'c', "cgroup", "PATH", cgroup_dir, CFG(cgroup_path), 0, "sockets created in this cgroup v2 directory"),
 	TD_OPT_INCLUDE(addr_rows),
+	TD_OPT_INCLUDE(netns_rows),
 	OPT(FILTERS, 's', "state", "LIST", states, CFG(state_mask), 0,
 	    "transitions into or out of these states, e.g.\nTIME_WAIT,CLOSE_WAIT"),
 	OPT(TUNING, 0, "kernel-agg", NULL, td_opt_flag, CFG(kernel_agg), 1,
@@ -468,6 +488,7 @@ const struct td_optrow td_snap_rows[] = {
 	TD_OPT_INCLUDE(format_rows),
 	TD_OPT_INCLUDE(net_rows),
 	TD_OPT_INCLUDE(addr_rows),
+	TD_OPT_INCLUDE(netns_rows),
 	TD_OPT_INCLUDE(help_rows),
 	TD_OPT_END,
 };

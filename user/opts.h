@@ -32,6 +32,8 @@ struct td_config {
 	uint32_t pid_max;        /* kernel.pid_max, read once by the parser */
 	uint32_t state_mask;     /* -s: bit per enum td_state; 0 = all */
 	const char *cgroup_path; /* -c */
+	uint32_t netns;          /* -N: namespace inode; 0 = every namespace */
+	const char *netns_path;  /* -N PATH: the file that opens it; NULL: found by inode */
 	uint64_t ringbuf_bytes;  /* -r: power of two */
 	bool filter_lport, filter_rport, filter_either;
 	struct td_cidr laddr, raddr; /* -A, -R; family 0 = off */

@@ -1,6 +1,8 @@
 /* Privilege drop for the long-running exporter: libcap-ng for capabilities,
  * libseccomp for the system-call allow-list. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -81,13 +83,48 @@ bool td_privilege_refusal(char *buf, size_t len, int err, enum td_need need)
 	return false;
 }
 
-int td_drop_privileges(void)
+/* What a census of other namespaces adds: finding them in /proc and
+ * /run/netns, and entering each (setns for a network namespace only). */
+static int allow_setns(scmp_filter_ctx ctx)
 {
-	scmp_filter_ctx ctx;
+	static const char *const walk[] = { "getdents64", "statfs", "fstatfs" };
 	int err = 0;
 
+	for (size_t i = 0; !err && i < sizeof(walk) / sizeof(walk[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(walk[i]), 0);
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1, SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET));
+	return err;
+}
+
+/* Keeps those of keep the process has (a census without them counts this
+ * namespace only, and has said so). */
+static int drop_caps(const int *keep, size_t nkeep, bool *setns_ok)
+{
+	bool held[8] = { false };
+
+	*setns_ok = false;
+	capng_get_caps_process();
+	for (size_t i = 0; i < nkeep && i < 8; i++)
+		held[i] = capng_have_capability(CAPNG_EFFECTIVE, (unsigned int)keep[i]);
 	capng_clear(CAPNG_SELECT_ALL);
-	err = capng_apply(CAPNG_SELECT_ALL);
+	for (size_t i = 0; i < nkeep && i < 8; i++) {
+		if (!held[i])
+			continue;
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned int)keep[i]))
+			return -1;
+		*setns_ok |= keep[i] == CAP_SYS_ADMIN;
+	}
+	return capng_apply(CAPNG_SELECT_ALL);
+}
+
+int td_drop_privileges(const int *keep, size_t nkeep)
+{
+	scmp_filter_ctx ctx;
+	bool setns_ok;
+	int err = 0;
+
+	err = drop_caps(keep, nkeep, &setns_ok);
 	if (err) {
 		td_err("failed to drop capabilities (libcap-ng error %d)", err);
 		return -EPERM;
@@ -110,6 +147,8 @@ int td_drop_privileges(void)
 	}
 	for (size_t i = 0; !err && i < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]); i++)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1, SCMP_A0(SCMP_CMP_EQ, bpf_cmds[i]));
+	if (!err && setns_ok)
+		err = allow_setns(ctx);
 	if (!err)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);

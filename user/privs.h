@@ -3,16 +3,19 @@
 #ifndef TD_PRIVS_H
 #define TD_PRIVS_H
 
-/* Drops every capability (effective, permitted, inheritable, bounding and
- * ambient), sets no_new_privs, and confines the process to a seccomp
- * allow-list of what reading maps, the ring buffer and serving HTTP need.
- * bpf() is allowed only for commands on objects already held (map lookups,
- * iterators, info): loading programs or maps is refused. 0 or -errno, with
- * a one-line message on failure. */
-int td_drop_privileges(void);
-
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Drops every capability (effective, permitted, inheritable, bounding and
+ * ambient) but the nkeep in keep, sets no_new_privs, and confines the
+ * process to a seccomp allow-list of what reading maps, the ring buffer and
+ * serving HTTP need. bpf() is allowed only for commands on objects already
+ * held (map lookups, iterators, info): loading programs or maps is refused.
+ * Keeping CAP_SYS_ADMIN also allows setns(fd, CLONE_NEWNET), and nothing
+ * else setns does, for a census of other network namespaces (CAP_SYS_PTRACE
+ * to open other users' /proc/PID/ns/net). 0 or -errno, with a one-line
+ * message on failure. */
+int td_drop_privileges(const int *keep, size_t nkeep);
 
 /* What a mode needs beyond loading and attaching (CAP_BPF+CAP_PERFMON). */
 enum td_need {

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "prom.h"
+#include "census.h"
 #include "vocab.h"
 #include "states.h"
 
@@ -286,11 +287,27 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	render_closes(f, a);
 }
 
+/* Per namespace, the states that hold sockets: a series that goes away is
+ * marked stale by Prometheus at once, and a node with many pods keeps to
+ * the states they use. */
+static void render_census_ns(FILE *f, const struct td_census_ns *v, size_t n)
+{
+	family(f, "tcpdwell_netns_sockets", "gauge",
+	       "tcpdwell_sockets per network namespace (its inode, as lsns -t net shows it); states with no "
+	       "socket are left out.");
+	for (size_t i = 0; i < n; i++)
+		for (int s = 1; s < TD_MAX_STATES; s++)
+			if (v[i].c[s])
+				fprintf(f, "tcpdwell_netns_sockets{netns=\"%u\",state=\"%s\"} %" PRIu64 "\n", v[i].netns,
+					td_state_name(s), v[i].c[s]);
+}
+
 static void render_census(FILE *f, const uint64_t *c)
 {
 	family(f, "tcpdwell_sockets", "gauge",
-	       "Live TCP sockets per state in tcpdwell's network namespace that pass its filters, as ss -tan "
-	       "counts them (TIME_WAIT and request socks, as NEW_SYN_RECV, included); counted every second.");
+	       "Live TCP sockets per state in every network namespace (or -N's) that pass tcpdwell's filters, as "
+	       "ss -tan counts them (TIME_WAIT and request socks, as NEW_SYN_RECV, included); counted at the "
+	       "scrape, at most once a second.");
 	for (int s = 1; s < TD_MAX_STATES; s++)
 		fprintf(f, "tcpdwell_sockets{state=\"%s\"} %" PRIu64 "\n", td_state_name(s), c[s]);
 	family(f, "tcpdwell_sockets_orphaned_fin_wait2", "gauge",
@@ -329,6 +346,8 @@ void td_prom_render(FILE *f, const struct td_prom_input *in)
 	render_counts(f, in->agg, in->loss);
 	if (in->census)
 		render_census(f, in->census);
+	if (in->census)
+		render_census_ns(f, in->census_ns, in->ncensus_ns);
 	if (in->listeners)
 		render_listeners(f, in->listeners);
 	if (in->bpf_stats && in->nprogs)

@@ -28,6 +28,8 @@ struct td_prom_input {
 	const struct td_loss *loss;
 	const uint64_t *census;           /* TD_CENSUS_MAX live sockets, or NULL */
 	const struct td_listeners *listeners; /* from the same census, or NULL */
+	const struct td_census_ns *census_ns; /* the same census per namespace */
+	size_t ncensus_ns;
 	const struct td_prog_stat *progs; /* the BPF programs' run-time stats */
 	size_t nprogs;
 	bool bpf_stats;                   /* render progs (the kernel counts them) */

@@ -254,14 +254,16 @@ void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct
 }
 
 /* One live socket of `tcpdwell snapshot`:
- *   CLOSE_WAIT   127.0.0.1:8080                127.0.0.1:51234               12.3s      4242/leaky
+ *   CLOSE_WAIT   127.0.0.1:8080         127.0.0.1:51234        12.3s      4026532301 4242/leaky
+ * NETNS is the socket's network namespace inode (lsns -t net).
  * IN STATE is ">=" when the socket was already in its state when the tracer
  * started, "?" when no tracer knows. */
 void td_render_snap_header(FILE *f, const struct td_render_opts *o)
 {
 	int aw = o->wide ? 47 : 22;
 
-	fprintf(f, "%-12s %-*s %-*s %-10s %s\n", "STATE", aw, "LOCAL", aw, "PEER", "IN STATE", "PID/COMM");
+	fprintf(f, "%-12s %-*s %-*s %-10s %-10s %s\n", "STATE", aw, "LOCAL", aw, "PEER", "IN STATE", "NETNS",
+		"PID/COMM");
 }
 
 static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, unsigned port)
@@ -275,9 +277,11 @@ static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, uns
 void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
 			 int holder_pid, const char *holder_comm, unsigned why)
 {
-	char l[64], r[64], in[32], d[16], who[48];
+	char l[64], r[64], in[32], d[16], who[48], ns[16] = "-";
 	int aw = o->wide ? 47 : 22;
 
+	if (s->netns)
+		snprintf(ns, sizeof(ns), "%u", s->netns);
 	endpoint(l, sizeof(l), s->family, s->saddr, s->sport);
 	endpoint(r, sizeof(r), s->family, s->daddr, s->dport);
 	if (s->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST))
@@ -291,7 +295,8 @@ void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct t
 		snprintf(who, sizeof(who), "%u/%.16s (owner)", s->pid, s->comm);
 	else
 		strcpy(who, "-");
-	fprintf(f, "%-12s %-*s %-*s %-10s %s", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, who);
+	fprintf(f, "%-12s %-*s %-*s %-10s %-10s %s", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, ns,
+		who);
 	if (td_age_why_text(why))
 		fprintf(f, "  (age unknown: %s)", td_age_why_text(why));
 	fputc('\n', f);

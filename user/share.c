@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "holders.h"
+#include "nsiter.h"
 #include "pins.h"
 #include "share.h"
 #include "tcpdwell.skel.h"
@@ -89,22 +90,26 @@ static void find_holders(struct tcpdwell_bpf *skel)
 	td_holders_free(&h);
 }
 
-void td_seed_sockets(struct tcpdwell_bpf *skel)
+/* seed_tcp does its work while we read its iterator; it writes nothing. */
+static int drain(void *ctx, uint32_t netns, int fd)
 {
 	char buf[256];
-	ssize_t n = -1;
-	int fd, err;
+	ssize_t n;
+
+	(void)ctx;
+	(void)netns;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n < 0 ? -errno : 0;
+}
+
+void td_seed_sockets(struct tcpdwell_bpf *skel, struct td_nsiter *walk)
+{
+	int err;
 
 	find_holders(skel);
-	/* seed_tcp runs in this thread while we read its iterator. */
-	fd = bpf_iter_create(bpf_link__fd(skel->links.seed_tcp));
-	if (fd >= 0)
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			;
-	err = errno;
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
+	err = td_nsiter_run(walk, skel->links.seed_tcp, drain, NULL);
+	if (err)
 		td_warn("cannot seed the sockets that exist now: %s; their first times in state are unknown",
-			strerror(err));
+			strerror(-err));
 }

@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "filter.h"
 #include "holders.h"
+#include "nsiter.h"
 #include "opts.h"
 #include "pins.h"
 #include "record.h"
@@ -100,23 +101,17 @@ static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 	return 1;
 }
 
-/* An iterator fd over the live sockets, or -errno after an error line. */
-static int start_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+/* The iterator's link, or -errno after an error line. */
+static int attach_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 {
-	int fd;
+	int err;
 
 	*link = bpf_program__attach_iter(skel->progs.snapshot_tcp, NULL);
-	if (!*link) {
-		fd = -errno;
-		td_err("failed to attach the snapshot iterator: %s", strerror(-fd));
-		return fd;
-	}
-	fd = bpf_iter_create(bpf_link__fd(*link));
-	if (fd < 0) {
-		fd = -errno;
-		td_err("failed to start the snapshot iterator: %s", strerror(-fd));
-	}
-	return fd;
+	if (*link)
+		return 0;
+	err = -errno;
+	td_err("failed to attach the snapshot iterator: %s", strerror(-err));
+	return err;
 }
 
 /* The tracer whose maps give the times, and the filters it runs with (read
@@ -228,13 +223,26 @@ static void list_one(void *ctx, const void *rec)
 	l->listed++;
 }
 
-static int read_records(int fd, struct listing *l)
+/* One namespace's sockets: the iterator was created in it. */
+static int read_ns(void *ctx, uint32_t netns, int fd)
 {
 	struct td_snap rec;
-	int err = td_read_records(fd, &rec, sizeof(rec), list_one, l);
+
+	(void)netns;
+	return td_read_records(fd, &rec, sizeof(rec), list_one, ctx);
+}
+
+static int read_records(struct bpf_link *link, struct listing *l)
+{
+	struct td_nsiter walk;
+	int err = td_nsiter_init(&walk, &l->o->cfg);
 
 	if (err)
+		return err;
+	err = td_nsiter_run(&walk, link, read_ns, l);
+	if (err)
 		td_err("failed to read the snapshot iterator: %s", strerror(-err));
+	td_nsiter_free(&walk);
 	return err;
 }
 
@@ -258,7 +266,7 @@ int td_snapshot_main(int argc, char **argv)
 	struct tcpdwell_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
 	pid_t tracer;
-	int err, fd = -1;
+	int err;
 
 	err = td_parse_snapshot_args(&o, argc, argv, stdout, stderr);
 	if (err)
@@ -274,8 +282,8 @@ int td_snapshot_main(int argc, char **argv)
 		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}
-	fd = err = start_iter(skel, &link);
-	if (fd < 0)
+	err = attach_iter(skel, &link);
+	if (err)
 		goto cleanup;
 	l.o = &o;
 	l.ropts.wide = o.cfg.wide;
@@ -286,13 +294,11 @@ int td_snapshot_main(int argc, char **argv)
 	l.now = td_clock_ns(CLOCK_MONOTONIC);
 	if (!o.cfg.json)
 		td_render_snap_header(stdout, &l.ropts);
-	err = read_records(fd, &l);
+	err = read_records(link, &l);
 	if (!err)
 		finish(&l);
 
 cleanup:
-	if (fd >= 0)
-		close(fd);
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);
 	td_holders_free(&l.holders);

@@ -21,7 +21,9 @@
 #include "share.h"
 #include "twsweep.h"
 #include "closesweep.h"
+#include "census.h"
 #include "listeners.h"
+#include "nsiter.h"
 #include "hooks.h"
 #include "privs.h"
 #include "tcpdwell.skel.h"
@@ -31,7 +33,8 @@ struct td_tracer {
 	struct ring_buffer *rb;
 	struct td_twsweep *sweep; /* NULL without the timer programs */
 	struct td_closesweep *closes;
-	struct td_listeners listeners; /* as the last census found them */
+	struct td_nsiter walk;    /* the namespaces the census and seeding walk */
+	struct td_census census;
 	struct td_hz_probe hz;    /* CONFIG_HZ being measured across polls */
 	td_event_fn fn;
 	void *ctx;
@@ -315,7 +318,7 @@ static void share_and_seed(struct td_tracer *t, const struct td_config *cfg)
 
 	td_filter_describe(cfg, filters, sizeof(filters));
 	t->pinned_pid = td_share_maps(t->skel, filters);
-	td_seed_sockets(t->skel);
+	td_seed_sockets(t->skel, &t->walk);
 }
 
 int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event_fn fn, void *ctx)
@@ -343,8 +346,11 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		err = start_timers(t);
 	if (!err)
 		err = start_close_sweep(t);
+	if (!err)
+		err = td_nsiter_init(&t->walk, cfg);
 	if (err)
 		goto cleanup;
+	td_census_init(&t->census, t->skel, &t->walk, t->timers);
 	share_and_seed(t, cfg);
 	first_census(t);
 	err = create_ring(t);
@@ -502,43 +508,29 @@ out:
 	return err;
 }
 
-/* The listener records of a census iterator: iter/tcp writes whole
- * records, so a read returns whole ones. */
-static void on_listener(void *ctx, const void *rec)
+int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])
 {
-	const struct td_listener *r = td_decode_listener(rec, sizeof(*r));
+	int err = td_census_run(&t->census);
 
-	if (r)
-		td_listeners_update(ctx, r);
-}
-
-static int read_listeners(int fd, struct td_listeners *l)
-{
-	struct td_listener r;
-	int err;
-
-	td_listeners_begin(l);
-	err = td_read_records(fd, &r, sizeof(r), on_listener, l);
-	td_listeners_end(l);
+	if (!err)
+		memcpy(out, t->census.total, sizeof(t->census.total));
 	return err;
 }
 
-int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])
+size_t td_tracer_census_ns(const struct td_tracer *t, const struct td_census_ns **per)
 {
-	int fd, err;
+	*per = t->census.per;
+	return t->census.n;
+}
 
-	/* census_tcp runs in this thread while we read its iterator. */
-	memset(t->skel->bss->census, 0, sizeof(t->skel->bss->census));
-	fd = bpf_iter_create(bpf_link__fd(t->skel->links.census_tcp));
-	if (fd < 0)
-		return -errno;
-	err = read_listeners(fd, &t->listeners);
-	close(fd);
-	if (err)
-		return err;
-	for (int i = 0; i < TD_CENSUS_MAX; i++)
-		out[i] = t->skel->bss->census[i];
-	return 0;
+bool td_tracer_orphans_pending(const struct td_tracer *t)
+{
+	return td_census_orphans_pending(&t->census);
+}
+
+bool td_tracer_enters_netns(const struct td_tracer *t)
+{
+	return td_nsiter_enters(&t->walk);
 }
 
 unsigned long td_tracer_bad_records(const struct td_tracer *t)
@@ -555,6 +547,8 @@ void td_tracer_close(struct td_tracer *t)
 		td_pin_dir_remove(t->pinned_pid);
 	td_twsweep_free(t->sweep);
 	td_closesweep_free(t->closes);
+	td_census_free(&t->census);
+	td_nsiter_free(&t->walk);
 	tcpdwell_bpf__destroy(t->skel);
 	free(t);
 }
@@ -591,5 +585,5 @@ int td_tracer_epoll_fd(const struct td_tracer *t)
 
 const struct td_listeners *td_tracer_listeners(const struct td_tracer *t)
 {
-	return &t->listeners;
+	return &t->census.listeners;
 }

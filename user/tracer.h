@@ -3,6 +3,7 @@
 #define TD_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "tcpdwell.h"
@@ -36,9 +37,16 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
 bool td_tracer_timers(const struct td_tracer *t);
 /* --kernel-agg: the in-kernel totals since start; 0 or -errno. */
 int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out);
-/* Counts the live TCP sockets of this network namespace per state (see
- * TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
+/* Counts the live TCP sockets of every network namespace (or -N's) per
+ * state (see TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);
+/* The last census per namespace (those holding sockets); how many. */
+struct td_census_ns;
+size_t td_tracer_census_ns(const struct td_tracer *t, const struct td_census_ns **per);
+/* Whether orphaned FIN_WAIT2s may wait for a census to settle them. */
+bool td_tracer_orphans_pending(const struct td_tracer *t);
+/* Whether the census enters other namespaces (setns: privileges to keep). */
+bool td_tracer_enters_netns(const struct td_tracer *t);
 /* The listeners the last census found, with their drops and queues. */
 struct td_listeners;
 const struct td_listeners *td_tracer_listeners(const struct td_tracer *t);

@@ -208,6 +208,9 @@ Test(cli, bad_input_exits_2_with_one_line)
 		{ "-d", "0x10", NULL }, { "-d", "0x1p3", NULL }, { "-d", "1e3", NULL }, { "-p", "0x10", NULL },
 		{ "-p", "4194304", NULL }, { "-s", "TIME_WAIT", NULL }, { "-T", "--no-timers", NULL },
 		{ "--json=yes", NULL }, { "-V", "extra", NULL },
+		/* issue 10: -N names one network namespace that exists */
+		{ "-N", "nope", NULL }, { "-N", "0", NULL }, { "-N", "1", NULL }, { "--netns", "/etc/passwd", NULL },
+		{ "-N", "/run/netns/no-such-tcpdwell-ns", NULL }, { "-N", "4294967296", NULL }, { "-N", "", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

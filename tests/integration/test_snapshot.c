@@ -87,7 +87,7 @@ static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max)
 Test(snapshot, agrees_with_ss, .init = require_root, .timeout = 30)
 {
 	static char ss[64][LINE], snap[64][LINE];
-	char *args[] = { "snapshot", "-j", NULL };
+	char *args[] = { "snapshot", "-N", "self", "-j", NULL };
 	uint16_t port = 0;
 	int lfd, est_c, est_s, cw_c, cw_s, tw_c, tw_s;
 	size_t nss, nsnap;
@@ -137,7 +137,7 @@ Test(snapshot, older_than_finds_a_leaked_close_wait, .init = require_root, .time
 {
 	char portarg[16], tracerarg[16], line[1024];
 	char *targs[] = { "-P", portarg, NULL };
-	char *sargs[] = { "snapshot", "-t", tracerarg, "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
+	char *sargs[] = { "snapshot", "-N", "self", "-t", tracerarg, "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
 	struct run tr, sn;
 	uint16_t port = 0;
 	uint64_t t_fin0, t_fin1, t_snap0, t_snap1, v, pid, found_new = 0, found_old = 0;
@@ -277,7 +277,7 @@ static void expect_unknown(const char *line, const char *why)
 
 Test(snapshot, no_tracer_lists_unknown_age, .init = require_root, .timeout = 30)
 {
-	char *args[] = { "snapshot", "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
+	char *args[] = { "snapshot", "-N", "self", "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
 	uint16_t port = 0;
 	uint64_t f0, f1;
 	struct snap_out o;
@@ -309,7 +309,7 @@ Test(snapshot, uncovered_close_wait_listed_unknown, .init = require_root, .timeo
 {
 	char portarg[16], want[256];
 	char *targs[] = { "-P", portarg, NULL };
-	char *sargs[] = { "snapshot", "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
+	char *sargs[] = { "snapshot", "-N", "self", "-j", "--older-than", "CLOSE_WAIT:1s", NULL };
 	uint16_t pcov = 0, punc = 0;
 	uint64_t f0, f1, s0, s1, v, tpid;
 	struct snap_out o;
@@ -360,7 +360,7 @@ Test(snapshot, time_wait_without_timers_says_so, .init = require_root, .timeout 
 {
 	char portarg[16];
 	char *targs[] = { "-P", portarg, NULL };
-	char *sargs[] = { "snapshot", "-j", "--older-than", "TIME_WAIT:1s", NULL };
+	char *sargs[] = { "snapshot", "-N", "self", "-j", "--older-than", "TIME_WAIT:1s", NULL };
 	uint16_t port = 0;
 	struct snap_out o;
 	struct run tr, sn;

@@ -9,6 +9,7 @@
 #include "test_util.h"
 #include "filter.h"
 #include "opts.h"
+#include "pins.h"
 
 /* 10.1.2.3:8080 -> 192.168.0.9:40000, owner 42 in cgroup 777, ESTABLISHED
  * -> FIN_WAIT1. */
@@ -167,6 +168,7 @@ Test(filter, from_config_copies_every_field)
 	cfg.family = 6;
 	cfg.pid = 1234;
 	cfg.state_mask = 1u << TD_LISTEN;
+	cfg.netns = 4026532301u;
 	cfg.filter_lport = cfg.filter_rport = cfg.filter_either = true;
 	cr_assert_eq(td_parse_cidr("2001:db8::/48", &cfg.laddr), 0);
 	cr_assert_eq(td_parse_cidr("::1", &cfg.raddr), 0);
@@ -179,7 +181,32 @@ Test(filter, from_config_copies_every_field)
 	cr_expect_eq(memcmp(&f.laddr, &cfg.laddr, sizeof(f.laddr)), 0);
 	cr_expect_eq(memcmp(&f.raddr, &cfg.raddr, sizeof(f.raddr)), 0);
 	cr_expect_eq(f.cgroup_id, 0);
-	cr_expect_eq(f._pad, 0);
+	cr_expect_eq(f.netns, 4026532301u);
+}
+
+/* -N passes the events, and covers the snapshot records, of its namespace
+ * only; without it every namespace passes. */
+Test(filter, netns_rule)
+{
+	static struct td_config cfg;
+	struct td_event e = { .family = 4, .oldstate = TD_ESTABLISHED, .newstate = TD_CLOSE_WAIT, .netns = 7 };
+	struct td_snap sn = { .family = 4, .state = TD_CLOSE_WAIT, .netns = 7 };
+	struct td_filter f;
+	char words[TD_FILTERS_LEN];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cr_assert_eq(td_filter_from_config(&f, &cfg), 0);
+	cr_expect(td_filter_pass(&f, cfg.port_filter, &e));
+	cr_expect(td_filter_covers(&f, cfg.port_filter, &sn));
+	cfg.netns = 8;
+	cr_assert_eq(td_filter_from_config(&f, &cfg), 0);
+	cr_expect_not(td_filter_pass(&f, cfg.port_filter, &e));
+	cr_expect_not(td_filter_covers(&f, cfg.port_filter, &sn));
+	e.netns = sn.netns = 8;
+	cr_expect(td_filter_pass(&f, cfg.port_filter, &e));
+	cr_expect(td_filter_covers(&f, cfg.port_filter, &sn));
+	td_filter_describe(&cfg, words, sizeof(words));
+	cr_expect_str_eq(words, "-N 8");
 }
 
 /* Where cgroup2 is mounted, or NULL. */

@@ -27,16 +27,16 @@ Test(optable, tables_build)
 	struct td_optset set;
 
 	build(&td_trace_cmd, &set);
-	cr_expect_eq(set.n, 25);
+	cr_expect_eq(set.n, 26);
 	build(&td_snap_cmd, &set);
-	cr_expect_eq(set.n, 12);
+	cr_expect_eq(set.n, 13);
 }
 
 /* A row both commands list is the same object: declared once. */
 Test(optable, shared_rows_are_declared_once)
 {
 	static const char *const shared[] = { "json", "wide", "ipv4", "ipv6", "lport", "rport", "port",
-					      "laddr", "raddr", "help" };
+					      "laddr", "raddr", "netns", "help" };
 	struct td_optset t, s;
 	size_t found = 0;
 
@@ -94,7 +94,7 @@ static const struct { const char *name, *value, *with[3]; } samples[] = {
 	{ "lport", "80", { NULL } }, { "rport", "80-81", { NULL } }, { "port", "443", { NULL } },
 	{ "pid", "42", { NULL } }, { "cgroup", "/sys/fs/cgroup", { NULL } }, { "laddr", "10.0.0.0/8", { NULL } },
 	{ "raddr", "10.0.0.1", { NULL } }, { "state", "TIME_WAIT", { "-T" } }, { "ringbuf-size", "64K", { NULL } },
-	{ "older-than", "CLOSE_WAIT:30s", { NULL } }, { "tracer", "42", { NULL } },
+	{ "older-than", "CLOSE_WAIT:30s", { NULL } }, { "tracer", "42", { NULL } }, { "netns", "self", { NULL } },
 };
 
 static void run_row(enum cmd cmd, const struct td_optrow *r, bool by_letter)

@@ -677,7 +677,7 @@ Test(render, snap_text_long_endpoint_keeps_columns)
 	memout_open(&m);
 	td_render_snap_text(m.f, &narrow, &s, 0, 0, "", 0);
 	memout_close(&m);
-	cr_assert_str_eq(m.buf, "ESTABLISHED  ~1:db8:1234::42]:40000 [::1]:443              ?          -\n");
+	cr_assert_str_eq(m.buf, "ESTABLISHED  ~1:db8:1234::42]:40000 [::1]:443              ?          -          -\n");
 	in = strstr(h.buf, "IN STATE");
 	cr_assert_not_null(in);
 	cr_expect_eq(m.buf[in - h.buf], '?', "%s%s", h.buf, m.buf);
@@ -774,6 +774,7 @@ Test(render, snap_unknown_age_marked)
 	s.state = TD_CLOSE_WAIT;
 	s.sport = 47120;
 	s.dport = 40000;
+	s.netns = 4026532301u;
 	memout_open(&m);
 	td_render_snap_text(m.f, &narrow, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
 	td_render_snap_json(m.f, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
@@ -781,7 +782,7 @@ Test(render, snap_unknown_age_marked)
 	s.since_ns = 1;
 	td_render_snap_json(m.f, &s, 3000000001ull, 4242, "leaky", TD_AGE_KNOWN);
 	memout_close(&m);
-	cr_expect_not_null(strstr(m.buf, "?          4242/leaky  (age unknown: outside the tracer's filters)\n"), "%s",
+	cr_expect_not_null(strstr(m.buf, "?          4026532301 4242/leaky  (age unknown: outside the tracer's filters)\n"), "%s",
 			   m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":null,\"at_least\":false,"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":\"outside_filters\"}\n"), "%s", m.buf);
