@@ -42,7 +42,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
 BENCH_OUT  := $(OUTPUT)/bench
-BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor
+BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/fill
 
 .PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux
 
@@ -113,6 +113,11 @@ $(BENCH_OUT)/churn.o: tests/bench/churn.c | $(BENCH_OUT)
 $(BENCH_OUT)/churn: $(BENCH_OUT)/churn.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@
+
+# The scale case's socket table (SCALE=1 make bench).
+$(BENCH_OUT)/fill: tests/bench/fill.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
 
 bench-bins: tcpdwell $(BENCH_BINS)
 

@@ -31,6 +31,10 @@
 #   TCPSTATES [/usr/sbin/tcpstates]  empty skips it
 #   COOLDOWN [1]        seconds between runs (the last namespace is torn down)
 #   KEEP                a directory to keep every run's raw output in
+#   SCALE               set: run only the scale case (issue 10; a large socket
+#                       table, idle CPU and census cost, snapshot against ss),
+#                       see scripts/bench-scale.sh for its knobs; with BASE,
+#                       the base build is measured beside the current one
 # Example: DURATION=3 REPEATS=5 MODES="--kernel-agg,-r 64M" make bench
 #          BASE=main BASE_MODES=--kernel-agg make bench
 set -euo pipefail
@@ -184,6 +188,7 @@ if [ -n "$BASE" ]; then
 	cp "$BASE_SRC/tcpdwell" "$BASE_BIN" || die "BASE=$BASE: cannot copy $BASE_SRC/tcpdwell to $BASE_BIN"
 	remove_base_src # done with it; the EXIT trap covers the failures above
 fi
+
 
 # Alive and not a zombie.
 alive() {
@@ -433,6 +438,12 @@ run_one() {
 	fi
 	sleep "$COOLDOWN"
 }
+# The scale case (issue 10) runs on its own: SCALE=1 make bench.
+if [ -n "${SCALE:-}" ]; then
+	. scripts/bench-scale.sh
+	scale_main
+	exit
+fi
 
 echo "bench: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 n=$(foreign_progs)

@@ -12,7 +12,7 @@ PKGS=(
 	libcriterion-dev
 	libcap-ng-dev libseccomp-dev
 	libmicrohttpd-dev prometheus
-	iproute2 procps
+	iproute2 procps curl time
 	libbpf-tools
 	systemd man-db groff-base
 )

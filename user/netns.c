@@ -43,7 +43,7 @@ int td_netns_parse_link(const char *link, uint32_t *ino)
 	return 0;
 }
 
-static int add(struct td_netns_list *l, uint32_t ino, const char *path, int named)
+static int add(struct td_netns_list *l, uint32_t ino, const char *path, int pid)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
@@ -55,7 +55,8 @@ static int add(struct td_netns_list *l, uint32_t ino, const char *path, int name
 		l->cap = cap;
 	}
 	l->v[l->n].ino = ino;
-	l->v[l->n].named = named;
+	l->v[l->n].named = pid == 0;
+	l->v[l->n].pid = pid;
 	snprintf(l->v[l->n].path, sizeof(l->v[l->n].path), "%s", path);
 	l->n++;
 	return 0;
@@ -88,7 +89,7 @@ static int scan_proc(struct td_netns_list *l, const char *proc)
 		if (td_netns_parse_link(link, &ino) || ino == last)
 			continue;
 		last = ino;
-		err = add(l, ino, path, 0);
+		err = add(l, ino, path, atoi(e->d_name));
 	}
 	closedir(d);
 	return err;
@@ -111,7 +112,7 @@ static int scan_run(struct td_netns_list *l, const char *run)
 		if (snprintf(path, sizeof(path), "%s/%s", run, e->d_name) >= (int)sizeof(path))
 			continue;
 		if (td_netns_ino(path, &ino) == 0)
-			err = add(l, ino, path, 1);
+			err = add(l, ino, path, 0);
 	}
 	closedir(d);
 	return err;
@@ -145,9 +146,12 @@ int td_netns_scan(struct td_netns_list *l, const char *proc, const char *run)
 	if (err)
 		return err;
 	qsort(l->v, l->n, sizeof(l->v[0]), by_ino_named);
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		if (!kept || l->v[kept - 1].ino != l->v[i].ino)
 			l->v[kept++] = l->v[i];
+		else if (!l->v[kept - 1].pid)
+			l->v[kept - 1].pid = l->v[i].pid; /* a named one's process */
+	}
 	l->n = kept;
 	return 0;
 }
@@ -157,6 +161,25 @@ const struct td_netns *td_netns_find(const struct td_netns_list *l, uint32_t ino
 	struct td_netns key = { .ino = ino };
 
 	return l->n ? bsearch(&key, l->v, l->n, sizeof(l->v[0]), by_ino) : NULL;
+}
+
+int td_netns_has_tcp(const char *proc, int pid)
+{
+	unsigned long long inuse = 0, tw = 0;
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/net/sockstat", proc, pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "TCP: inuse %llu orphan %*u tw %llu", &inuse, &tw) == 2;
+	fclose(f);
+	if (!found)
+		return -EINVAL;
+	return inuse || tw;
 }
 
 int td_netns_resolve(const char *arg, uint32_t *ino, const char **path)

@@ -11,6 +11,7 @@
 struct td_netns {
 	uint32_t ino;   /* nsfs inode: what `ls -L -i /proc/PID/ns/net` and lsns show */
 	int named;      /* path is under /run/netns */
+	int pid;        /* a process in it (its /proc/PID/net), 0: none seen */
 	char path[112]; /* a file that opens it: /run/netns/NAME or /proc/PID/ns/net */
 };
 
@@ -30,6 +31,11 @@ int td_netns_parse_link(const char *link, uint32_t *ino);
  * (a /run/netns path wins: it outlives processes). 0 or -ENOMEM; a process
  * that exits meanwhile is skipped. */
 int td_netns_scan(struct td_netns_list *l, const char *proc, const char *run);
+/* Whether the namespace of process pid has TCP sockets an iterator would
+ * walk, from proc/PID/net/sockstat ("TCP: inuse N orphan N tw N ..."):
+ * hashed sockets (listeners, connections, request socks' listeners) and
+ * timewait socks. 1, 0, or -errno (unknown: walk it). */
+int td_netns_has_tcp(const char *proc, int pid);
 /* -N's argument: "self", an inode that some process or /run/netns holds,
  * or a namespace file (*path = arg; NULL otherwise). 0, -EINVAL (not one
  * of these) or -EOVERFLOW (no such namespace). */

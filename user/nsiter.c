@@ -108,8 +108,13 @@ int td_nsiter_run(struct td_nsiter *w, struct bpf_link *link, td_nsiter_fn fn, v
 		n = w->list.n;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int fd = iter_in(w, &v[i], bpf_link__fd(link));
+		int fd;
 
+		/* Each walk goes through the host's whole socket hash: skip the
+		 * namespaces that hold no TCP socket. */
+		if (v[i].pid && td_netns_has_tcp("/proc", v[i].pid) == 0)
+			continue;
+		fd = iter_in(w, &v[i], bpf_link__fd(link));
 		if (fd == -EAGAIN)
 			continue;
 		if (fd < 0)

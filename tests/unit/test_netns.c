@@ -73,6 +73,7 @@ Test(netns, scan_dedups_and_skips)
 	cr_expect_eq(l.v[0].ino, 4026531840u);
 	cr_expect_eq(l.v[1].ino, 4026532301u);
 	cr_expect_eq(l.v[0].named, 0);
+	cr_expect(l.v[0].pid == 1 || l.v[0].pid == 2 || l.v[0].pid == 31, "pid %d", l.v[0].pid);
 	cr_expect(strstr(l.v[1].path, "/ns/net") != NULL, "%s", l.v[1].path);
 	cr_expect_eq(td_netns_find(&l, 4026532301u), &l.v[1]);
 	cr_expect_null(td_netns_find(&l, 5));
@@ -81,6 +82,48 @@ Test(netns, scan_dedups_and_skips)
 	cr_expect_eq(l.n, 2);
 	td_netns_free(&l);
 	cr_expect_null(td_netns_find(&l, 4026531840u));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void put_file(const char *root, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel), sizeof(path));
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A namespace with no hashed TCP socket and no timewait sock is skipped;
+ * any of either, or a sockstat that cannot be read, is walked. */
+Test(netns, has_tcp_from_sockstat)
+{
+	char root[] = "/tmp/td-sockstat-XXXXXX", dir[PATH_MAX], cmd[PATH_MAX + 16];
+	static const struct { const char *tcp; int want; } cases[] = {
+		{ "TCP: inuse 0 orphan 0 tw 0 alloc 1 mem 0\n", 0 },
+		{ "TCP: inuse 3 orphan 0 tw 0 alloc 6 mem 161\n", 1 },
+		{ "TCP: inuse 0 orphan 0 tw 124 alloc 0 mem 0\n", 1 },
+		{ "TCP: bogus\n", -EINVAL },
+	};
+
+	cr_assert_not_null(mkdtemp(root));
+	for (size_t i = 0; i < N(cases); i++) {
+		char text[256];
+
+		snprintf(dir, sizeof(dir), "%s/%zu", root, i + 1);
+		cr_assert_eq(mkdir(dir, 0755), 0);
+		snprintf(dir, sizeof(dir), "%s/%zu/net", root, i + 1);
+		cr_assert_eq(mkdir(dir, 0755), 0);
+		snprintf(text, sizeof(text), "sockets: used 28\n%sUDP: inuse 0 mem 0\n", cases[i].tcp);
+		snprintf(dir, sizeof(dir), "%zu/net/sockstat", i + 1);
+		put_file(root, dir, text);
+		cr_expect_eq(td_netns_has_tcp(root, (int)i + 1), cases[i].want, "%s", cases[i].tcp);
+	}
+	cr_expect_eq(td_netns_has_tcp(root, 99), -ENOENT);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	cr_assert_eq(system(cmd), 0);
 }
