@@ -28,6 +28,10 @@ scale_cleanup() {
 	fi
 }
 
+# CPU time of a process's threads in ns, as an integer (cpu_exact_ns prints
+# large sums in exponent form).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'; }
+
 # The fill namespace's TIME_WAIT count, from its sockstat (no table walk).
 scale_tw() { awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' "/proc/$FILL_PID/net/sockstat"; }
 
@@ -42,9 +46,28 @@ scale_refill() {
 	read -r _ <&"$FILL_OUT" || die "fill died"
 }
 
+# Run inside the fill namespace (IN_NS=1) or the host's.
+in_ns() { if [ -n "${IN_NS:-}" ]; then nsenter -t "$FILL_PID" -n "$@"; else "$@"; fi; }
+
 # scrape PORT FILE: the exporter's metrics into FILE.
 scrape() {
-	curl -sf "http://127.0.0.1:$1/metrics" -o "$2" || die "scrape of 127.0.0.1:$1 failed"
+	in_ns curl -sf "http://127.0.0.1:$1/metrics" -o "$2" || die "scrape of 127.0.0.1:$1 failed"
+}
+
+# The host's TCP sockets (every namespace's sockstat: hashed + timewait),
+# and how many namespaces hold any: what a census of all of them walks.
+host_tcp() {
+	local ino p
+	declare -A seen
+	HOST_SOCKETS=0 HOST_NS=0
+	for p in /proc/[0-9]*; do
+		ino=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
+		[ -z "${seen[$ino]:-}" ] || continue
+		seen[$ino]=1
+		n=$(awk '$1 == "TCP:" { print $3 + $7 }' "$p/net/sockstat" 2>/dev/null) || continue
+		((n > 0)) || continue
+		HOST_SOCKETS=$((HOST_SOCKETS + n)) HOST_NS=$((HOST_NS + 1))
+	done
 }
 
 # ss -tan's count of sockets in the fill namespace.
@@ -60,21 +83,27 @@ idle_run() {
 	shift 2
 	R_cpu= R_scrape_ns= R_counted= R_gauge= R_ss=
 	if [ "$1" = --prometheus ]; then port=${2##*:}; fi
-	"$bin" "$@" >"$TMP/scale-$label.out" 2>"$TMP/scale-$label.err" &
+	local pre=()
+	[ -n "${IN_NS:-}" ] && pre=(nsenter -t "$FILL_PID" -n) # it execs: $! is the tracer
+	"${pre[@]}" "$bin" "$@" >"$TMP/scale-$label.out" 2>"$TMP/scale-$label.err" &
 	TRACER_PID=$!
 	wait_attached "$TRACER_PID" || die "$label did not start: $(head -3 "$TMP/scale-$label.err")"
 	sleep 2 # seeding done, first census over
-	c0=$(cpu_exact_ns "$TRACER_PID")
+	c0=$(cpu_ns "$TRACER_PID")
 	t0=$(date +%s.%N)
 	if [ -n "$port" ]; then
-		s0=$(cpu_exact_ns "$TRACER_PID")
+		s0=$(cpu_ns "$TRACER_PID")
 		scrape "$port" "$TMP/scale-$label.prom"
-		s1=$(cpu_exact_ns "$TRACER_PID")
-		R_ss=$(scale_ss_count)
+		s1=$(cpu_ns "$TRACER_PID")
+		# Both without the exporter's own sockets: its listener and, while
+		# the census ran, the scrape's connection (2 ESTABLISHED), gone to
+		# TIME_WAIT by the time ss runs.
+		R_ss=$(nsenter -t "$FILL_PID" -n ss -tanH "not ( sport = :$port or dport = :$port )" | wc -l)
 		R_scrape_ns=$((s1 - s0))
 		R_counted=$(awk '/^tcpdwell_sockets\{/ { s += $2 } END { print s + 0 }' "$TMP/scale-$label.prom")
-		R_gauge=$(awk -v ns="netns=\"$SCALE_NS\"" 'index($0, "tcpdwell_netns_sockets{" ns) == 1 { s += $2 } END { print s + 0 }' \
-			"$TMP/scale-$label.prom")
+		# Per namespace where the build has it; else its total (one namespace).
+		R_gauge=$(awk -v ns="netns=\"$SCALE_NS\"" 'index($0, "tcpdwell_netns_sockets{" ns) == 1 { s += $2; n = 1 }
+			/^tcpdwell_sockets\{/ { t += $2 } END { print (n ? s : t) - 3 }' "$TMP/scale-$label.prom")
 	fi
 	next=15
 	end=$SCALE_WINDOW
@@ -88,8 +117,25 @@ idle_run() {
 		fi
 		sleep 0.2
 	done
-	c1=$(cpu_exact_ns "$TRACER_PID")
+	c1=$(cpu_ns "$TRACER_PID")
 	R_cpu=$(calc "($c1 - $c0) / 1e6 / ($(date +%s.%N) - $t0)")
+	stop_tracer "$TRACER_PID" || true
+}
+
+# census_all BIN: the CPU of one scrape of an exporter in the host's
+# namespace that counts every namespace. Sets R_all_ns, and HOST_*.
+census_all() {
+	local port s0 s1
+	port=$(free_tcp_port)
+	"$1" --prometheus "127.0.0.1:$port" >"$TMP/scale-all.out" 2>"$TMP/scale-all.err" &
+	TRACER_PID=$!
+	wait_attached "$TRACER_PID" || die "the all-namespace exporter did not start: $(head -3 "$TMP/scale-all.err")"
+	sleep 2
+	host_tcp
+	s0=$(cpu_ns "$TRACER_PID")
+	scrape "$port" "$TMP/scale-all.prom"
+	s1=$(cpu_ns "$TRACER_PID")
+	R_all_ns=$((s1 - s0))
 	stop_tracer "$TRACER_PID" || true
 }
 
@@ -125,12 +171,17 @@ scale_main() {
 		note "scale: $label exporter, idle for ${SCALE_WINDOW}s (refilling $SCALE_TW TIME_WAITs first)"
 		scale_refill
 		sockets=$(scale_ss_count)
-		idle_run "$label-prom" "$bin" --prometheus "127.0.0.1:$(free_tcp_port)"
+		# Inside the namespace, counting it alone (the base build has no
+		# -N: its census walks its own namespace): other namespaces' churn
+		# on a shared host stays out of the figures.
+		local self=()
+		[ "$label" = tcpdwell ] && self=(-N self)
+		IN_NS=1 idle_run "$label-prom" "$bin" --prometheus "127.0.0.1:$(free_tcp_port)" "${self[@]}"
 		R[$label,sockets]=$sockets R[$label,prom]=$R_cpu R[$label,scrape]=$R_scrape_ns
 		R[$label,counted]=$R_counted R[$label,gauge]=$R_gauge R[$label,ss]=$R_ss
 		note "scale: $label -T, idle for ${SCALE_WINDOW}s"
 		scale_refill
-		idle_run "$label-T" "$bin" -T
+		IN_NS=1 idle_run "$label-T" "$bin" -T "${self[@]}"
 		R[$label,T]=$R_cpu
 		# One namespace, as ss: the base build has no -N, so it runs in it.
 		if [ "$label" = tcpdwell ]; then
@@ -140,6 +191,8 @@ scale_main() {
 		fi
 		R[$label,snap]=$T_wall R[$label,snap_rss]=$T_rss
 	done
+	note "scale: tcpdwell exporter in the host's namespace, one scrape counting every namespace"
+	census_all ./tcpdwell
 	timed ss nsenter -t "$FILL_PID" -n ss -tan
 	R[ss,wall]=$T_wall R[ss,rss]=$T_rss
 	timed ssp nsenter -t "$FILL_PID" -n ss -tanp
@@ -172,6 +225,9 @@ scale_main() {
 	row "ss -tan in the namespace at the scrape" ss "%d"
 	row "snapshot of the namespace, wall (s)" snap "%.2f"
 	row "snapshot peak RSS (MiB)" snap_rss "%.1f"
+	printf '%-44s %14s\n' "one scrape counting every namespace (ms)" "$(printf %.1f "$(calc "$R_all_ns / 1e6")")"
+	printf '%-44s %14s\n' "  host TCP sockets x namespaces holding any" "$HOST_SOCKETS x $HOST_NS"
+	printf '%-44s %14s\n' "  per socket walked (ns)" "$(printf %.0f "$(calc "$R_all_ns / ($HOST_SOCKETS * $HOST_NS)")")"
 	printf '%-44s %14s %14s\n' "ss -tan / ss -tanp wall (s)" "$(printf %.2f "${R[ss,wall]}")" "$(printf %.2f "${R[ssp,wall]}")"
 	printf '%-44s %14s %14s\n' "ss -tan / ss -tanp peak RSS (MiB)" "$(printf %.1f "${R[ss,rss]}")" "$(printf %.1f "${R[ssp,rss]}")"
 	echo

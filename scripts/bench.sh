@@ -441,7 +441,7 @@ run_one() {
 # The scale case (issue 10) runs on its own: SCALE=1 make bench.
 if [ -n "${SCALE:-}" ]; then
 	. scripts/bench-scale.sh
-	scale_main
+	(scale_main) # a subshell: any error ends the bench, not just the function
 	exit
 fi
 
