@@ -121,8 +121,10 @@ static __always_inline bool iter_passes(struct sock_common *skc)
 		return false;
 	t.sport = skc->skc_num;
 	t.dport = bpf_ntohs(skc->skc_dport);
-	if (filter_reads_tuple())
+	if (filter_addrs_on())
 		read_addrs(skc, &t);
+	else if (filt.netns)
+		t.netns = skc->skc_net.net->ns.inum; /* a plain load, no probe read */
 	return filter_tuple(&t) && iter_who_passes(skc);
 }
 

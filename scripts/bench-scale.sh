@@ -130,12 +130,13 @@ census_all() {
 	"$1" --prometheus "127.0.0.1:$port" >"$TMP/scale-all.out" 2>"$TMP/scale-all.err" &
 	TRACER_PID=$!
 	wait_attached "$TRACER_PID" || die "the all-namespace exporter did not start: $(head -3 "$TMP/scale-all.err")"
-	sleep 2
 	host_tcp
+	sleep 2
 	s0=$(cpu_ns "$TRACER_PID")
 	scrape "$port" "$TMP/scale-all.prom"
 	s1=$(cpu_ns "$TRACER_PID")
 	R_all_ns=$((s1 - s0))
+	note "scale: one scrape counting every namespace: $s0 -> $s1 ns of CPU"
 	stop_tracer "$TRACER_PID" || true
 }
 
