@@ -106,7 +106,7 @@ static void tw_owners(const struct td_doc_input *in, const struct tw_group *g, s
 
 	memset(&owners, 0, sizeof(owners));
 	for (size_t i = 0; i < in->nsocks; i++)
-		if (in->socks[i].state == TD_TIME_WAIT && same_dest(g, &in->socks[i]))
+		if (in->socks[i].state == TD_TIME_WAIT && ephemeral(in, in->socks[i].sport) && same_dest(g, &in->socks[i]))
 			td_doc_sock_owner(&owners, &in->socks[i]);
 	td_doc_owners(f, &owners);
 }

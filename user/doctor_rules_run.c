@@ -193,9 +193,14 @@ static void rule_resets(const struct td_doc_input *in, const struct td_doc_thres
 	td_doc_owners(f, &in->ev->reset_owners);
 	f->meaning = "A reset ends a connection at once, without the FIN exchange: data in flight is lost and "
 		     "the other side's next call fails with ECONNRESET.";
+	/* tcp_close() with SO_LINGER 0 goes through tcp_disconnect(), which
+	 * sends its RST with reason TCP_STATE; TCP_ABORT_ON_LINGER is the
+	 * FIN_WAIT2 of a socket with a negative TCP_LINGER2. */
+	if (a->resets_sent[TD_RST_TCP_STATE])
+		td_doc_act(f, "TCP_STATE: an application closes with SO_LINGER set to 0 (an abortive close) or "
+			      "disconnects an open connection; drop that option unless it is meant. ");
 	if (a->resets_sent[TD_RST_TCP_ABORT_ON_LINGER])
-		td_doc_act(f, "TCP_ABORT_ON_LINGER: an application closes with SO_LINGER set to 0 (an abortive "
-			      "close); drop that option unless it is meant. ");
+		td_doc_act(f, "TCP_ABORT_ON_LINGER: a socket with a negative TCP_LINGER2 closed in FIN_WAIT2. ");
 	if (a->resets_sent[TD_RST_TCP_ABORT_ON_CLOSE])
 		td_doc_act(f, "TCP_ABORT_ON_CLOSE: a socket was closed with unread data; read to EOF before close(). ");
 	if (a->resets_sent[TD_RST_TCP_KEEPALIVE_TIMEOUT])
