@@ -3,7 +3,9 @@
  * by a child process, a FIN_WAIT2 held by a peer that never closes, a
  * TIME_WAIT pile-up against a narrowed ephemeral range, a refused connect,
  * resets from SO_LINGER 0, and a listener whose accept queue overflows and
- * accepts slowly (so that a connect needs a SYN retransmit). Thresholds are
+ * accepts slowly (so that a connect needs a SYN retransmit), a FIN held
+ * behind unread data (FIN_WAIT1), a handshake whose SYN-ACK draws a RST,
+ * and tcp_max_tw_buckets near the TIME_WAIT count. Thresholds are
  * passed as options; -P keeps other tests' traffic out (doctor traces every
  * namespace). A quiet namespace gives no warning. */
 #define _GNU_SOURCE
@@ -97,6 +99,32 @@ static void linger0_reset(uint16_t port, int lfd)
 	close(s);
 }
 
+/* The server closes with data the client does not read: its FIN waits
+ * behind the data, and the socket (an orphan) stays in FIN_WAIT1 while the
+ * client's receive window is closed. Returns the client, kept open. */
+static int fin_behind_data(uint16_t port, int lfd)
+{
+	int small = 4096, c, s;
+	char buf[4096] = { 0 };
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	{
+		struct sockaddr_storage ss;
+		socklen_t len = loopback(4, port, &ss);
+
+		cr_assert_eq(connect(c, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
+	}
+	s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	while (write(s, buf, sizeof(buf)) > 0)
+		;
+	cr_assert_eq(errno, EAGAIN);
+	close(s);
+	return c;
+}
+
 static void refused(uint16_t port)
 {
 	struct sockaddr_storage ss;
@@ -107,21 +135,27 @@ static void refused(uint16_t port)
 	close(fd);
 }
 
-/* The finding line of id in out (a file of JSON Lines), into line. */
-static int finding(FILE *out, const char *id, char *line, size_t len)
+/* The finding line of id in out (a file of JSON Lines) that also holds
+ * needle (NULL: any), into line. */
+static int finding_with(FILE *out, const char *id, const char *needle, char *line, size_t len)
 {
-	char want[96];
+	char idk[64];
 
-	snprintf(want, sizeof(want), "\"type\":\"finding\",\"severity\":\"");
+	snprintf(idk, sizeof(idk), "{\"type\":\"finding\",\"severity\":\"");
 	rewind(out);
 	while (fgets(line, (int)len, out)) {
-		char idk[64];
+		char want[64];
 
-		snprintf(idk, sizeof(idk), "\"id\":\"%s\"", id);
-		if (strstr(line, want) && strstr(line, idk))
+		snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
+		if (strstr(line, idk) && strstr(line, want) && (!needle || strstr(line, needle)))
 			return 1;
 	}
 	return 0;
+}
+
+static int finding(FILE *out, const char *id, char *line, size_t len)
+{
+	return finding_with(out, id, NULL, line, len);
 }
 
 /* The count of owner pid in a finding's "owners", or -1. */
@@ -156,8 +190,8 @@ static void assert_severity(const char *line, const char *sev)
 struct scene {
 	struct holder_args ha;
 	struct child leak, peer;
-	uint16_t leak_port, peer_port, refused_port, rst_port, q_port, churn_port;
-	int rst_lfd, q_lfd, churn_lfd, half_closed, q_fds[4];
+	uint16_t leak_port, peer_port, refused_port, rst_port, q_port, churn_port, fin_port, hs_port, hs_sport;
+	int rst_lfd, q_lfd, churn_lfd, fin_lfd, hs_lfd, half_closed, fin_client, q_fds[4];
 };
 
 /* Before doctor starts: the leaked CLOSE_WAITs and the held FIN_WAIT2,
@@ -182,6 +216,9 @@ static void scene_before(struct scene *s)
 	s->rst_lfd = tcp_listen(4, &s->rst_port, 8);
 	s->q_lfd = tcp_listen(4, &s->q_port, 0);
 	s->churn_lfd = tcp_listen(4, &s->churn_port, 128);
+	s->fin_lfd = tcp_listen(4, &s->fin_port, 8);
+	s->hs_lfd = tcp_listen(4, &s->hs_port, 8);
+	s->hs_sport = free_port(4);
 }
 
 static void scene_end(struct scene *s)
@@ -195,6 +232,9 @@ static void scene_end(struct scene *s)
 	close(s->rst_lfd);
 	close(s->q_lfd);
 	close(s->churn_lfd);
+	close(s->fin_lfd);
+	close(s->hs_lfd);
+	close(s->fin_client);
 }
 
 static void check_census_findings(FILE *out, const struct scene *s)
@@ -213,54 +253,72 @@ static void check_census_findings(FILE *out, const struct scene *s)
 	cr_expect_eq(ev_u64(line, "time_wait"), CHURN, "%s", line);
 	cr_expect_eq(ev_u64(line, "ephemeral_ports"), 100, "%s", line);
 	cr_expect_eq(owner_count(line, getpid()), CHURN, "%s", line);
+	/* 60 of tcp_max_tw_buckets 70: 85.7%. */
+	cr_assert(finding(out, "tw_bucket_limit", line, sizeof(line)), "no tw_bucket_limit");
+	assert_severity(line, "warning");
+	cr_expect_eq(ev_u64(line, "time_wait"), CHURN, "%s", line);
+	cr_expect_eq(ev_u64(line, "tcp_max_tw_buckets"), 70, "%s", line);
+	cr_assert(finding(out, "unacked_fin", line, sizeof(line)), "no unacked_fin");
+	cr_expect_eq(ev_u64(line, "fin_wait1_old"), 1, "%s", line);
+	cr_expect_eq(owner_count(line, getpid()), 1, "%s", line);
 }
 
+/* Doctor traces every namespace: another test's traffic on a port of the
+ * same number adds to the totals, never to this process's own counts,
+ * which are checked exactly. */
 static void check_traced_findings(FILE *out, const struct scene *s)
 {
 	char line[8192], want[64];
 
 	cr_assert(finding(out, "connect_failures", line, sizeof(line)), "no connect_failures");
-	cr_expect_eq(ev_u64(line, "refused"), 1, "%s", line);
-	snprintf(want, sizeof(want), "127.0.0.1:%u (1)", s->refused_port);
-	cr_expect_not_null(strstr(line, want), "%s", line);
+	cr_expect_geq(ev_u64(line, "refused"), 1, "%s", line);
 	cr_expect_eq(owner_count(line, getpid()), 1, "%s", line);
 	cr_assert(finding(out, "resets", line, sizeof(line)), "no resets");
 	assert_severity(line, "warning");
-	cr_expect_eq(ev_u64(line, "reset_sent"), 1, "%s", line);
+	cr_expect_geq(ev_u64(line, "reset_sent"), 1, "%s", line);
 	/* SO_LINGER 0: tcp_disconnect()'s RST, reason TCP_STATE (as test_close.c). */
-	cr_expect_not_null(strstr(line, "TCP_STATE 1"), "%s", line);
+	cr_expect_not_null(strstr(line, "TCP_STATE "), "%s", line);
 	cr_expect_not_null(strstr(line, "SO_LINGER"), "%s", line);
-	cr_assert(finding(out, "accept_queue_overflow", line, sizeof(line)), "no accept_queue_overflow");
+	cr_expect_eq(owner_count(line, getpid()), 2, "%s", line); /* the side that sent it, and the other */
+	snprintf(want, sizeof(want), "\"listener\":\"127.0.0.1:%u\"", s->q_port);
+	cr_assert(finding_with(out, "accept_queue_overflow", want, line, sizeof(line)), "no overflow on %s", want);
 	cr_expect_geq(ev_u64(line, "dropped"), 1, "%s", line);
 	cr_expect_eq(ev_u64(line, "accept_queue_max"), 0, "%s", line);
+	cr_expect_eq(owner_count(line, getpid()), 1, "%s", line);
 	cr_assert(finding(out, "slow_connects", line, sizeof(line)), "no slow_connects");
 	cr_expect_geq(ev_u64(line, "syn_retransmitted"), 1, "%s", line);
 	cr_expect_geq(owner_count(line, getpid()), 1, "%s", line);
-	cr_assert(finding(out, "slow_accept", line, sizeof(line)), "no slow_accept");
+	snprintf(want, sizeof(want), "\"port\":\"%u\"", s->q_port);
+	cr_assert(finding_with(out, "slow_accept", want, line, sizeof(line)), "no slow_accept on %s", want);
 	/* Both waited about 500 ms: the first for the test's accept, the
 	 * second from its retransmitted SYN to the test's next accept. */
 	cr_expect_geq(ev_u64(line, "p99_ns"), 400000000ull, "%s", line);
-	cr_expect_eq(ev_u64(line, "accepts"), 2, "%s", line);
 	cr_expect_eq(owner_count(line, getpid()), 2, "%s", line);
+	/* The SYN-ACK to 127.0.0.2, where no socket is, drew a RST. */
+	cr_assert(finding(out, "handshake_failures", line, sizeof(line)), "no handshake_failures");
+	cr_expect_geq(ev_u64(line, "dropped"), 1, "%s", line);
 }
 
 Test(doctor, finds_what_the_test_built, .init = require_root, .timeout = 60)
 {
 	static struct scene s;
-	char ports[96];
+	char ports[128];
 	char *args[] = { "doctor", "-d", "3", "-j", "-P", ports, "--fail-on", "warning", "--threshold",
 			 "close_wait_age=1s", "--threshold", "fin_wait2_age=1s", "--threshold", "resets=1",
-			 "--threshold", "slow_accept=200ms", NULL };
+			 "--threshold", "slow_accept=200ms", "--threshold", "unacked_fin_age=1s", NULL };
 	struct run r;
 	int status;
 
 	enter_netns();
 	sysctl_set("/proc/sys/net/ipv4/ip_local_port_range", "40000 40099");
+	sysctl_set("/proc/sys/net/ipv4/tcp_max_tw_buckets", "70");
 	scene_before(&s);
-	snprintf(ports, sizeof(ports), "%u,%u,%u,%u,%u,%u", s.leak_port, s.peer_port, s.refused_port, s.rst_port,
-		 s.q_port, s.churn_port);
+	snprintf(ports, sizeof(ports), "%u,%u,%u,%u,%u,%u,%u,%u", s.leak_port, s.peer_port, s.refused_port,
+		 s.rst_port, s.q_port, s.churn_port, s.fin_port, s.hs_port);
 	run_start(&r, args, -1);
 	cr_assert(run_wait_stderr(&r, "doctor: tracing", 10000), "doctor did not start: %s", r.err);
+	s.fin_client = fin_behind_data(s.fin_port, s.fin_lfd);
+	send_syn("127.0.0.2", "127.0.0.1", s.hs_sport, s.hs_port);
 	refused(s.refused_port);
 	linger0_reset(s.rst_port, s.rst_lfd);
 	churn(s.churn_port, s.churn_lfd);
@@ -274,9 +332,9 @@ Test(doctor, finds_what_the_test_built, .init = require_root, .timeout = 60)
 }
 
 /* Nothing happens on the ports doctor watches: no warning, and --fail-on
- * warning exits 0. Lost records are counted across all sockets (other
- * tests load the machine): with a filter they are an info finding, the
- * only one allowed here. */
+ * warning exits 0. Lost records are counted across all sockets, and other
+ * tests may use a port of the same number in their namespaces: info
+ * findings may come of that, never a warning here. */
 Test(doctor, quiet_namespace_is_healthy, .init = require_root, .timeout = 30)
 {
 	char port[16], line[8192];
@@ -295,10 +353,9 @@ Test(doctor, quiet_namespace_is_healthy, .init = require_root, .timeout = 30)
 		cr_expect_not_null(strstr(line, "checked close_wait_leak, time_wait_pressure,"), "%s", line);
 		cr_expect_null(fgets(line, sizeof(line), r.out), "more than one line: %s", line);
 	} else {
-		cr_expect_not_null(strstr(line, "finding (0 critical, 0 warning, 1 info)"), "%s", line);
+		cr_expect_not_null(strstr(line, "(0 critical, 0 warning, "), "%s", line);
 		while (fgets(line, sizeof(line), r.out))
-			if (line[0] != ' ' && line[0] != '\n' && strncmp(line, "checked: ", 9) != 0)
-				cr_expect_eq(strncmp(line, "INFO      [lost_events]", 23), 0, "%s", line);
+			cr_expect(strncmp(line, "WARNING", 7) && strncmp(line, "CRITICAL", 8), "%s", line);
 	}
 	fclose(r.out);
 }
