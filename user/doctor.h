@@ -41,7 +41,7 @@ extern const char *const td_doc_rule_ids[TD_R_MAX];
 enum td_th_kind { TD_TH_DURATION, TD_TH_COUNT, TD_TH_PERCENT };
 #define TD_DOC_THRESHOLDS(X) \
 	X(TD_T_CLOSE_WAIT_AGE, "close_wait_age", TD_TH_DURATION, 30000000000ull, "30s", \
-	  "CLOSE_WAIT older than this is a leak") \
+	  "CLOSE_WAIT older than this, or there for the whole run, is a leak") \
 	X(TD_T_CLOSE_WAIT_CRIT, "close_wait_critical", TD_TH_COUNT, 100, "100", \
 	  "that many leaked CLOSE_WAITs are critical") \
 	X(TD_T_TW_PORTS_PCT, "time_wait_ports", TD_TH_PERCENT, 50, "50%", \

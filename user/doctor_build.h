@@ -24,15 +24,18 @@ uint64_t td_doc_pct10(uint64_t part, uint64_t whole);
 
 /* The sockets of one state older than min_ns (lower bounds count when
  * enough): their number, all of that state, those of unknown age, the
- * oldest and whether it is a lower bound, who holds them and their peers. */
+ * oldest and whether it is a lower bound, who holds them and their peers.
+ * With whole_run_ns, a socket there since before the run (its age a lower
+ * bound) counts once that bound reaches whole_run_ns: it stayed in the
+ * state for the whole run; whole_run counts those. */
 struct td_old_socks {
-	uint64_t n, total, unknown_age, oldest;
+	uint64_t n, whole_run, total, unknown_age, oldest;
 	bool oldest_at_least;
 	struct td_tally owners, peers;
 };
 /* held_only leaves out orphans (closed by their owner). */
 void td_doc_find_old(const struct td_doc_input *in, int state, bool held_only, uint64_t min_ns,
-		     struct td_old_socks *o);
+		     uint64_t whole_run_ns, struct td_old_socks *o);
 void td_doc_old_evidence(struct td_finding *f, const struct td_old_socks *o, const char *key, uint64_t min_ns);
 void td_doc_sock_owner(struct td_tally *t, const struct td_doc_sock *s);
 uint64_t td_doc_count_state(const struct td_doc_input *in, int state);

@@ -96,7 +96,7 @@ void td_doc_sock_owner(struct td_tally *t, const struct td_doc_sock *s)
 }
 
 void td_doc_find_old(const struct td_doc_input *in, int state, bool held_only, uint64_t min_ns,
-		     struct td_old_socks *o)
+		     uint64_t whole_run_ns, struct td_old_socks *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < in->nsocks; i++) {
@@ -110,9 +110,10 @@ void td_doc_find_old(const struct td_doc_input *in, int state, bool held_only, u
 			o->unknown_age++;
 			continue;
 		}
-		if (s->age_ns < min_ns)
+		if (s->age_ns < min_ns && !(whole_run_ns && s->at_least && s->age_ns >= whole_run_ns))
 			continue;
 		o->n++;
+		o->whole_run += s->age_ns < min_ns;
 		if (s->age_ns > o->oldest) {
 			o->oldest = s->age_ns;
 			o->oldest_at_least = s->at_least;

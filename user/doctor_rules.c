@@ -10,23 +10,29 @@
 #include "states.h"
 #include "vocab.h"
 
+/* A CLOSE_WAIT lasts as long as its owner takes to call close(), normally
+ * well under a second: one there for the whole run counts as leaked even
+ * when the run is shorter than close_wait_age (its age is then "at least"
+ * the run's). */
 static void rule_close_wait(const struct td_doc_input *in, const struct td_doc_thresholds *t,
 			    struct td_findings *out)
 {
-	uint64_t min = t->v[TD_T_CLOSE_WAIT_AGE];
+	uint64_t min = t->v[TD_T_CLOSE_WAIT_AGE], run = in->duration_ns ? in->duration_ns : min;
 	static struct td_old_socks o;
 	struct td_finding *f;
 	char d[32];
 
-	td_doc_find_old(in, TD_CLOSE_WAIT, false, min, &o);
+	td_doc_find_old(in, TD_CLOSE_WAIT, false, min, run, &o);
 	if (!o.n)
 		return;
 	f = td_doc_new(out, TD_R_CLOSE_WAIT_LEAK, o.n >= t->v[TD_T_CLOSE_WAIT_CRIT] ? TD_SEV_CRITICAL : TD_SEV_WARNING);
 	if (!f)
 		return;
-	td_doc_title(f, "%llu CLOSE_WAIT socket%s older than %s: the application does not close them",
-	      (unsigned long long)o.n, o.n == 1 ? "" : "s", td_doc_dur(d, sizeof(d), min));
+	td_doc_dur(d, sizeof(d), o.whole_run && run < min ? run : min);
+	td_doc_title(f, "%llu CLOSE_WAIT socket%s for at least %s%s: the application does not close them",
+		     (unsigned long long)o.n, o.n == 1 ? "" : "s", d, o.whole_run ? " (the whole run)" : "");
 	td_doc_old_evidence(f, &o, "close_wait_old", min);
+	td_doc_ev(f, "whole_run", TD_EV_NUM, o.whole_run, NULL);
 	if (in->census_start_ok) {
 		uint64_t start = in->census_start[TD_CLOSE_WAIT];
 
@@ -37,15 +43,15 @@ static void rule_close_wait(const struct td_doc_input *in, const struct td_doc_t
 	f->meaning = td_explain_of(TD_CLOSE_WAIT)->many;
 	for (unsigned i = 0; i < f->nowners && i < 3; i++) {
 		if (f->owners[i].pid)
-			td_doc_act(f, "pid %u (%s) holds %llu CLOSE_WAIT socket%s older than %s: it read EOF and never "
-			    "called close(). ", f->owners[i].pid, f->owners[i].key,
-			    (unsigned long long)f->owners[i].count, f->owners[i].count == 1 ? "" : "s", d);
+			td_doc_act(f, "pid %u (%s) holds %llu CLOSE_WAIT socket%s for at least %s: it read EOF and "
+				      "never called close(). ", f->owners[i].pid, f->owners[i].key,
+				   (unsigned long long)f->owners[i].count, f->owners[i].count == 1 ? "" : "s", d);
 		else
-			td_doc_act(f, "%llu have no known holder (closed files held by a child, or the holder exited). ",
-			    (unsigned long long)f->owners[i].count);
+			td_doc_act(f, "%llu have no known holder (the holder exited, or passed the socket on). ",
+				   (unsigned long long)f->owners[i].count);
 	}
 	td_doc_act(f, "Close the socket when read() returns 0, and open sockets with close-on-exec so that child "
-	       "processes do not inherit them. No kernel setting ends CLOSE_WAIT.");
+		      "processes do not inherit them. No kernel setting ends CLOSE_WAIT.");
 }
 
 /* TIME_WAITs whose local port is ephemeral, per (local address, remote
@@ -211,7 +217,7 @@ static void rule_fin_wait2(const struct td_doc_input *in, const struct td_doc_th
 	struct td_finding *f;
 	char d[32], peer[80], buf[96];
 
-	td_doc_find_old(in, TD_FIN_WAIT2, true, min, &o);
+	td_doc_find_old(in, TD_FIN_WAIT2, true, min, 0, &o);
 	if (!o.n || !(f = td_doc_new(out, TD_R_FIN_WAIT2_STUCK, TD_SEV_WARNING)))
 		return;
 	td_doc_title(f, "%llu FIN_WAIT2 socket%s held by their owner for over %s: the peer never closes its side",
@@ -238,7 +244,7 @@ static void rule_unacked_fin(const struct td_doc_input *in, const struct td_doc_
 	char d[32], buf[96];
 
 	for (int i = 0; i < 3; i++) {
-		td_doc_find_old(in, states[i], false, min, &o[i]);
+		td_doc_find_old(in, states[i], false, min, 0, &o[i]);
 		total += o[i].n;
 	}
 	if (!total || !(f = td_doc_new(out, TD_R_UNACKED_FIN, TD_SEV_WARNING)))

@@ -184,9 +184,32 @@ Test(doctor, close_wait_leak_at_its_age_threshold)
 	cr_expect_eq(f->owners[0].pid, 4242);
 	cr_expect_str_eq(f->owners[0].key, "java");
 	cr_expect_eq(f->owners[0].count, 2);
-	cr_expect_not_null(strstr(f->action, "pid 4242 (java) holds 2 CLOSE_WAIT sockets older than 5s"), "%s",
+	cr_expect_not_null(strstr(f->action, "pid 4242 (java) holds 2 CLOSE_WAIT sockets for at least 5s"), "%s",
 			   f->action);
 	cr_expect_not_null(strstr(f->meaning, "never calls close()"));
+	fx_free(x);
+}
+
+/* A run shorter than close_wait_age: a CLOSE_WAIT there since before the
+ * run (its age a lower bound) that lasted the whole run is a leak; one
+ * whose age is known, or that did not last, is not yet. */
+Test(doctor, close_wait_leak_for_the_whole_run)
+{
+	struct fx *x = fx_new();
+	const struct td_finding *f;
+
+	sock(x, TD_CLOSE_WAIT, S(10) - 1, 1, "a")->at_least = true;
+	sock(x, TD_CLOSE_WAIT, S(10), 1, "a");
+	cr_expect_null(run_for(x, TD_R_CLOSE_WAIT_LEAK));
+	sock(x, TD_CLOSE_WAIT, S(10), 2, "b")->at_least = true;
+	f = run_for(x, TD_R_CLOSE_WAIT_LEAK);
+	cr_assert_not_null(f);
+	cr_expect_eq(evnum(f, "close_wait_old"), 1);
+	cr_expect_eq(evnum(f, "whole_run"), 1);
+	cr_expect_eq(evnum(f, "oldest_at_least"), S(10));
+	cr_expect_str_eq(f->title, "1 CLOSE_WAIT socket for at least 10s (the whole run): the application does "
+				   "not close them");
+	cr_expect_eq(f->owners[0].pid, 2);
 	fx_free(x);
 }
 
