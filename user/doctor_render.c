@@ -3,7 +3,7 @@
  *
  *   CRITICAL  [time_wait_pressure] TIME_WAIT pressure: 84 sockets from ...
  *     evidence  time_wait 84, destination 127.0.0.1:8080, port_use 84.0%
- *     who       4242/churn (84)
+ *     who       4242/churn (84, cgroup /system.slice/churn.service)
  *     meaning   Many mean many short connections closed by this side. ...
  *     action    pid 4242 (churn) closes first ...
  *
@@ -81,9 +81,12 @@ static void owners_text(FILE *f, const struct td_finding *x)
 		const struct td_tally_item *o = &x->owners[i];
 		const char *sep = i ? ", " : "";
 
+		/* The root cgroup says nothing: shown in JSON only. */
+		bool cg = o->container[0] && strcmp(o->container, "/") != 0;
+
 		if (o->pid)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%u/%s (%" PRIu64 "%s%s)", sep, o->pid, o->key,
-					      o->count, o->container[0] ? ", " : "", o->container);
+					      o->count, cg ? ", cgroup " : "", cg ? o->container : "");
 		else
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sunknown (%" PRIu64 ")", sep, o->count);
 	}

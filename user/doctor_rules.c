@@ -152,7 +152,7 @@ static void rule_time_wait(const struct td_doc_input *in, const struct td_doc_th
 	td_fmt_addr(da, sizeof(da), g[b].family, g[b].daddr);
 	snprintf(dest, sizeof(dest), g[b].family == 6 ? "[%s]:%u" : "%s:%u", da, g[b].dport);
 	td_doc_title(f, "TIME_WAIT pressure: %llu sockets from %s to %s hold %llu.%llu%% of the ephemeral ports",
-	      (unsigned long long)g[b].n, sa, dest, (unsigned long long)(p / 10), (unsigned long long)(p % 10));
+		     (unsigned long long)g[b].n, sa, dest, (unsigned long long)(p / 10), (unsigned long long)(p % 10));
 	td_doc_ev(f, "time_wait", TD_EV_NUM, g[b].n, NULL);
 	td_doc_ev(f, "local_address", TD_EV_STR, 0, sa);
 	td_doc_ev(f, "destination", TD_EV_STR, 0, dest);
@@ -165,9 +165,10 @@ static void rule_time_wait(const struct td_doc_input *in, const struct td_doc_th
 	if (f->nowners && f->owners[0].pid)
 		td_doc_act(f, "pid %u (%s) closes first and so keeps the TIME_WAITs. ", f->owners[0].pid, f->owners[0].key);
 	td_doc_act(f, "Reuse connections (keep-alive, a pool) so that fewer are closed; %s (1 lets new connects "
-	       "take over a TIME_WAIT tuple when timestamps make it safe); ", td_doc_setting(in, TD_SC_TW_REUSE, buf, sizeof(buf)));
+		      "take over a TIME_WAIT tuple when timestamps make it safe, 2 only on loopback); ",
+		   td_doc_setting(in, TD_SC_TW_REUSE, buf, sizeof(buf)));
 	td_doc_act(f, "widen %s; or spread connects over more server addresses or ports.",
-	    td_doc_setting(in, TD_SC_PORT_RANGE, buf, sizeof(buf)));
+		   td_doc_setting(in, TD_SC_PORT_RANGE, buf, sizeof(buf)));
 }
 
 static void rule_tw_buckets(const struct td_doc_input *in, const struct td_doc_thresholds *t,
@@ -187,7 +188,7 @@ static void rule_tw_buckets(const struct td_doc_input *in, const struct td_doc_t
 	if (!f)
 		return;
 	td_doc_title(f, "%llu TIME_WAIT sockets: %llu.%llu%% of tcp_max_tw_buckets (%llu)", (unsigned long long)n,
-	      (unsigned long long)(p / 10), (unsigned long long)(p % 10), (unsigned long long)max);
+		     (unsigned long long)(p / 10), (unsigned long long)(p % 10), (unsigned long long)max);
 	td_doc_ev(f, "time_wait", TD_EV_NUM, n, NULL);
 	td_doc_ev(f, "tcp_max_tw_buckets", TD_EV_NUM, max, NULL);
 	td_doc_ev(f, "use", TD_EV_PCT, p, NULL);
@@ -195,7 +196,7 @@ static void rule_tw_buckets(const struct td_doc_input *in, const struct td_doc_t
 		     "once (with a \"TCP: time wait bucket table overflow\" log line), and late segments of the old "
 		     "connection can then reach a new one.";
 	td_doc_act(f, "Raise %s, or make fewer short connections (reuse them).",
-	    td_doc_setting(in, TD_SC_MAX_TW_BUCKETS, buf, sizeof(buf)));
+		   td_doc_setting(in, TD_SC_MAX_TW_BUCKETS, buf, sizeof(buf)));
 }
 
 /* FIN_WAIT2 held by its owner (not an orphan, which tcp_fin_timeout ends)

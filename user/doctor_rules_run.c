@@ -226,7 +226,7 @@ static void rule_lost(const struct td_doc_input *in, struct td_findings *out)
 	td_doc_ev(f, "mini_untracked", TD_EV_NUM, in->loss.mini_untracked, NULL);
 	f->meaning = "Counts drawn from the traced events may be low: the kernel skipped or dropped some "
 		     "(counted across all sockets, before filtering).";
-	td_doc_act(f, "Run doctor again with filters (-P, -p) on the traffic in question, or when the load is lower.");
+	td_doc_act(f, "Run doctor again with filters (-P, -A, -R) on the traffic in question, or when the load is lower.");
 }
 
 void td_doctor_rules_traced(const struct td_doc_input *in, const struct td_doc_thresholds *t,
