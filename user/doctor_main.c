@@ -184,7 +184,8 @@ static void catch_signals(void)
 static void progress(uint64_t left_ns, bool tty)
 {
 	if (tty)
-		fprintf(stderr, "\rtcpdwell: doctor: tracing, %llu s left ", (unsigned long long)((left_ns + 999999999) / 1000000000));
+		fprintf(stderr, "\rtcpdwell: doctor: tracing, %llu s left ",
+			(unsigned long long)((left_ns + 999999999) / 1000000000));
 }
 
 /* Traces for -d (or until Ctrl-C), a census every second as the tracer

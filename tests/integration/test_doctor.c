@@ -363,3 +363,49 @@ Test(doctor, quiet_namespace_is_healthy, .init = require_root, .timeout = 30)
 	}
 	fclose(r.out);
 }
+
+/* Bad input to doctor and explain: one line, exit 2. */
+Test(doctor, bad_input_exits_2_with_one_line)
+{
+	static char *const cases[][4] = {
+		{ "doctor", "--threshold", "nope=5s", NULL },
+		{ "doctor", "--threshold", "close_wait_age=5parsecs", NULL },
+		{ "doctor", "--threshold", "time_wait_ports=101%", NULL },
+		{ "doctor", "--fail-on", "info", NULL },
+		{ "doctor", "-d", "0x10", NULL },
+		{ "doctor", "-4", "-6", NULL },
+		{ "doctor", "stray", NULL },
+		{ "explain", "NOPE", NULL },
+		{ "explain", "CLOSE_WAIT", "TIME_WAIT", NULL },
+		{ "explain", "--bogus", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		run_start(&r, cases[i], -1);
+		cr_assert_eq(run_finish(&r, 0), 2, "%s %s: stderr: %s", cases[i][1], cases[i][2], r.err);
+		cr_assert(r.errlen > 0 && strchr(r.err, '\n') == r.err + r.errlen - 1,
+			  "%s %s: expected one line, got: %s", cases[i][0], cases[i][1], r.err);
+		cr_assert_eq(strncmp(r.err, "tcpdwell: ", 10), 0);
+		fclose(r.out);
+	}
+}
+
+Test(doctor, explain_answers_for_a_state_and_draws_the_diagram)
+{
+	char *one[] = { "explain", "close-wait", NULL }, *all[] = { "explain", NULL };
+	char line[256];
+	struct run r;
+
+	run_start(&r, one, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "%s", r.err);
+	cr_assert_not_null(fgets(line, sizeof(line), r.out));
+	cr_expect_str_eq(line, "CLOSE_WAIT\n");
+	fclose(r.out);
+	run_start(&r, all, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "%s", r.err);
+	cr_assert_not_null(fgets(line, sizeof(line), r.out));
+	cr_expect_not_null(strstr(line, "A TCP connection's states"), "%s", line);
+	fclose(r.out);
+}
