@@ -130,7 +130,8 @@ struct td_doc_events {
 	struct td_tally slow_owners, slow_peers;
 	struct td_tally fail_owners, fail_peers;
 	struct td_tally reset_owners, reset_peers;
-	struct td_tally hs_ports;     /* failed handshakes per listener (key ":PORT") */
+	struct td_tally hs_ports;     /* failed handshakes per listener ("127.0.0.1:80") */
+	struct td_tally hs_reset;     /* those dropped (a RST answered the SYN-ACK), per listener */
 	struct td_tally accept_owners; /* slow accepts */
 	uint64_t slow;                /* slow connects (TD_T_SLOW_CONNECT or a SYN resent) */
 };

@@ -101,20 +101,35 @@ static void listener_owner(const struct td_doc_input *in, const struct td_listen
 	td_doc_owners(f, &owners);
 }
 
+/* A listener's sk_drops also counts the segment of a handshake that a RST
+ * ended (tcp_v4_rcv's discard_and_relse for a request sock's RST): those
+ * the run saw at this listener are no queue overflow. */
+static uint32_t queue_drops(const struct td_doc_input *in, const struct td_listener_stat *l, const char *where)
+{
+	uint32_t dropped = td_listener_dropped(l);
+
+	for (unsigned k = 0; k < in->ev->hs_reset.n; k++)
+		if (strcmp(in->ev->hs_reset.v[k].key, where) == 0)
+			dropped = in->ev->hs_reset.v[k].count >= dropped ? 0
+									 : dropped - (uint32_t)in->ev->hs_reset.v[k].count;
+	return dropped;
+}
+
 static void rule_accept_queue(const struct td_doc_input *in, const struct td_doc_thresholds *t,
 			      struct td_findings *out)
 {
 	for (unsigned i = 0; in->listeners && i < in->listeners->n; i++) {
 		const struct td_listener_stat *l = &in->listeners->v[i];
-		uint32_t dropped = td_listener_dropped(l);
+		uint32_t dropped;
 		struct td_finding *f;
 		char addr[64], where[80], a[96], b[96];
 
+		td_fmt_addr(addr, sizeof(addr), l->family, l->addr);
+		snprintf(where, sizeof(where), l->family == 6 ? "[%s]:%u" : "%s:%u", addr, l->port);
+		dropped = queue_drops(in, l, where);
 		if (!dropped || !(f = td_doc_new(out, TD_R_ACCEPT_QUEUE_OVERFLOW, dropped >= t->v[TD_T_ACCEPT_DROPS_CRIT]
 										     ? TD_SEV_CRITICAL : TD_SEV_WARNING)))
 			continue;
-		td_fmt_addr(addr, sizeof(addr), l->family, l->addr);
-		snprintf(where, sizeof(where), l->family == 6 ? "[%s]:%u" : "%s:%u", addr, l->port);
 		td_doc_title(f, "Listener %s dropped %u SYN%s: its accept queue (%u/%u) or SYN queue was full", where,
 			     dropped, dropped == 1 ? "" : "s", l->backlog, l->max_backlog);
 		td_doc_ev(f, "listener", TD_EV_STR, 0, where);

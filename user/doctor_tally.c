@@ -101,6 +101,8 @@ void td_doc_note_event(struct td_doc_events *d, const struct td_doc_thresholds *
 	    (e->hs_outcome == TD_HS_EXPIRED || e->hs_outcome == TD_HS_DROPPED)) {
 		endpoint(where, sizeof(where), e->family, e->saddr, e->sport);
 		td_tally_add(&d->hs_ports, 0, where, 1);
+		if (e->hs_outcome == TD_HS_DROPPED)
+			td_tally_add(&d->hs_reset, 0, where, 1);
 	}
 }
 

@@ -164,6 +164,32 @@ Test(doctor_run, accept_queue_overflow_counts_drops_since_the_start)
 	fx_free(x);
 }
 
+/* A RST that ends a handshake counts in the listener's sk_drops: that one
+ * is no overflow; a second drop is. */
+Test(doctor_run, accept_queue_overflow_leaves_out_reset_handshakes)
+{
+	struct fx *x = fx_new();
+	struct td_listener_stat *l = &x->ls.v[0];
+	struct td_event e = make_event(TD_SYN_RECV, TD_CLOSE, TD_F_MINI, MS(1));
+
+	x->ls.n = 1;
+	l->family = 4;
+	l->addr[0] = 127;
+	l->addr[3] = 1;
+	l->port = 9000;
+	l->drops = 1;
+	e.hs_outcome = TD_HS_DROPPED;
+	e.sport = 9000;
+	e.saddr[0] = 127;
+	e.saddr[3] = 1;
+	feed(x, e);
+	cr_expect_null(run_for(x, TD_R_ACCEPT_QUEUE_OVERFLOW));
+	l->drops = 2;
+	cr_assert_not_null(run_for(x, TD_R_ACCEPT_QUEUE_OVERFLOW));
+	cr_expect_eq(evnum(run_for(x, TD_R_ACCEPT_QUEUE_OVERFLOW), "dropped"), 1);
+	fx_free(x);
+}
+
 Test(doctor_run, slow_accept_on_the_p99)
 {
 	struct fx *x = fx_new();
