@@ -39,6 +39,7 @@ struct doctor {
 	struct td_doc_input in;
 	struct td_doc_sock *socks;
 	size_t nsocks, cap;
+	size_t unlisted;   /* census records that found no memory */
 	struct td_holders holders;
 	uint64_t now; /* CLOCK_MONOTONIC at the census */
 	struct td_findings findings;
@@ -76,8 +77,10 @@ static void add_sock(void *ctx, const void *rec)
 		size_t cap = d->cap ? 2 * d->cap : 1024;
 		struct td_doc_sock *v = realloc(d->socks, cap * sizeof(*v));
 
-		if (!v)
+		if (!v) {
+			d->unlisted++;
 			return;
+		}
 		d->socks = v;
 		d->cap = cap;
 	}
@@ -133,6 +136,8 @@ static int census(struct doctor *d)
 		err = td_read_records(fd, &rec, sizeof(rec), add_sock, d);
 		if (err)
 			td_err("failed to read the socket census: %s", strerror(-err));
+		if (d->unlisted)
+			td_warn("out of memory for %zu sockets of the census: the findings leave them out", d->unlisted);
 		close(fd);
 	}
 	bpf_link__destroy(link);
