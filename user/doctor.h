@@ -104,6 +104,14 @@ struct td_doc_sock {
 	char comm[TD_COMM_LEN + 1];
 };
 
+/* Sorts the census by identity (state, family, ports, addresses), so that
+ * td_doc_socks_better finds a socket of a second reading: it takes that
+ * reading's age when exact where its own is a lower bound or unknown, or
+ * when a larger lower bound, and its owner where its own is unknown.
+ * Whether the age was taken. */
+void td_doc_socks_sort(struct td_doc_sock *v, size_t n);
+bool td_doc_socks_better(struct td_doc_sock *v, size_t n, const struct td_doc_sock *other);
+
 /* Who: a process (pid > 0) or an endpoint ("127.0.0.1:8080" in key), and
  * how many. A tally keeps the first TD_TALLY_MAX keys and counts the rest
  * as `other`. */

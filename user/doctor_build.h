@@ -25,9 +25,10 @@ uint64_t td_doc_pct10(uint64_t part, uint64_t whole);
 /* The sockets of one state older than min_ns (lower bounds count when
  * enough): their number, all of that state, those of unknown age, the
  * oldest and whether it is a lower bound, who holds them and their peers.
- * With whole_run_ns, a socket there since before the run (its age a lower
- * bound) counts once that bound reaches whole_run_ns: it stayed in the
- * state for the whole run; whole_run counts those. */
+ * With whole_run_ns (the run's duration), a socket whose age reaches it
+ * counts too: it was in the state for the whole run (doctor's own times
+ * of sockets older than the run are lower bounds from its start; another
+ * tracer's may be exact); whole_run counts those below min_ns. */
 struct td_old_socks {
 	uint64_t n, whole_run, total, unknown_age, oldest;
 	bool oldest_at_least;

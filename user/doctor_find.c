@@ -110,7 +110,7 @@ void td_doc_find_old(const struct td_doc_input *in, int state, bool held_only, u
 			o->unknown_age++;
 			continue;
 		}
-		if (s->age_ns < min_ns && !(whole_run_ns && s->at_least && s->age_ns >= whole_run_ns))
+		if (s->age_ns < min_ns && !(whole_run_ns && s->age_ns >= whole_run_ns))
 			continue;
 		o->n++;
 		o->whole_run += s->age_ns < min_ns;

@@ -40,6 +40,7 @@ struct doctor {
 	struct td_doc_sock *socks;
 	size_t nsocks, cap;
 	size_t unlisted;   /* census records that found no memory */
+	size_t older_ages; /* ages an older tracer's maps gave */
 	struct td_holders holders;
 	uint64_t now; /* CLOCK_MONOTONIC at the census */
 	struct td_findings findings;
@@ -63,28 +64,11 @@ static int on_accept(void *ctx, const struct td_accept *a)
 	return 0;
 }
 
-/* One live socket of the census, with its age and who holds it. */
-static void add_sock(void *ctx, const void *rec)
+/* One record of the census as doctor keeps it: its age and who holds it. */
+static void sock_of(const struct doctor *d, const struct td_snap *r, struct td_doc_sock *s)
 {
-	struct doctor *d = ctx;
-	const struct td_snap *r = rec;
-	const struct td_holder *h;
-	struct td_doc_sock *s;
+	const struct td_holder *h = r->ino ? td_holders_find(&d->holders, r->ino) : NULL;
 
-	if (r->type != TD_REC_SNAPSHOT || r->state == 0 || r->state >= TD_MAX_STATES)
-		return;
-	if (d->nsocks == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 1024;
-		struct td_doc_sock *v = realloc(d->socks, cap * sizeof(*v));
-
-		if (!v) {
-			d->unlisted++;
-			return;
-		}
-		d->socks = v;
-		d->cap = cap;
-	}
-	s = &d->socks[d->nsocks++];
 	memset(s, 0, sizeof(*s));
 	s->state = r->state;
 	s->family = r->family;
@@ -98,7 +82,6 @@ static void add_sock(void *ctx, const void *rec)
 	/* A timewait sock's FIN_WAIT2, or a full socket without a file. */
 	s->orphan = (r->flags & TD_F_MINI) || (!r->ino && r->state != TD_TIME_WAIT && r->state != TD_NEW_SYN_RECV &&
 					       r->state != TD_LISTEN);
-	h = r->ino ? td_holders_find(&d->holders, r->ino) : NULL;
 	if (h) {
 		s->pid = (uint32_t)h->pid;
 		snprintf(s->comm, sizeof(s->comm), "%s", h->comm);
@@ -108,41 +91,112 @@ static void add_sock(void *ctx, const void *rec)
 	}
 }
 
-/* The live sockets with their ages, from the snapshot iterator on the
- * maps this run's tracer shares; 0 or 1 after an error line. */
-static int census(struct doctor *d)
+static bool valid(const struct td_snap *r)
+{
+	return r->type == TD_REC_SNAPSHOT && r->state > 0 && r->state < TD_MAX_STATES;
+}
+
+static void add_sock(void *ctx, const void *rec)
+{
+	struct doctor *d = ctx;
+
+	if (!valid(rec))
+		return;
+	if (d->nsocks == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 1024;
+		struct td_doc_sock *v = realloc(d->socks, cap * sizeof(*v));
+
+		if (!v) {
+			d->unlisted++;
+			return;
+		}
+		d->socks = v;
+		d->cap = cap;
+	}
+	sock_of(d, rec, &d->socks[d->nsocks++]);
+}
+
+/* A second reading, on an older tracer's maps. */
+static void better_sock(void *ctx, const void *rec)
+{
+	struct doctor *d = ctx;
+	struct td_doc_sock s;
+
+	if (!valid(rec))
+		return;
+	sock_of(d, rec, &s);
+	d->older_ages += td_doc_socks_better(d->socks, d->nsocks, &s);
+}
+
+/* One pass of the snapshot iterator over the live sockets, with the times
+ * in the maps of `tracer` (0: none); 0, or -errno with *what set. */
+static int census_pass(struct doctor *d, pid_t tracer, void (*fn)(void *ctx, const void *rec), const char **what)
 {
 	struct tcpdwell_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
 	struct td_snap rec;
-	char path[256];
-	pid_t self = getpid();
 	int fd, err;
+
+	*what = "load the snapshot iterator";
+	err = td_snapshot_open(&skel, &d->o.cfg, tracer);
+	if (err)
+		return err;
+	*what = "start the snapshot iterator";
+	fd = err = td_snapshot_iter(skel, &link);
+	if (fd >= 0) {
+		*what = "read the socket census";
+		d->now = td_clock_ns(CLOCK_MONOTONIC);
+		err = td_read_records(fd, &rec, sizeof(rec), fn, d);
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	tcpdwell_bpf__destroy(skel);
+	return err < 0 ? err : 0;
+}
+
+/* Other tracers whose maps doctor reads for older times. */
+#define OTHER_TRACERS 8
+
+/* The live sockets with their ages: from the maps this run's tracer
+ * shares (sockets older than the run "at least" since its start), then
+ * from every other tracer that shares its maps: where its filters cover a
+ * socket, its times reach further back; 0 or 1 after an error line. */
+static int census(struct doctor *d)
+{
+	char path[256];
+	pid_t self = getpid(), others[OTHER_TRACERS];
+	int n;
 
 	td_pin_path(path, sizeof(path), self, NULL);
 	if (access(path, F_OK) != 0) {
 		td_warn("this run's maps are not shared in %s: socket ages are unknown", TD_PIN_ROOT);
 		self = 0;
 	}
-	err = td_snapshot_open(&skel, &d->o.cfg, self);
+	const char *what;
+	int err;
+
+	(void)td_holders_scan(&d->holders, "/proc", 0);
+	err = census_pass(d, self, add_sock, &what);
 	if (err) {
-		td_err("failed to load the snapshot iterator: %s", strerror(-err));
+		td_err("failed to %s: %s", what, strerror(-err));
 		return 1;
 	}
-	fd = td_snapshot_iter(skel, &link);
-	if (fd >= 0) {
-		(void)td_holders_scan(&d->holders, "/proc", 0);
-		d->now = td_clock_ns(CLOCK_MONOTONIC);
-		err = td_read_records(fd, &rec, sizeof(rec), add_sock, d);
+	if (d->unlisted)
+		td_warn("out of memory for %zu sockets of the census: the findings leave them out", d->unlisted);
+	n = self ? td_pin_other_tracers(self, others, OTHER_TRACERS) : 0;
+	if (n)
+		td_doc_socks_sort(d->socks, d->nsocks);
+	for (int i = 0; i < n; i++) {
+		d->older_ages = 0;
+		err = census_pass(d, others[i], better_sock, &what);
 		if (err)
-			td_err("failed to read the socket census: %s", strerror(-err));
-		if (d->unlisted)
-			td_warn("out of memory for %zu sockets of the census: the findings leave them out", d->unlisted);
-		close(fd);
+			td_warn("cannot read the times of the tracer pid %d (failed to %s: %s)", (int)others[i], what,
+				strerror(-err));
+		else if (d->older_ages)
+			td_err("doctor: times in state from the tracer pid %d for %zu sockets older than this run",
+			       (int)others[i], d->older_ages);
 	}
-	bpf_link__destroy(link);
-	tcpdwell_bpf__destroy(skel);
-	return fd < 0 || err ? 1 : 0;
+	return 0;
 }
 
 /* "1::/system.slice/x.service" lines of /proc/PID/cgroup: the v2 path. */

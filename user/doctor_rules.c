@@ -12,8 +12,8 @@
 
 /* A CLOSE_WAIT lasts as long as its owner takes to call close(), normally
  * well under a second: one there for the whole run counts as leaked even
- * when the run is shorter than close_wait_age (its age is then "at least"
- * the run's). */
+ * when the run is shorter than close_wait_age (its age is often "at least"
+ * the run's: doctor's own times start with the run). */
 static void rule_close_wait(const struct td_doc_input *in, const struct td_doc_thresholds *t,
 			    struct td_findings *out)
 {

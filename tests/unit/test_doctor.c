@@ -190,16 +190,16 @@ Test(doctor, close_wait_leak_at_its_age_threshold)
 	fx_free(x);
 }
 
-/* A run shorter than close_wait_age: a CLOSE_WAIT there since before the
- * run (its age a lower bound) that lasted the whole run is a leak; one
- * whose age is known, or that did not last, is not yet. */
+/* A run (10 s) shorter than close_wait_age (30 s): a CLOSE_WAIT there for
+ * the whole run is a leak, whether its age is a lower bound or exact; one
+ * that did not last the run is not yet. */
 Test(doctor, close_wait_leak_for_the_whole_run)
 {
 	struct fx *x = fx_new();
 	const struct td_finding *f;
 
 	sock(x, TD_CLOSE_WAIT, S(10) - 1, 1, "a")->at_least = true;
-	sock(x, TD_CLOSE_WAIT, S(10), 1, "a");
+	sock(x, TD_CLOSE_WAIT, S(10) - 1, 1, "a");
 	cr_expect_null(run_for(x, TD_R_CLOSE_WAIT_LEAK));
 	sock(x, TD_CLOSE_WAIT, S(10), 2, "b")->at_least = true;
 	f = run_for(x, TD_R_CLOSE_WAIT_LEAK);
@@ -207,6 +207,15 @@ Test(doctor, close_wait_leak_for_the_whole_run)
 	cr_expect_eq(evnum(f, "close_wait_old"), 1);
 	cr_expect_eq(evnum(f, "whole_run"), 1);
 	cr_expect_eq(evnum(f, "oldest_at_least"), S(10));
+	sock(x, TD_CLOSE_WAIT, S(12), 3, "c");
+	f = run_for(x, TD_R_CLOSE_WAIT_LEAK);
+	cr_expect_eq(evnum(f, "close_wait_old"), 2);
+	cr_expect_eq(evnum(f, "whole_run"), 2);
+	cr_expect_eq(evnum(f, "oldest"), S(12));
+	sock(x, TD_CLOSE_WAIT, S(30), 3, "c");
+	cr_expect_eq(evnum(run_for(x, TD_R_CLOSE_WAIT_LEAK), "whole_run"), 2);
+	x->in.nsocks -= 2;
+	f = run_for(x, TD_R_CLOSE_WAIT_LEAK);
 	cr_expect_str_eq(f->title, "1 CLOSE_WAIT socket for at least 10s (the whole run): the application does "
 				   "not close them");
 	cr_expect_eq(f->owners[0].pid, 2);
@@ -333,5 +342,49 @@ Test(doctor, orphans_against_tcp_max_orphans)
 	cr_expect_eq(run_for(x, TD_R_ORPHANS)->sev, TD_SEV_CRITICAL);
 	x->in.sys.orphans_known = false;
 	cr_expect_null(run_for(x, TD_R_ORPHANS));
+	fx_free(x);
+}
+
+/* A second reading of the census (an older tracer's maps): an exact age
+ * beats a lower bound, a larger lower bound a smaller one, and an unknown
+ * owner is filled; a socket the first reading lacks is left out. */
+Test(doctor, older_tracer_ages_improve_the_census)
+{
+	struct fx *x = fx_new();
+	struct td_doc_sock o;
+	const struct td_doc_sock *s;
+
+	sock(x, TD_CLOSE_WAIT, S(3), 0, "")->at_least = true;    /* sport 40000 */
+	sock(x, TD_CLOSE_WAIT, S(3), 7, "mine")->at_least = true; /* 40001 */
+	sock(x, TD_CLOSE_WAIT, S(1), 7, "mine");                  /* 40002, exact */
+	td_doc_socks_sort(x->socks, x->in.nsocks);
+	o = x->socks[0];
+	o.at_least = false;
+	o.age_ns = S(40);
+	o.pid = 9;
+	snprintf(o.comm, sizeof(o.comm), "old");
+	cr_expect(td_doc_socks_better(x->socks, x->in.nsocks, &o));
+	o = x->socks[1];
+	o.age_ns = S(2); /* a smaller lower bound */
+	cr_expect_not(td_doc_socks_better(x->socks, x->in.nsocks, &o));
+	o.age_ns = S(20);
+	cr_expect(td_doc_socks_better(x->socks, x->in.nsocks, &o));
+	o = x->socks[2];
+	o.at_least = true;
+	o.age_ns = S(50); /* a lower bound never beats an exact age */
+	cr_expect_not(td_doc_socks_better(x->socks, x->in.nsocks, &o));
+	o.sport = 41000; /* not in the census */
+	o.at_least = false;
+	cr_expect_not(td_doc_socks_better(x->socks, x->in.nsocks, &o));
+	s = &x->socks[0];
+	cr_expect(s->age_known && !s->at_least && s->age_ns == S(40));
+	cr_expect_eq(s->pid, 9);
+	cr_expect_str_eq(s->comm, "old");
+	cr_expect(x->socks[1].at_least && x->socks[1].age_ns == S(20) && x->socks[1].pid == 7);
+	cr_expect(!x->socks[2].at_least && x->socks[2].age_ns == S(1));
+	td_doc_threshold_parse(&x->th, "close_wait_age=10s");
+	x->in.duration_ns = S(3);
+	cr_expect_eq(evnum(run_for(x, TD_R_CLOSE_WAIT_LEAK), "close_wait_old"), 2);
+	cr_expect_eq(evnum(run_for(x, TD_R_CLOSE_WAIT_LEAK), "whole_run"), 0);
 	fx_free(x);
 }
