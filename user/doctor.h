@@ -138,6 +138,7 @@ struct td_doc_events {
 	struct td_tally slow_owners, slow_peers;
 	struct td_tally fail_owners, fail_peers;
 	struct td_tally reset_owners, reset_peers;
+	struct td_tally reset_senders, reset_receivers; /* the owners, by side */
 	struct td_tally hs_ports;     /* failed handshakes per listener ("127.0.0.1:80") */
 	struct td_tally hs_reset;     /* those dropped (a RST answered the SYN-ACK), per listener */
 	struct td_tally accept_owners; /* slow accepts */

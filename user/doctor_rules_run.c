@@ -174,6 +174,19 @@ static void rule_slow_accept(const struct td_doc_input *in, const struct td_doc_
 	}
 }
 
+/* "4242/java (12)": the process a tally counts most, or "-". */
+static void top_owner(const struct td_tally *t, char *buf, size_t len)
+{
+	struct td_tally_item top;
+
+	if (!td_tally_top(t, &top, 1))
+		snprintf(buf, len, "-");
+	else if (top.pid)
+		snprintf(buf, len, "%u/%.16s (%llu)", top.pid, top.key, (unsigned long long)top.count);
+	else
+		snprintf(buf, len, "unknown (%llu)", (unsigned long long)top.count);
+}
+
 /* "TCP_ABORT_ON_LINGER 12, TCP_ABORT_ON_CLOSE 1": the reasons of the RSTs sent. */
 static void rst_reasons(const struct td_agg *a, char *buf, size_t len)
 {
@@ -191,7 +204,7 @@ static void rule_resets(const struct td_doc_input *in, const struct td_doc_thres
 	const struct td_agg *a = in->agg;
 	uint64_t n = a->closes[TD_CLOSE_RESET_RECEIVED] + a->closes[TD_CLOSE_RESET_SENT];
 	struct td_finding *f;
-	char reasons[64], peer[80], buf[96];
+	char reasons[64], peer[80], buf[96], who[48];
 
 	if (!n || !(f = td_doc_new(out, TD_R_RESETS, n >= t->v[TD_T_RESETS] ? TD_SEV_WARNING : TD_SEV_INFO)))
 		return;
@@ -205,6 +218,10 @@ static void rule_resets(const struct td_doc_input *in, const struct td_doc_thres
 	td_doc_ev(f, "reasons", TD_EV_STR, 0, reasons);
 	td_doc_top_key(&in->ev->reset_peers, peer, sizeof(peer));
 	td_doc_ev(f, "top_peer", TD_EV_STR, 0, peer);
+	top_owner(&in->ev->reset_senders, who, sizeof(who));
+	td_doc_ev(f, "top_sender", TD_EV_STR, 0, who);
+	top_owner(&in->ev->reset_receivers, who, sizeof(who));
+	td_doc_ev(f, "top_receiver", TD_EV_STR, 0, who);
 	td_doc_owners(f, &in->ev->reset_owners);
 	f->meaning = "A reset ends a connection at once, without the FIN exchange: data in flight is lost and "
 		     "the other side's next call fails with ECONNRESET.";

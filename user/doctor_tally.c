@@ -94,6 +94,7 @@ void td_doc_note_event(struct td_doc_events *d, const struct td_doc_thresholds *
 	if (e->newstate == TD_CLOSE && (e->close == TD_CLOSE_RESET_RECEIVED || e->close == TD_CLOSE_RESET_SENT)) {
 		endpoint(where, sizeof(where), e->family, e->daddr, e->dport);
 		owner_add(&d->reset_owners, e);
+		owner_add(e->close == TD_CLOSE_RESET_SENT ? &d->reset_senders : &d->reset_receivers, e);
 		td_tally_add(&d->reset_peers, 0, where, 1);
 		return;
 	}

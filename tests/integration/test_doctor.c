@@ -292,6 +292,8 @@ static void check_traced_findings(FILE *out, const struct scene *s)
 	cr_expect_not_null(strstr(line, "TCP_STATE "), "%s", line);
 	cr_expect_not_null(strstr(line, "SO_LINGER"), "%s", line);
 	cr_expect_eq(owner_count(line, getpid()), 2, "%s", line); /* the side that sent it, and the other */
+	snprintf(want, sizeof(want), "\"top_sender\":\"%d/", getpid());
+	cr_expect_not_null(strstr(line, want), "%s", line);
 	snprintf(want, sizeof(want), "\"listener\":\"127.0.0.1:%u\"", s->q_port);
 	cr_assert(finding_with(out, "accept_queue_overflow", want, line, sizeof(line)), "no overflow on %s", want);
 	cr_expect_geq(ev_u64(line, "dropped"), 1, "%s", line);

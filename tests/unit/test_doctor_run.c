@@ -234,6 +234,8 @@ Test(doctor_run, resets_are_info_until_the_threshold)
 		struct td_event e = make_event(TD_ESTABLISHED, TD_CLOSE, TD_F_DWELL_KNOWN, MS(1));
 
 		e.close = TD_CLOSE_RESET_RECEIVED;
+		e.pid = 77;
+		memcpy(e.comm, "server", 7);
 		feed(x, e);
 	}
 	f = run_for(x, TD_R_RESETS);
@@ -241,6 +243,9 @@ Test(doctor_run, resets_are_info_until_the_threshold)
 	cr_expect_eq(evnum(f, "reset_sent"), 9);
 	cr_expect_eq(evnum(f, "reset_received"), 1);
 	cr_expect_str_eq(f->ev[3].str, "TCP_STATE 9");
+	cr_expect_str_eq(f->ev[5].str, "4242/client (9)");
+	cr_expect_str_eq(f->ev[6].str, "77/server (1)");
+	cr_expect_eq(f->nowners, 2);
 	fx_free(x);
 }
 
