@@ -29,8 +29,8 @@ scale_cleanup() {
 }
 
 # CPU time of a process's threads in ns, as an integer (cpu_exact_ns prints
-# large sums in exponent form).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'; }
+# large sums in exponent form; mawk's %d stops at 2^31).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # The fill namespace's TIME_WAIT count, from its sockstat (no table walk).
 scale_tw() { awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' "/proc/$FILL_PID/net/sockstat"; }
@@ -95,15 +95,15 @@ idle_run() {
 		s0=$(cpu_ns "$TRACER_PID")
 		scrape "$port" "$TMP/scale-$label.prom"
 		s1=$(cpu_ns "$TRACER_PID")
-		# Both without the exporter's own sockets: its listener and, while
-		# the census ran, the scrape's connection (2 ESTABLISHED), gone to
-		# TIME_WAIT by the time ss runs.
+		# ss without the exporter's own sockets (its listener, the scrape's
+		# connection); the gauges count them (at most 3) as they were at the
+		# census.
 		R_ss=$(nsenter -t "$FILL_PID" -n ss -tanH "not ( sport = :$port or dport = :$port )" | wc -l)
 		R_scrape_ns=$((s1 - s0))
 		R_counted=$(awk '/^tcpdwell_sockets\{/ { s += $2 } END { print s + 0 }' "$TMP/scale-$label.prom")
 		# Per namespace where the build has it; else its total (one namespace).
 		R_gauge=$(awk -v ns="netns=\"$SCALE_NS\"" 'index($0, "tcpdwell_netns_sockets{" ns) == 1 { s += $2; n = 1 }
-			/^tcpdwell_sockets\{/ { t += $2 } END { print (n ? s : t) - 3 }' "$TMP/scale-$label.prom")
+			/^tcpdwell_sockets\{/ { t += $2 } END { print n ? s : t }' "$TMP/scale-$label.prom")
 	fi
 	next=15
 	end=$SCALE_WINDOW
@@ -223,7 +223,7 @@ scale_main() {
 	row "CPU of one scrape (ms)" scrape_ms "%.1f"
 	row "  per socket counted (ns)" per_sock "%.0f"
 	row "gauges for the namespace at the scrape" gauge "%d"
-	row "ss -tan in the namespace at the scrape" ss "%d"
+	row "ss -tan there, without the exporter's port" ss "%d"
 	row "snapshot of the namespace, wall (s)" snap "%.2f"
 	row "snapshot peak RSS (MiB)" snap_rss "%.1f"
 	printf '%-44s %14s\n' "one scrape counting every namespace (ms)" "$(printf %.1f "$(calc "$R_all_ns / 1e6")")"
@@ -239,7 +239,8 @@ scale_main() {
 		"$(printf %.0f "${R[tcpdwell,per_sock]}") ns ($(printf %.1f "${R[tcpdwell,scrape_ms]}") ms for ${R[tcpdwell,counted]} sockets, $nss namespaces)"
 	scale_target "snapshot within 2x of ss -tan's wall time" "${R[tcpdwell,snap]} <= 2 * ${R[ss,wall]}" \
 		"${R[tcpdwell,snap]} s vs ${R[ss,wall]} s"
-	scale_target "gauges equal ss -tan in the namespace" "${R[tcpdwell,gauge]} == ${R[tcpdwell,ss]}" \
+	scale_target "gauges equal ss -tan in the namespace, but for the exporter's own 3 sockets at most" \
+		"${R[tcpdwell,gauge]} >= ${R[tcpdwell,ss]} && ${R[tcpdwell,gauge]} <= ${R[tcpdwell,ss]} + 3" \
 		"${R[tcpdwell,gauge]} vs ${R[tcpdwell,ss]}"
 	echo
 	((MISSES)) && echo "bench: $MISSES scale target(s) missed" || echo "bench: all scale targets met"

@@ -53,8 +53,7 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 	return 0;
 }
 
-/* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
-static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
+int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer)
 {
 	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
 	struct bpf_program *prog;
@@ -65,9 +64,9 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	err = td_filter_from_config(&filt, &o->cfg);
+	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
-		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
+		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
 		bpf_map__set_max_entries(skel->maps.events, 4096);
 		/* Only a starting tracer fills it. */
 		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
@@ -112,6 +111,22 @@ static int attach_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 	err = -errno;
 	td_err("failed to attach the snapshot iterator: %s", strerror(-err));
 	return err;
+}
+
+/* This thread's namespace only: doctor's census (see td_snapshot_main for
+ * every namespace). */
+int td_snapshot_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+{
+	int fd = attach_iter(skel, link);
+
+	if (fd)
+		return fd;
+	fd = bpf_iter_create(bpf_link__fd(*link));
+	if (fd < 0) {
+		fd = -errno;
+		td_err("failed to start the snapshot iterator: %s", strerror(-fd));
+	}
+	return fd;
 }
 
 /* The tracer whose maps give the times, and the filters it runs with (read
@@ -274,7 +289,7 @@ int td_snapshot_main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	if (td_require_btf() || find_tracer(&o, &tracer))
 		return 1;
-	err = open_snapshot(&skel, &o, tracer);
+	err = td_snapshot_open(&skel, &o.cfg, tracer);
 	if (err) {
 		char hint[160];
 
