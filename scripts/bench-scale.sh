@@ -35,11 +35,12 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { 
 # The fill namespace's TIME_WAIT count, from its sockstat (no table walk).
 scale_tw() { awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' "/proc/$FILL_PID/net/sockstat"; }
 
-# A fresh set of SCALE_TW TIME_WAITs: the old set expired first.
+# A fresh set of SCALE_TW TIME_WAITs: the old set expired first, every one
+# of them, so that none expires inside a measurement.
 scale_refill() {
 	local i
 	for ((i = 0; i < 75; i++)); do
-		(($(scale_tw) < 100)) && break
+		(($(scale_tw) == 0)) && break
 		sleep 1
 	done
 	echo "tw $SCALE_TW" >&"$FILL_IN"
@@ -73,6 +74,19 @@ host_tcp() {
 # ss -tan's count of sockets in the fill namespace.
 scale_ss_count() { nsenter -t "$FILL_PID" -n ss -tanH | wc -l; }
 
+# Waits until process $1 has used under 5 ms of CPU in half a second: its
+# start (seeding, the first census) is over.
+wait_quiet() {
+	local a b i
+	for ((i = 0; i < 120; i++)); do
+		a=$(cpu_ns "$1")
+		sleep 0.5
+		b=$(cpu_ns "$1")
+		((b - a < 5000000)) && return 0
+	done
+	note "process $1 never went quiet"
+}
+
 # idle_run LABEL BIN ARGS...: starts BIN ARGS, waits until it is attached, and
 # measures its CPU (all threads, exact) over SCALE_WINDOW seconds, scraping
 # it every 15 s when it serves metrics. Sets R_cpu (ms/s) and, with an
@@ -88,7 +102,8 @@ idle_run() {
 	"${pre[@]}" "$bin" "$@" >"$TMP/scale-$label.out" 2>"$TMP/scale-$label.err" &
 	TRACER_PID=$!
 	wait_attached "$TRACER_PID" || die "$label did not start: $(head -3 "$TMP/scale-$label.err")"
-	sleep 2 # seeding done, first census over
+	wait_quiet "$TRACER_PID"
+	sleep 1.1 # past the once-a-second limit: the first scrape counts anew
 	c0=$(cpu_ns "$TRACER_PID")
 	t0=$(date +%s.%N)
 	if [ -n "$port" ]; then
@@ -131,7 +146,8 @@ census_all() {
 	TRACER_PID=$!
 	wait_attached "$TRACER_PID" || die "the all-namespace exporter did not start: $(head -3 "$TMP/scale-all.err")"
 	host_tcp
-	sleep 2
+	wait_quiet "$TRACER_PID"
+	sleep 1.1
 	s0=$(cpu_ns "$TRACER_PID")
 	scrape "$port" "$TMP/scale-all.prom"
 	s1=$(cpu_ns "$TRACER_PID")
