@@ -312,6 +312,29 @@ Test(netns, snapshot_and_census_in_two_namespaces, .init = require_root, .timeou
 	fclose(tr.out);
 }
 
+/* A field of /proc/PID/status is want. */
+static void status_is(pid_t pid, const char *name, const char *want)
+{
+	char path[64], line[256];
+	size_t n = strlen(name);
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			char *v = line + n + 1 + strspn(line + n + 1, " \t");
+
+			v[strcspn(v, "\n")] = '\0';
+			cr_assert_str_eq(v, want, "%s is %s", name, v);
+			found = 1;
+		}
+	fclose(f);
+	cr_assert(found, "no %s in %s", name, path);
+}
+
 /* GET /metrics: the whole response in buf. */
 static void scrape(uint16_t port, char *buf, size_t len)
 {
@@ -364,6 +387,13 @@ Test(netns, gauges_equal_ss_for_30s, .init = require_root, .timeout = 120)
 	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", mport);
 	run_start(&ex, args, -1);
 	cr_assert(run_wait_stderr(&ex, "serving Prometheus metrics", 10000), "%s", ex.err);
+	/* After the drop only what entering namespaces needs stays:
+	 * CAP_SYS_ADMIN (21) and CAP_SYS_PTRACE (19), under seccomp. */
+	status_is(ex.pid, "CapEff", "0000000000280000");
+	status_is(ex.pid, "CapPrm", "0000000000280000");
+	status_is(ex.pid, "CapBnd", "0000000000000000");
+	status_is(ex.pid, "NoNewPrivs", "1");
+	status_is(ex.pid, "Seccomp", "2");
 	two_start(&t, free_port(4));
 	t0 = now_ns();
 	while (now_ns() - t0 < 30000000000ull || rounds < 10) {
