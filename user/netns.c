@@ -163,23 +163,41 @@ const struct td_netns *td_netns_find(const struct td_netns_list *l, uint32_t ino
 	return l->n ? bsearch(&key, l->v, l->n, sizeof(l->v[0]), by_ino) : NULL;
 }
 
-int td_netns_has_tcp(const char *proc, int pid)
+/* A count from one line of a sockstat file: "TCP: inuse 3 orphan 0 tw 5"
+ * with fmt "TCP: inuse %llu orphan %*u tw %llu"; the fields' sum, or -errno. */
+static long long sockstat_sum(const char *path, const char *fmt, int want)
 {
-	unsigned long long inuse = 0, tw = 0;
-	char path[64], line[256];
+	unsigned long long a = 0, b = 0;
+	char line[256];
 	int found = 0;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "%s/%d/net/sockstat", proc, pid);
-	f = fopen(path, "r");
 	if (!f)
 		return -errno;
 	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "TCP: inuse %llu orphan %*u tw %llu", &inuse, &tw) == 2;
+		found = sscanf(line, fmt, &a, &b) == want;
 	fclose(f);
-	if (!found)
-		return -EINVAL;
-	return inuse || tw;
+	return found ? (long long)(a + b) : -EINVAL;
+}
+
+int td_netns_has_tcp(const char *proc, int pid)
+{
+	char path[64];
+	long long v4, v6;
+
+	/* sockstat counts IPv4 sockets and the namespace's timewait socks of
+	 * both families (one tcp_death_row); sockstat6 the IPv6 ones. */
+	snprintf(path, sizeof(path), "%s/%d/net/sockstat", proc, pid);
+	v4 = sockstat_sum(path, "TCP: inuse %llu orphan %*u tw %llu", 2);
+	if (v4 < 0)
+		return (int)v4;
+	snprintf(path, sizeof(path), "%s/%d/net/sockstat6", proc, pid);
+	v6 = sockstat_sum(path, "TCP6: inuse %llu", 1);
+	if (v6 == -ENOENT)
+		v6 = 0; /* no IPv6 in this kernel */
+	if (v6 < 0)
+		return (int)v6;
+	return v4 + v6 > 0;
 }
 
 int td_netns_resolve(const char *arg, uint32_t *ino, const char **path)

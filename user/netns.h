@@ -32,9 +32,10 @@ int td_netns_parse_link(const char *link, uint32_t *ino);
  * that exits meanwhile is skipped. */
 int td_netns_scan(struct td_netns_list *l, const char *proc, const char *run);
 /* Whether the namespace of process pid has TCP sockets an iterator would
- * walk, from proc/PID/net/sockstat ("TCP: inuse N orphan N tw N ..."):
- * hashed sockets (listeners, connections, request socks' listeners) and
- * timewait socks. 1, 0, or -errno (unknown: walk it). */
+ * walk, from proc/PID/net/sockstat ("TCP: inuse N orphan N tw N ...") and
+ * sockstat6 ("TCP6: inuse N"): hashed sockets of either family (listeners,
+ * connections, request socks' listeners) and timewait socks. 1, 0, or
+ * -errno (unknown: walk it). */
 int td_netns_has_tcp(const char *proc, int pid);
 /* -N's argument: "self", an inode that some process or /run/netns holds,
  * or a namespace file (*path = arg; NULL otherwise). 0, -EINVAL (not one

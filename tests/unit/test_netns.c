@@ -103,11 +103,14 @@ static void put_file(const char *root, const char *rel, const char *text)
 Test(netns, has_tcp_from_sockstat)
 {
 	char root[] = "/tmp/td-sockstat-XXXXXX", dir[PATH_MAX], cmd[PATH_MAX + 16];
-	static const struct { const char *tcp; int want; } cases[] = {
-		{ "TCP: inuse 0 orphan 0 tw 0 alloc 1 mem 0\n", 0 },
-		{ "TCP: inuse 3 orphan 0 tw 0 alloc 6 mem 161\n", 1 },
-		{ "TCP: inuse 0 orphan 0 tw 124 alloc 0 mem 0\n", 1 },
-		{ "TCP: bogus\n", -EINVAL },
+	static const struct { const char *tcp, *tcp6; int want; } cases[] = {
+		{ "TCP: inuse 0 orphan 0 tw 0 alloc 1 mem 0\n", "TCP6: inuse 0\n", 0 },
+		{ "TCP: inuse 3 orphan 0 tw 0 alloc 6 mem 161\n", "TCP6: inuse 0\n", 1 },
+		{ "TCP: inuse 0 orphan 0 tw 124 alloc 0 mem 0\n", "TCP6: inuse 0\n", 1 },
+		/* IPv6 only: sockstat's TCP line counts IPv4 sockets alone */
+		{ "TCP: inuse 0 orphan 0 tw 0 alloc 3 mem 0\n", "TCP6: inuse 3\n", 1 },
+		{ "TCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\n", NULL, 0 }, /* no sockstat6 */
+		{ "TCP: bogus\n", "TCP6: inuse 0\n", -EINVAL },
 	};
 
 	cr_assert_not_null(mkdtemp(root));
@@ -121,6 +124,11 @@ Test(netns, has_tcp_from_sockstat)
 		snprintf(text, sizeof(text), "sockets: used 28\n%sUDP: inuse 0 mem 0\n", cases[i].tcp);
 		snprintf(dir, sizeof(dir), "%zu/net/sockstat", i + 1);
 		put_file(root, dir, text);
+		if (cases[i].tcp6) {
+			snprintf(text, sizeof(text), "%sUDP6: inuse 0\n", cases[i].tcp6);
+			snprintf(dir, sizeof(dir), "%zu/net/sockstat6", i + 1);
+			put_file(root, dir, text);
+		}
 		cr_expect_eq(td_netns_has_tcp(root, (int)i + 1), cases[i].want, "%s", cases[i].tcp);
 	}
 	cr_expect_eq(td_netns_has_tcp(root, 99), -ENOENT);
