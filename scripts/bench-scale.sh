@@ -65,7 +65,9 @@ host_tcp() {
 		ino=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
 		[ -z "${seen[$ino]:-}" ] || continue
 		seen[$ino]=1
-		n=$(awk '$1 == "TCP:" { print $3 + $7 }' "$p/net/sockstat" 2>/dev/null) || continue
+		# sockstat: IPv4 hashed + timewait of both families; sockstat6: IPv6.
+		n=$(awk '$1 == "TCP:" || $1 == "TCP6:" { s += $3 + ($1 == "TCP:" ? $7 : 0) } END { print s + 0 }' \
+			"$p/net/sockstat" "$p/net/sockstat6" 2>/dev/null) || continue
 		((n > 0)) || continue
 		HOST_SOCKETS=$((HOST_SOCKETS + n)) HOST_NS=$((HOST_NS + 1))
 	done
