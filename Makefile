@@ -18,7 +18,10 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
+# BPF_EXTRA: -D knobs that compile steps out of the kernel side, for the
+# bench's variants (VARIANTS= in scripts/bench.sh); empty for every real build.
+BPF_EXTRA  ?=
+BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf $(BPF_EXTRA)
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
@@ -42,7 +45,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
 BENCH_OUT  := $(OUTPUT)/bench
-BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor
+BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/sysloop
 
 .PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux
 
@@ -113,6 +116,10 @@ $(BENCH_OUT)/churn.o: tests/bench/churn.c | $(BENCH_OUT)
 $(BENCH_OUT)/churn: $(BENCH_OUT)/churn.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@
+
+$(BENCH_OUT)/sysloop: tests/bench/sysloop.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
 
 bench-bins: tcpdwell $(BENCH_BINS)
 

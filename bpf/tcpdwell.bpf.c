@@ -19,6 +19,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Bench knob (BPF_EXTRA=-DTD_ACCEPT_PROBE): the accept programs take the
+ * probe-read flavour even where bpf_rdonly_cast exists. */
+#ifdef TD_ACCEPT_PROBE
+#define TD_ACCEPT_CAST false
+#else
+#define TD_ACCEPT_CAST true
+#endif
+
 /* A TCP state change of a full socket: filter, update its storage (dwell,
  * owner), the hand-offs between full and mini socks, what ended the state,
  * then the record. */
@@ -73,17 +81,31 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 
 /* accept() and accept4() returned: how long the child waited in its
  * listener's queue; the accepter becomes its owner. Classic tracepoints
- * (tracefs), so they fire for these two system calls only. */
+ * (tracefs), so they fire for these two system calls only. Two flavours:
+ * loads through bpf_rdonly_cast, and probe reads for kernels without it
+ * (user/hooks.c loads one). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int handle_accept4(struct td_sys_exit *ctx)
 {
-	return accept_exit(ctx->ret);
+	return accept_exit(ctx->ret, TD_ACCEPT_CAST);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int handle_accept(struct td_sys_exit *ctx)
 {
-	return accept_exit(ctx->ret);
+	return accept_exit(ctx->ret, TD_ACCEPT_CAST);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4_probe(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept_probe(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret, false);
 }
 
 /* The timer hooks fire for every kernel timer: the filter is one load and
