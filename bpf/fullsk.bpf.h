@@ -88,7 +88,9 @@ static __always_inline bool fsk_filter(struct trans *x)
 			return false;
 	}
 	/* --kernel-agg keeps no cgroup id unless it filters on one. */
+#ifndef TD_SKIP_CGROUP /* bench knob, bpf/tcpdwell.bpf.c */
 	x->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(x->sk) : 0;
+#endif
 	if (!filter_cgroup(x->cgid, true))
 		return false;
 	if (filter_addrs_on()) {

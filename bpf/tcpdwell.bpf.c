@@ -19,12 +19,34 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Bench knob (BPF_EXTRA=-DTD_ACCEPT_PROBE): the accept programs take the
- * probe-read flavour even where bpf_rdonly_cast exists. */
+/* Bench knobs (BPF_EXTRA in the Makefile, VARIANTS in scripts/bench.sh):
+ * steps compiled out or swapped to measure what each costs; never set in a
+ * real build, whose outputs they change.
+ *   TD_ACCEPT_PROBE  the accept programs take the probe-read flavour even
+ *                    where bpf_rdonly_cast exists
+ *   TD_SKIP_STORAGE  no socket storage: no dwell, owner or close causes
+ *   TD_SKIP_CGROUP   no cgroup id read
+ *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
+ *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
 #ifdef TD_ACCEPT_PROBE
 #define TD_ACCEPT_CAST false
 #else
 #define TD_ACCEPT_CAST true
+#endif
+#ifdef TD_SKIP_STORAGE
+#define TD_DO_STORAGE false
+#else
+#define TD_DO_STORAGE true
+#endif
+#ifdef TD_SKIP_OWNER
+#define TD_DO_OWNER false
+#else
+#define TD_DO_OWNER true
+#endif
+#ifdef TD_SKIP_EMIT
+#define TD_DO_EMIT false
+#else
+#define TD_DO_EMIT true
 #endif
 
 /* A TCP state change of a full socket: filter, update its storage (dwell,
@@ -43,12 +65,13 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (!fsk_filter(&x))
 		return 0;
 	x.now = bpf_ktime_get_ns();
-	if (fsk_storage(&x)) {
+	if (TD_DO_STORAGE && fsk_storage(&x)) {
 		if (timers_on)
 			hs_handoff(&x, x.info);
 		fsk_dwell(&x, x.info);
 		accept_claim(&x, x.info);
-		fsk_owner(&x, x.info);
+		if (TD_DO_OWNER)
+			fsk_owner(&x, x.info);
 		if (timers_on)
 			listener_upkeep(&x, x.info);
 	}
@@ -58,7 +81,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	synack_marks(&x);
 	if (close_marks(&x))
 		close_hold(&x);
-	else
+	else if (TD_DO_EMIT)
 		fsk_emit(&x);
 	return 0;
 }
