@@ -105,7 +105,11 @@ static __always_inline bool fsk_filter(struct trans *x)
 
 static __always_inline struct sk_info *fsk_storage(struct trans *x)
 {
+#ifdef TD_SKIP_CREATE /* bench knob, bpf/tcpdwell.bpf.c */
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, 0);
+#else
 	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+#endif
 
 	if (!info)
 		count(TD_CNT_NO_STORAGE);

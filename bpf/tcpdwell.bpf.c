@@ -25,6 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
  *   TD_ACCEPT_PROBE  the accept programs take the probe-read flavour even
  *                    where bpf_rdonly_cast exists
  *   TD_SKIP_STORAGE  no socket storage: no dwell, owner or close causes
+ *   TD_SKIP_CREATE   storage looked up, never created (only listeners'
+ *                    children, cloned by the kernel, have one)
  *   TD_SKIP_CGROUP   no cgroup id read
  *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
  *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
