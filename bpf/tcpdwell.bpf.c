@@ -27,7 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
  *   TD_SKIP_STORAGE  no socket storage: no dwell, owner or close causes
  *   TD_SKIP_CREATE   storage looked up, never created (only listeners'
  *                    children, cloned by the kernel, have one)
- *   TD_SKIP_CGROUP   no cgroup id read
+ *   TD_SKIP_CGROUP   no cgroup id read (unless filtered on)
  *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
  *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
 #ifdef TD_ACCEPT_PROBE
@@ -67,7 +67,10 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (!fsk_filter(&x))
 		return 0;
 	x.now = bpf_ktime_get_ns();
-	if (TD_DO_STORAGE && fsk_storage(&x)) {
+	if (TD_DO_STORAGE)
+		fsk_storage(&x);
+	fsk_consts(&x, x.info);
+	if (x.info) {
 		if (timers_on)
 			hs_handoff(&x, x.info);
 		fsk_dwell(&x, x.info);
