@@ -130,11 +130,13 @@ static __always_inline void fsk_consts(struct trans *x, struct sk_info *info)
 {
 	if (kernel_agg)
 		return;
+#ifndef TD_SKIP_CONSTS /* bench knob, bpf/tcpdwell.bpf.c */
 	if (info && info->consts_known) {
 		x->cgid = info->cgroup_id;
 		x->netns = info->netns;
 		return;
 	}
+#endif
 #ifndef TD_SKIP_CGROUP /* bench knob, bpf/tcpdwell.bpf.c */
 	if (!filt.cgroup_id)
 		x->cgid = td_sock_cgroup_id_btf(x->sk);

@@ -28,6 +28,8 @@ char LICENSE[] SEC("license") = "GPL";
  *   TD_SKIP_CREATE   storage looked up, never created (only listeners'
  *                    children, cloned by the kernel, have one)
  *   TD_SKIP_CGROUP   no cgroup id read (unless filtered on)
+ *   TD_SKIP_CONSTS   cgroup id and netns read at every transition, not
+ *                    once into the socket's storage
  *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
  *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
 #ifdef TD_ACCEPT_PROBE
