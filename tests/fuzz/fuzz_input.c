@@ -60,11 +60,11 @@ static void fuzz_record(const uint8_t *data, size_t size)
 	if ((e = td_decode(&copy, size))) {
 		td_agg_add(&agg, e);
 		td_render_event_text(null, &o, e);
-		td_render_event_json(null, &o, e);
+		td_render_event_json(null, &o, e, NULL);
 	} else if ((a = td_decode_accept(&copy, size))) {
 		td_agg_add_accept(&agg, a);
 		td_render_accept_text(null, &o, a);
-		td_render_accept_json(null, &o, a);
+		td_render_accept_json(null, &o, a, NULL);
 	}
 	fclose(null);
 }
