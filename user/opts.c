@@ -402,7 +402,8 @@ enum { EXCL_FAMILY = 1, EXCL_TIMERS };
 
 /* Rows of both commands. */
 static const struct td_optrow format_rows[] = {
-	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1, "wide address columns (for IPv6)"),
+	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1,
+	    "wide address columns (for IPv6); the snapshot adds\na CONTAINER column"),
 	OPT(OUTPUT, 'j', "json", NULL, td_opt_flag, CFG(json), 1, "JSON Lines instead of text"),
 	TD_OPT_END,
 };
