@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "harness.h"
@@ -88,6 +89,26 @@ static void rmdirs(const char *path, const char *top)
 			break;
 		*s = '\0';
 	}
+}
+
+/* What .fini undoes when an assertion ends the test early: the children
+ * (a cgroup with a process in it cannot be removed) and the cgroups. */
+static struct {
+	struct box *boxes;
+	const char *top;
+} live;
+
+static void undo(void)
+{
+	for (int i = 0; live.boxes && i < 2; i++) {
+		if (live.boxes[i].ch.pid > 0 && waitpid(live.boxes[i].ch.pid, NULL, WNOHANG) == 0) {
+			kill(live.boxes[i].ch.pid, SIGKILL);
+			waitpid(live.boxes[i].ch.pid, NULL, 0);
+		}
+		if (live.boxes[i].dir[0])
+			rmdirs(live.boxes[i].dir, live.top);
+	}
+	live.boxes = NULL;
 }
 
 static void box_start(struct box *b, uint16_t port)
@@ -174,11 +195,12 @@ static void snapshot_shows(const struct box *boxes, uint16_t port)
 	fclose(r.out);
 }
 
-Test(container, snapshot_and_events_name_it, .init = require_root, .timeout = 60)
+Test(container, snapshot_and_events_name_it, .init = require_root, .fini = undo, .timeout = 60)
 {
-	char top[256], parg[16], line[2048];
+	static char top[256];
+	static struct box boxes[2];
+	char parg[16], line[2048];
 	char *args[] = { "-e", "-j", "-P", parg, NULL };
-	struct box boxes[2] = { 0 };
 	uint16_t port = 0;
 	int lfd = tcp_listen(4, &port, 16), srv[2];
 	struct run r;
@@ -192,6 +214,8 @@ Test(container, snapshot_and_events_name_it, .init = require_root, .timeout = 60
 		 "%s/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" POD_UID_
 		 ".slice/cri-containerd-%s.scope", top, boxes[1].id);
 	boxes[1].pod = POD_UID;
+	live.boxes = boxes;
+	live.top = top;
 	for (int i = 0; i < 2; i++)
 		box_start(&boxes[i], port);
 
@@ -223,7 +247,7 @@ Test(container, snapshot_and_events_name_it, .init = require_root, .timeout = 60
 	for (int i = 0; i < 2; i++) {
 		close(boxes[i].go[0]);
 		close(boxes[i].go[1]);
-		rmdirs(boxes[i].dir, top);
 	}
+	undo();
 	cr_expect_eq(access(top, F_OK), -1, "%s left behind", top);
 }

@@ -1145,12 +1145,26 @@ static int connect_in_cgroup(void *arg, int wfd)
 	return 0;
 }
 
+/* The cgroups of the container test, removed even when it fails (its
+ * child has exited or been killed by then: the child never blocks). */
+static char box_top[128], box_dir[256];
+
+static void cleanup_box(void)
+{
+	cleanup();
+	if (box_dir[0])
+		rmdir(box_dir);
+	if (box_top[0])
+		rmdir(box_top);
+}
+
 /* --prometheus-by container:1: a client in a docker-like cgroup the test
  * makes gets its 12 digits as the label; the server side (the test's own
  * cgroup) counts under "other". */
-Test(prom, per_container_series_with_a_cap, .init = setup, .fini = cleanup, .timeout = 60)
+Test(prom, per_container_series_with_a_cap, .init = setup, .fini = cleanup_box, .timeout = 60)
 {
-	char listen_arg[32], port_arg[16], series[256], top[128], dir[256], procs[300], id[65], *buf = malloc(BUF_SIZE);
+	char listen_arg[32], port_arg[16], series[256], procs[300], id[65], *buf = malloc(BUF_SIZE);
+	char *top = box_top, *dir = box_dir;
 	char *args[] = { "--prometheus", listen_arg, "--prometheus-by", "container:1", "-P", port_arg, NULL };
 	uint16_t port = 0, mport = free_port(4);
 	int lfd = tcp_listen(4, &port, 8), s;
@@ -1161,8 +1175,8 @@ Test(prom, per_container_series_with_a_cap, .init = setup, .fini = cleanup, .tim
 
 	cr_assert_not_null(buf);
 	snprintf(id, sizeof(id), "%08x%056x", (unsigned)getpid(), 0xfeedu);
-	snprintf(top, sizeof(top), "%s/tcpdwell-prom-%d", cgroup2_root(), getpid());
-	snprintf(dir, sizeof(dir), "%s/docker-%s.scope", top, id);
+	snprintf(top, sizeof(box_top), "%s/tcpdwell-prom-%d", cgroup2_root(), getpid());
+	snprintf(dir, sizeof(box_dir), "%s/docker-%.64s.scope", top, id);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	cr_assert_eq(mkdir(top, 0755), 0, "mkdir %s: %s", top, strerror(errno));
 	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
@@ -1187,7 +1201,5 @@ Test(prom, per_container_series_with_a_cap, .init = setup, .fini = cleanup, .tim
 	cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
 	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
 	close(lfd);
-	rmdir(dir);
-	rmdir(top);
 	free(buf);
 }
