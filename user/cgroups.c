@@ -126,7 +126,7 @@ static int add(struct walk *w, uint64_t id, const char *full)
 	g->path = strdup(rel);
 	if (!g->path)
 		return -ENOMEM;
-	td_identity_parse(g->path, &g->ident);
+	g->ident = NULL;
 	w->n++;
 	return 0;
 }
@@ -165,8 +165,10 @@ static int by_id(const void *a, const void *b)
 
 static void free_entries(struct td_cgroup *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].path);
+		free(v[i].ident);
+	}
 	free(v);
 }
 
@@ -200,11 +202,15 @@ static int walk(struct td_cgroups *c)
 	return 0;
 }
 
-static const struct td_cgroup *find(const struct td_cgroups *c, uint64_t id)
+/* The entry, its identity parsed on the first find. */
+static const struct td_cgroup *find(struct td_cgroups *c, uint64_t id)
 {
-	struct td_cgroup key = { .id = id };
+	struct td_cgroup key = { .id = id }, *g;
 
-	return c->n ? bsearch(&key, c->v, c->n, sizeof(*c->v), by_id) : NULL;
+	g = c->n ? bsearch(&key, c->v, c->n, sizeof(*c->v), by_id) : NULL;
+	if (g && !g->ident && (g->ident = malloc(sizeof(*g->ident))))
+		td_identity_parse(g->path, g->ident);
+	return g;
 }
 
 const struct td_cgroup *td_cgroups_lookup(struct td_cgroups *c, uint64_t id, uint64_t now_ns)

@@ -11,7 +11,7 @@
 #include "container.h"
 
 /* Directories kept from one walk; a larger hierarchy keeps the first ones
- * found (dropped counts the rest). */
+ * found (dropped counts the rest). Each costs its path and 24 bytes. */
 #define TD_CGROUPS_MAX 65536
 /* Walks caused by unknown ids: at most one per second. */
 #define TD_CGROUPS_MIN_WALK_NS 1000000000ull
@@ -19,7 +19,9 @@
 struct td_cgroup {
 	uint64_t id;
 	char *path; /* relative to the mount: "/", "/system.slice/x.service" */
-	struct td_identity ident;
+	/* Parsed from path on the first lookup: only the cgroups that hold
+	 * sockets pay for one. NULL before, or if it could not be allocated. */
+	struct td_identity *ident;
 };
 
 struct td_cgroups {

@@ -58,7 +58,7 @@ static struct td_where where_of(struct run *r, uint64_t cgroup_id)
 {
 	const struct td_cgroup *g = td_cgroups_lookup(&r->cgroups, cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
 
-	return (struct td_where){ g ? g->path : NULL, g ? &g->ident : NULL };
+	return (struct td_where){ g ? g->path : NULL, g ? g->ident : NULL };
 }
 
 static int on_event(void *ctx, const struct td_event *e)

@@ -228,7 +228,7 @@ static void list_one(void *ctx, const void *rec)
 	if (l->o->cfg.json || l->o->cfg.wide) {
 		g = td_cgroups_lookup(&l->cgroups, r->cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
 		w.cgroup = g ? g->path : NULL;
-		w.ident = g ? &g->ident : NULL;
+		w.ident = g ? g->ident : NULL;
 	}
 	if (l->o->cfg.json)
 		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why, &w);

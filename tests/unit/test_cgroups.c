@@ -80,7 +80,8 @@ Test(cgroups, walk_lookup_and_refresh)
 	g = td_cgroups_lookup(&c, docker, 1000);
 	cr_assert_not_null(g);
 	cr_assert_str_eq(g->path, DOCKER);
-	cr_assert_str_eq(g->ident.runtime, "docker");
+	cr_assert_not_null(g->ident);
+	cr_assert_str_eq(g->ident->runtime, "docker");
 	cr_assert_str_eq(td_cgroups_lookup(&c, sys, 1000)->path, "/system.slice");
 	cr_assert_eq(stat(t.root, &st), 0);
 	cr_assert_str_eq(td_cgroups_lookup(&c, st.st_ino, 1000)->path, "/");
@@ -92,7 +93,7 @@ Test(cgroups, walk_lookup_and_refresh)
 	cr_assert_eq(c.walks, 1, "a flood of unknown ids walks once per min_walk_ns");
 	g = td_cgroups_lookup(&c, late, 1000 + c.min_walk_ns);
 	cr_assert_not_null(g);
-	cr_assert_str_eq(g->ident.unit, "sshd.service");
+	cr_assert_str_eq(g->ident->unit, "sshd.service");
 	cr_assert_eq(c.walks, 2);
 	cr_assert_null(td_cgroups_lookup(&c, 0, 1000 + 5 * c.min_walk_ns), "id 0 is no cgroup");
 	cr_assert_eq(c.walks, 2);
