@@ -226,7 +226,7 @@ static int alloc_state(struct run *r)
 	/* Without a cgroup2 mount no socket gets a container: said once. */
 	if (((cfg->events && cfg->json) || cfg->series_kind == TD_SERIES_CONTAINER) &&
 	    td_cgroups_init(&r->cgroups, NULL))
-		td_err("no cgroup2 mount in /proc/self/mounts: no cgroup paths or containers");
+		td_warn("no cgroup2 mount in /proc/self/mounts: no cgroup paths or containers");
 	return 0;
 }
 
