@@ -10,6 +10,8 @@
 #include "cgroups.h"
 #include "clock.h"
 #include "diag.h"
+#include "doctor.h"
+#include "explain.h"
 #include "http.h"
 #include "opts.h"
 #include "output.h"
@@ -402,6 +404,10 @@ int main(int argc, char **argv)
 	td_output_buffer(&out);
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], td_doctor_cmd.name) == 0)
+		return td_output_status(&out, td_doctor_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], td_explain_cmd.name) == 0)
+		return td_output_status(&out, td_explain_main(argc - 1, argv + 1));
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);

@@ -53,8 +53,7 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 	return 0;
 }
 
-/* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
-static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
+int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer)
 {
 	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
 	struct bpf_program *prog;
@@ -65,9 +64,9 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	err = td_filter_from_config(&filt, &o->cfg);
+	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
-		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
+		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
 		bpf_map__set_max_entries(skel->maps.events, 4096);
 		/* Only a starting tracer fills it. */
 		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
@@ -101,8 +100,7 @@ static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 	return 1;
 }
 
-/* An iterator fd over the live sockets, or -errno after an error line. */
-static int start_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+int td_snapshot_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 {
 	int fd;
 
@@ -275,7 +273,7 @@ int td_snapshot_main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	if (td_require_btf() || find_tracer(&o, &tracer))
 		return 1;
-	err = open_snapshot(&skel, &o, tracer);
+	err = td_snapshot_open(&skel, &o.cfg, tracer);
 	if (err) {
 		char hint[160];
 
@@ -283,7 +281,7 @@ int td_snapshot_main(int argc, char **argv)
 		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}
-	fd = err = start_iter(skel, &link);
+	fd = err = td_snapshot_iter(skel, &link);
 	if (fd < 0)
 		goto cleanup;
 	l.o = &o;
