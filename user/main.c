@@ -245,8 +245,10 @@ static int start(struct run *r)
 	if (td_drop_privileges())
 		return 1;
 	r->census_ok = td_tracer_census(r->t, r->census) == 0;
-	td_err("serving Prometheus metrics at http://%s/metrics",
-	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus));
+	td_err("serving Prometheus metrics at http://%s/metrics%s%s%s",
+	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus),
+	       cfg->prometheus.name[0] ? " (" : "", cfg->prometheus.name,
+	       cfg->prometheus.name[0] ? ")" : "");
 	return 0;
 }
 
@@ -385,6 +387,9 @@ int main(int argc, char **argv)
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);
+	err = td_http_resolve(&cfg.prometheus);
+	if (err)
+		return td_output_status(&out, err);
 	err = setup(&r);
 	if (!err)
 		err = run_loop(&r);
