@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "agg.h"
 #include "clock.h"
 #include "diag.h"
@@ -381,7 +382,14 @@ int main(int argc, char **argv)
 		td_err("failed to open /dev/null onto a closed stdin, stdout or stderr: %s", strerror(errno));
 		return 1;
 	}
-	td_output_buffer(&out);
+	/* glibc's stdout is a plain variable: printf and every renderer
+	 * given stdout now write through the recording stream. */
+	err = td_output_open(&out, STDOUT_FILENO);
+	if (err) {
+		td_err("failed to set up standard output: %s", strerror(-err));
+		return 1;
+	}
+	stdout = out.f;
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
