@@ -495,23 +495,6 @@ struct dying_args {
 	unsigned tw_ms;  /* then TIME_WAIT, until the namespace dies */
 };
 
-/* lo up in the namespace the calling process has just made; 0 or -1. */
-static int lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), err;
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (!err)
-		err = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return err;
-}
-
 /* A forked child in a namespace of its own: a connection whose client
  * closes first (orphaned FIN_WAIT2), the server's FIN fin_ms later (the
  * orphan turns TIME_WAIT), then exit tw_ms later: the namespace dies with
