@@ -2,6 +2,7 @@
  * (user/opts.c), and the list that --help, main's dispatch and the tests of
  * the man page and the completion walk. */
 #include <stddef.h>
+#include "doctor.h"
 #include "opts.h"
 
 const struct td_optcmd td_trace_cmd = {
@@ -55,5 +56,61 @@ const struct td_optcmd td_snap_cmd = {
 	.checks = td_snap_checks,
 };
 
+#define TH_HELP(name, word, kind, def, deftext, help) "  " word " (" deftext "): " help "\n"
+
+const struct td_optcmd td_doctor_cmd = {
+	.name = "doctor",
+	.summary = "trace for a while, then say what is wrong and what\n"
+		   "to do about it (tcpdwell doctor --help)",
+	.head = "Usage: tcpdwell doctor [OPTIONS]\n"
+		"Count the live TCP sockets with their ages, trace every transition for -d\n"
+		"seconds (timer hooks included), read the kernel's TCP settings, then report\n"
+		"findings, most severe first: what was seen, in numbers, by which processes,\n"
+		"what it means and what to do. A healthy system gets one line. Ages of sockets\n"
+		"older than the run are lower bounds (\"at least\"). Progress goes to stderr.\n"
+		"\n",
+	.tail = "\n"
+		"Rules (ids, as in JSON): close_wait_leak, time_wait_pressure, tw_bucket_limit,\n"
+		"slow_connects, connect_failures, handshake_failures, accept_queue_overflow,\n"
+		"slow_accept, fin_wait2_stuck, unacked_fin, orphans, resets, lost_events.\n"
+		"\n"
+		"Thresholds (--threshold NAME=VALUE; durations as 30s or 500ms, % optional):\n"
+		TD_DOC_THRESHOLDS(TH_HELP)
+		"\n"
+		"Exit status: 0, or 1 with --fail-on when a finding that severe exists (or on\n"
+		"a failure); 2 for bad options.\n"
+		"\n"
+		"Examples:\n"
+		"  tcpdwell doctor                       # 10 s, then the findings\n"
+		"  tcpdwell doctor -d 30 -P 8080 -j      # port 8080 for 30 s, as JSON Lines\n"
+		"  tcpdwell doctor --threshold close_wait_age=5s --fail-on warning\n",
+	.headings = { "Output:", "Filters (applied in the kernel):", "Rules and help:" },
+	.what = "doctor option",
+	.hint = "tcpdwell doctor --help",
+	.rows = td_doctor_rows,
+	.checks = td_snap_checks,
+};
+
+const struct td_optcmd td_explain_cmd = {
+	.name = "explain",
+	.summary = "what a TCP state means and what to do when many\n"
+		   "sockets are in it: tcpdwell explain [STATE]",
+	.head = "Usage: tcpdwell explain [STATE]\n"
+		"What STATE means, which side is in it and what it waits for, how long it\n"
+		"usually lasts, what many or long ones mean, and the settings that govern it.\n"
+		"Without STATE, the states of a connection as a diagram.\n"
+		"\n",
+	.tail = "\n"
+		"Examples:\n"
+		"  tcpdwell explain CLOSE_WAIT\n"
+		"  tcpdwell explain time-wait\n",
+	.headings = { "Output:", "Filters:", "Help:" },
+	.what = "explain option",
+	.hint = "tcpdwell explain --help",
+	.rows = td_explain_rows,
+	.checks = NULL,
+};
+
 /* The default command (tracing) first; the others by their word. */
-const struct td_optcmd *const td_commands[] = { &td_trace_cmd, &td_snap_cmd, NULL };
+const struct td_optcmd *const td_commands[] = { &td_trace_cmd, &td_snap_cmd, &td_doctor_cmd, &td_explain_cmd,
+						NULL };

@@ -10,6 +10,8 @@
 #include "agg.h"
 #include "clock.h"
 #include "diag.h"
+#include "doctor.h"
+#include "explain.h"
 #include "http.h"
 #include "opts.h"
 #include "output.h"
@@ -374,7 +376,9 @@ static int run_loop(struct run *r)
 int main(int argc, char **argv)
 {
 	static struct td_config cfg;
-	struct td_output out = { .f = stdout };
+	/* static: stdout's stream keeps a pointer to it until exit() has
+	 * flushed every stream, after main returns. */
+	static struct td_output out;
 	struct run r = { .cfg = &cfg, .out = &out };
 	int err;
 
@@ -392,6 +396,10 @@ int main(int argc, char **argv)
 	stdout = out.f;
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], td_doctor_cmd.name) == 0)
+		return td_output_status(&out, td_doctor_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], td_explain_cmd.name) == 0)
+		return td_output_status(&out, td_explain_main(argc - 1, argv + 1));
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);

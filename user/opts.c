@@ -430,12 +430,12 @@ _Static_assert(offsetof(struct snap_opts, cfg) == 0, "struct snap_opts must star
 enum { EXCL_FAMILY = 1, EXCL_TIMERS };
 
 /* Rows of both commands. */
-static const struct td_optrow format_rows[] = {
+const struct td_optrow format_rows[] = {
 	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1, "wide address columns (for IPv6)"),
 	OPT(OUTPUT, 'j', "json", NULL, td_opt_flag, CFG(json), 1, "JSON Lines instead of text"),
 	TD_OPT_END,
 };
-static const struct td_optrow net_rows[] = {
+const struct td_optrow net_rows[] = {
 	OPT(FILTERS, '4', "ipv4", NULL, td_opt_value, CFG(family), 4, "IPv4 only", .excl = EXCL_FAMILY),
 	OPT(FILTERS, '6', "ipv6", NULL, td_opt_value, CFG(family), 6, "IPv6 only", .excl = EXCL_FAMILY),
 	OPT(FILTERS, 'L', "lport", "LIST", ports, CFG(filter_lport), TD_PORT_LOCAL,
@@ -444,12 +444,12 @@ static const struct td_optrow net_rows[] = {
 	OPT(FILTERS, 'P', "port", "LIST", ports, CFG(filter_either), TD_PORT_EITHER, "ports on either side"),
 	TD_OPT_END,
 };
-static const struct td_optrow addr_rows[] = {
+const struct td_optrow addr_rows[] = {
 	OPT(FILTERS, 'A', "laddr", "CIDR", cidr, CFG(laddr), 0, "local address in this network, e.g. 10.0.0.0/8"),
 	OPT(FILTERS, 'R', "raddr", "CIDR", cidr, CFG(raddr), 0, "remote address in this network, e.g. ::1/128"),
 	TD_OPT_END,
 };
-static const struct td_optrow help_rows[] = {
+const struct td_optrow help_rows[] = {
 	OPT(TUNING, 'h', "help", NULL, td_opt_help, 0, 0, "this help"),
 	TD_OPT_END,
 };

@@ -62,9 +62,15 @@ struct snap_opts {
 extern const struct td_optrow td_trace_rows[], td_snap_rows[];
 extern const struct td_optcheck td_trace_checks[], td_snap_checks[];
 
+/* The rows of doctor and explain (user/doctor_opts.c). */
+extern const struct td_optrow td_doctor_rows[], td_explain_rows[];
+
+/* The rows the commands share: -w/-j; -4/-6 and the port lists; -A/-R; -h. */
+extern const struct td_optrow format_rows[], net_rows[], addr_rows[], help_rows[];
+
 /* The commands around them, with their help text (user/commands.c), and
  * their list: tracing first, NULL at the end. */
-extern const struct td_optcmd td_trace_cmd, td_snap_cmd;
+extern const struct td_optcmd td_trace_cmd, td_snap_cmd, td_doctor_cmd, td_explain_cmd;
 extern const struct td_optcmd *const td_commands[];
 
 /* Fill cfg (or o) from argv. Return 0 to run, 1 when --help/--version

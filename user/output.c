@@ -92,9 +92,11 @@ int td_output_status(struct td_output *o, int status)
 {
 	int err;
 
+	/* What a failed run printed goes out too (a report, doctor's
+	 * findings), now rather than from exit(). */
+	err = td_output_error(o);
 	if (status)
 		return status;
-	err = td_output_error(o);
 	if (!err)
 		return 0;
 	td_err("failed to write output: %s", strerror(err));

@@ -32,7 +32,8 @@ int td_output_open(struct td_output *o, int fd);
 int td_output_error(struct td_output *o);
 
 /* The status to exit with: status, or 1 after one line on stderr ("failed
- * to write output: ...") when status is 0 and output to o->f was lost. A
+ * to write output: ...") when status is 0 and output to o->f was lost.
+ * Flushes o->f either way, so a failed run's output leaves before exit. A
  * run that already failed has said so; a second line would only repeat it. */
 int td_output_status(struct td_output *o, int status);
 

@@ -111,16 +111,17 @@ static bool newer(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
 }
 
-pid_t td_pin_find_tracer(void)
+/* The sharing tracers (pid and when each began), at most max, removing
+ * directories left by dead ones. How many. */
+static int list_tracers(pid_t *pids, struct timespec *when, int max)
 {
 	DIR *d = opendir(TD_PIN_ROOT);
 	struct dirent *de;
-	struct timespec newest = { 0, 0 };
-	pid_t found = 0;
+	int n = 0;
 
 	if (!d)
 		return 0;
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && n < max) {
 		char *end, path[256];
 		long pid = strtol(de->d_name, &end, 10);
 		struct stat st;
@@ -132,11 +133,40 @@ pid_t td_pin_find_tracer(void)
 			continue;
 		}
 		td_pin_path(path, sizeof(path), (pid_t)pid, NULL);
-		if (stat(path, &st) == 0 && newer(&st.st_mtim, &newest)) {
-			newest = st.st_mtim;
-			found = (pid_t)pid;
+		if (stat(path, &st) == 0) {
+			pids[n] = (pid_t)pid;
+			when[n++] = st.st_mtim;
 		}
 	}
 	closedir(d);
+	return n;
+}
+
+#define TRACERS_MAX 256
+
+pid_t td_pin_find_tracer(void)
+{
+	pid_t pids[TRACERS_MAX], found = 0;
+	struct timespec when[TRACERS_MAX], newest = { 0, 0 };
+	int n = list_tracers(pids, when, TRACERS_MAX);
+
+	for (int i = 0; i < n; i++) {
+		if (newer(&when[i], &newest)) {
+			newest = when[i];
+			found = pids[i];
+		}
+	}
 	return found;
+}
+
+int td_pin_other_tracers(pid_t except, pid_t *out, int max)
+{
+	pid_t pids[TRACERS_MAX];
+	struct timespec when[TRACERS_MAX];
+	int n = list_tracers(pids, when, TRACERS_MAX), k = 0;
+
+	for (int i = 0; i < n && k < max; i++)
+		if (pids[i] != except)
+			out[k++] = pids[i];
+	return k;
 }

@@ -36,6 +36,9 @@ void td_pin_dir_remove(pid_t pid);
 /* The pid of a running tracer that shares its maps (the newest), removing
  * directories left by dead ones; 0 when there is none. */
 pid_t td_pin_find_tracer(void);
+/* The running tracers that share their maps, but `except`, at most max
+ * into out; how many. */
+int td_pin_other_tracers(pid_t except, pid_t *out, int max);
 
 /* Removes the directories (and the maps they keep alive) of tracers that
  * died without closing, e.g. killed with SIGKILL. */

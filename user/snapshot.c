@@ -30,8 +30,7 @@
 #define PINS_HINT "run snapshot as root, or grant CAP_DAC_OVERRIDE (the maps are root's, mode 0700)"
 
 /* The maps a tracer pinned, in place of the skeleton's; without a tracer
- * the hash maps shrink to one entry (nothing will be found in them).
- * 0, -errno, or 1 after an error line (a pin this user may not open). */
+ * the hash maps shrink to one entry (nothing will be found in them). */
 static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 {
 	for (int i = 0; i < td_pinned_maps_n; i++) {
@@ -48,11 +47,6 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 		}
 		td_pin_path(path, sizeof(path), tracer, td_pinned_maps[i]);
 		fd = bpf_obj_get(path);
-		if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-			td_err("failed to open the maps tracer %d shares (%s): %s; %s", (int)tracer, path,
-			       strerror(errno), PINS_HINT);
-			return 1;
-		}
 		if (fd < 0)
 			return -errno;
 		err = bpf_map__reuse_fd(m, fd);
@@ -63,8 +57,7 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 	return 0;
 }
 
-/* Loads only snapshot_tcp, on the tracer's pinned maps when one runs. */
-static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, pid_t tracer)
+int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer)
 {
 	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
 	struct bpf_program *prog;
@@ -75,9 +68,9 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
-	err = td_filter_from_config(&filt, &o->cfg);
+	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
-		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, o->cfg.port_filter);
+		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
 		bpf_map__set_max_entries(skel->maps.events, 4096);
 		/* Only a starting tracer fills it. */
 		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
@@ -91,6 +84,29 @@ static int open_snapshot(struct tcpdwell_bpf **out, const struct snap_opts *o, p
 	}
 	*out = skel;
 	return 0;
+}
+
+/* 1 after an error line when this user may not open the tracer's pins
+ * (root's, mode 0600: a user other than root with CAP_DAC_READ_SEARCH
+ * reaches them, but only CAP_DAC_OVERRIDE opens them); else 0. */
+static int pins_refused(pid_t tracer)
+{
+	char path[256];
+	int fd;
+
+	if (!tracer)
+		return 0;
+	td_pin_path(path, sizeof(path), tracer, td_pinned_maps[0]);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EACCES && errno != EPERM)
+		return 0; /* the load says what else is wrong */
+	td_err("failed to open the maps tracer %d shares (%s): %s; %s", (int)tracer, path, strerror(errno),
+	       PINS_HINT);
+	return 1;
 }
 
 /* The tracer whose maps give times in state: -t, else the newest sharing
@@ -116,18 +132,17 @@ static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 		*tracer = o->tracer ? (pid_t)o->tracer : td_pin_find_tracer();
 	}
 	if (!o->tracer)
-		return 0;
+		return pins_refused(*tracer);
 	td_pin_path(path, sizeof(path), *tracer, NULL);
 	/* stat, not access(): access() checks as the real user without the
 	 * capabilities (a user granted CAP_DAC_OVERRIDE would be refused). */
 	if (stat(path, &st) == 0)
-		return 0;
+		return pins_refused(*tracer);
 	td_err("no tracing tcpdwell with pid %u shares its maps in %s", o->tracer, TD_PIN_ROOT);
 	return 1;
 }
 
-/* An iterator fd over the live sockets, or -errno after an error line. */
-static int start_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+int td_snapshot_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 {
 	int fd;
 
@@ -292,9 +307,7 @@ int td_snapshot_main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	if (td_require_btf() || find_tracer(&o, &tracer))
 		return 1;
-	err = open_snapshot(&skel, &o, tracer);
-	if (err > 0)
-		return 1;
+	err = td_snapshot_open(&skel, &o.cfg, tracer);
 	if (err) {
 		char hint[160];
 
@@ -302,7 +315,7 @@ int td_snapshot_main(int argc, char **argv)
 		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}
-	fd = err = start_iter(skel, &link);
+	fd = err = td_snapshot_iter(skel, &link);
 	if (fd < 0)
 		goto cleanup;
 	l.o = &o;

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
@@ -561,4 +562,60 @@ const char *cgroup2_root(void)
 	mkdir(root, 0755);
 	cr_assert_eq(mount("none", root, "cgroup2", 0, NULL), 0, "mount cgroup2: %s", strerror(errno));
 	return root;
+}
+
+static uint16_t csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint16_t *p = data;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dport)
+{
+	struct {
+		struct iphdr ip;
+		struct tcphdr tcp;
+	} pkt;
+	struct {
+		uint32_t s, d;
+		uint8_t zero, proto;
+		uint16_t len;
+		struct tcphdr tcp;
+	} pseudo;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+
+	cr_assert_geq(fd, 0, "raw socket: %s", strerror(errno));
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_TCP;
+	pkt.ip.tot_len = htons(sizeof(pkt));
+	pkt.ip.saddr = inet_addr(saddr);
+	pkt.ip.daddr = inet_addr(daddr);
+	pkt.tcp.source = htons(sport);
+	pkt.tcp.dest = htons(dport);
+	pkt.tcp.seq = htonl(0x10000);
+	pkt.tcp.doff = 5;
+	pkt.tcp.syn = 1;
+	pkt.tcp.window = htons(65535);
+	memset(&pseudo, 0, sizeof(pseudo));
+	pseudo.s = pkt.ip.saddr;
+	pseudo.d = pkt.ip.daddr;
+	pseudo.proto = IPPROTO_TCP;
+	pseudo.len = htons(sizeof(pkt.tcp));
+	pseudo.tcp = pkt.tcp;
+	pkt.tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	cr_assert_eq(sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(pkt),
+		     "sendto: %s", strerror(errno));
+	close(fd);
 }

@@ -84,6 +84,11 @@ int tcp_connect(int family, uint16_t port);
 uint16_t free_port(int family);
 uint16_t local_port(int fd);
 
+/* A bare SYN from saddr:sport to daddr:dport (IPv4, a raw socket): the
+ * test then decides where the SYN-ACK goes (a port with no socket answers
+ * RST). */
+void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dport);
+
 /* A forked helper process; its reports come back through a pipe. */
 struct child {
 	pid_t pid;

@@ -257,62 +257,6 @@ Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
 
 /* A SYN from a source the test controls; the server's SYN-ACK goes to a
  * place the test chose: nowhere (expired) or a closed port (dropped). */
-static uint16_t csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint16_t *p = data;
-
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	if (len)
-		sum += *(const uint8_t *)p;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dport)
-{
-	struct {
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} pkt;
-	struct {
-		uint32_t s, d;
-		uint8_t zero, proto;
-		uint16_t len;
-		struct tcphdr tcp;
-	} pseudo;
-	struct sockaddr_in to = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-
-	cr_assert_geq(fd, 0, "raw socket: %s", strerror(errno));
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	pkt.ip.tot_len = htons(sizeof(pkt));
-	pkt.ip.saddr = inet_addr(saddr);
-	pkt.ip.daddr = inet_addr(daddr);
-	pkt.tcp.source = htons(sport);
-	pkt.tcp.dest = htons(dport);
-	pkt.tcp.seq = htonl(0x10000);
-	pkt.tcp.doff = 5;
-	pkt.tcp.syn = 1;
-	pkt.tcp.window = htons(65535);
-	memset(&pseudo, 0, sizeof(pseudo));
-	pseudo.s = pkt.ip.saddr;
-	pseudo.d = pkt.ip.daddr;
-	pseudo.proto = IPPROTO_TCP;
-	pseudo.len = htons(sizeof(pkt.tcp));
-	pseudo.tcp = pkt.tcp;
-	pkt.tcp.check = csum(&pseudo, sizeof(pseudo), 0);
-	to.sin_addr.s_addr = pkt.ip.daddr;
-	cr_assert_eq(sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(pkt),
-		     "sendto: %s", strerror(errno));
-	close(fd);
-}
-
 /* Whether /proc/net/tcp lists a request sock (SYN_RECV, state 03) on port. */
 static int syn_recv_listed(uint16_t port)
 {

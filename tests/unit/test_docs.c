@@ -69,6 +69,7 @@ Test(docs, man_page_has_every_option_of_both_commands)
 
 	expect_rows_in(&td_trace_cmd, page, "\n.SH OPTIONS\n");
 	expect_rows_in(&td_snap_cmd, page, "\n.SH SNAPSHOT OPTIONS\n");
+	expect_rows_in(&td_doctor_cmd, page, "\n.SH DOCTOR OPTIONS\n");
 	free(page);
 }
 

@@ -111,6 +111,26 @@ Test(output, recording_stream_passes_everything)
 	close(p[1]);
 }
 
+/* A failed run's output leaves at td_output_status, not from exit(), when
+ * main's frame (and a cookie on it) would be gone. */
+Test(output, failed_status_still_flushes)
+{
+	struct td_output o;
+	char got[16] = { 0 };
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0); /* nothing there: -1, not a hang */
+	cr_assert_eq(td_output_open(&o, p[1]), 0);
+	fputs("finding\n", o.f);
+	cr_expect_eq(td_output_status(&o, 2), 2);
+	cr_expect_eq(read(p[0], got, sizeof(got) - 1), 8);
+	cr_expect_str_eq(got, "finding\n");
+	fclose(o.f);
+	close(p[0]);
+	close(p[1]);
+}
+
 Test(output, recording_stream_broken_pipe)
 {
 	struct td_output o;
