@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agg.h"
+#include "cgroups.h"
 #include "clock.h"
 #include "diag.h"
 #include "doctor.h"
@@ -42,6 +43,7 @@ struct run {
 	struct td_render_opts ropts;
 	struct td_view *view;    /* the totals, whichever side counts them */
 	struct td_series series; /* --prometheus-by */
+	struct td_cgroups cgroups; /* -e -j and --prometheus-by container */
 	struct td_loss reported; /* loss totals at the previous report (zero under -C) */
 	struct td_tracer *t;
 	struct td_http *http;    /* --prometheus */
@@ -54,15 +56,26 @@ struct run {
 	uint64_t interval_start; /* CLOCK_MONOTONIC: what the next report covers */
 };
 
+/* The socket's cgroup path and container, from the cached walk. */
+static struct td_where where_of(struct run *r, uint64_t cgroup_id)
+{
+	const struct td_cgroup *g = td_cgroups_lookup(&r->cgroups, cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
+
+	return (struct td_where){ g ? g->path : NULL, g ? g->ident : NULL };
+}
+
 static int on_event(void *ctx, const struct td_event *e)
 {
 	struct run *r = ctx;
+	struct td_where w = { 0 };
 
+	if ((r->cfg->events && r->cfg->json) || r->series.kind == TD_SERIES_CONTAINER)
+		w = where_of(r, e->cgroup_id);
 	td_view_add(r->view, e);
-	td_series_add(&r->series, e);
+	td_series_add(&r->series, e, w.ident);
 	if (r->cfg->events) {
 		if (r->cfg->json)
-			td_render_event_json(stdout, &r->ropts, e);
+			td_render_event_json(stdout, &r->ropts, e, &w);
 		else
 			td_render_event_text(stdout, &r->ropts, e);
 	}
@@ -72,11 +85,13 @@ static int on_event(void *ctx, const struct td_event *e)
 static int on_accept(void *ctx, const struct td_accept *a)
 {
 	struct run *r = ctx;
+	struct td_where w;
 
 	td_view_add_accept(r->view, a);
 	if (r->cfg->events) {
+		w = where_of(r, r->cfg->json ? a->cgroup_id : 0);
 		if (r->cfg->json)
-			td_render_accept_json(stdout, &r->ropts, a);
+			td_render_accept_json(stdout, &r->ropts, a, &w);
 		else
 			td_render_accept_text(stdout, &r->ropts, a);
 	}
@@ -211,6 +226,10 @@ static int alloc_state(struct run *r)
 		td_err("failed to allocate the labeled series: %s", strerror(ENOMEM));
 		return 1;
 	}
+	/* Without a cgroup2 mount no socket gets a container: said once. */
+	if (((cfg->events && cfg->json) || cfg->series_kind == TD_SERIES_CONTAINER) &&
+	    td_cgroups_init(&r->cgroups, NULL))
+		td_warn("no cgroup2 mount in /proc/self/mounts: no cgroup paths or containers");
 	return 0;
 }
 
@@ -291,6 +310,7 @@ static void teardown(struct run *r)
 	td_tracer_close(r->t);
 	td_view_free(r->view);
 	td_series_free(&r->series);
+	td_cgroups_free(&r->cgroups);
 }
 
 /* Waits for records (and, with the exporter, for clients at once), then

@@ -410,7 +410,8 @@ static const struct td_opttype
 	cgroup_dir = TYPE(set_abs_path, "cgroup", "expected an absolute path to a cgroup v2 directory"),
 	ringbuf = TYPE(set_ringbuf, "ring buffer size", "expected a power of two from 4K to 1G"),
 	series = TYPE(set_series, "--prometheus-by",
-		      "expected lport or cgroup, with an optional :CAP from 1 to " XSTR(TD_SERIES_MAX_CAP)),
+		      "expected lport, cgroup, netns or container, with an optional :CAP from 1 to "
+		      XSTR(TD_SERIES_MAX_CAP)),
 	older_than = TYPE(set_older_than, "--older-than", "expected STATE:DURATION such as CLOSE_WAIT:30s");
 
 /* ---- the tables ---- */
@@ -431,7 +432,8 @@ enum { EXCL_FAMILY = 1, EXCL_TIMERS };
 
 /* Rows of both commands. */
 const struct td_optrow format_rows[] = {
-	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1, "wide address columns (for IPv6)"),
+	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1,
+	    "wide address columns (for IPv6); the snapshot adds\na CONTAINER column"),
 	OPT(OUTPUT, 'j', "json", NULL, td_opt_flag, CFG(json), 1, "JSON Lines instead of text"),
 	TD_OPT_END,
 };
@@ -461,9 +463,10 @@ const struct td_optrow td_trace_rows[] = {
 	    "print a report every SECS (each covers its interval)", .noun = "interval"),
 	OPT(OUTPUT, 'C', "cumulative", NULL, td_opt_flag, CFG(cumulative), 1, "with -i, reports are totals since start"),
 	OPT(OUTPUT, 'd', "duration", "SECS", duration, CFG(duration_ns), 0, "stop after SECS (default: until Ctrl-C)"),
-	OPT(OUTPUT, 0, "prometheus-by", "lport|cgroup[:CAP]", series, 0, 0,
-	    "with --prometheus, also series per local port or\n"
-	    "cgroup id, at most CAP (32) values, the rest 'other'"),
+	OPT(OUTPUT, 0, "prometheus-by", "lport|cgroup|netns|container[:CAP]", series, 0, 0,
+	    "with --prometheus, also series per local port,\n"
+	    "cgroup id, network namespace or container, at most\n"
+	    "CAP (32) values, the rest 'other'"),
 	OPT(OUTPUT, 0, "prometheus", "[ADDR:]PORT", listen_addr, CFG(prometheus), 0,
 	    "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101; a host\n"

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "diag.h"
 #include "filter.h"
 #include "holders.h"
@@ -205,6 +206,7 @@ struct listing {
 	const struct snap_opts *o;
 	struct td_render_opts ropts;
 	struct td_holders holders;
+	struct td_cgroups cgroups; /* -j and -w: each socket's cgroup and container */
 	struct source src;
 	struct td_snap_times times;
 	uint64_t counts[TD_MAX_STATES];
@@ -249,6 +251,8 @@ static void list_one(void *ctx, const void *rec)
 	struct listing *l = ctx;
 	const struct td_snap *r = rec;
 	const struct td_holder *h;
+	const struct td_cgroup *g;
+	struct td_where w = { 0 };
 	unsigned why;
 
 	if (r->type != TD_REC_SNAPSHOT || r->state == 0 || r->state >= TD_MAX_STATES)
@@ -262,10 +266,15 @@ static void list_one(void *ctx, const void *rec)
 	else
 		l->times.unknown[why]++;
 	h = td_holders_find(&l->holders, r->ino);
+	if (l->o->cfg.json || l->o->cfg.wide) {
+		g = td_cgroups_lookup(&l->cgroups, r->cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
+		w.cgroup = g ? g->path : NULL;
+		w.ident = g ? g->ident : NULL;
+	}
 	if (l->o->cfg.json)
-		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
+		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why, &w);
 	else
-		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
+		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "", why, &w);
 	l->listed++;
 }
 
@@ -324,6 +333,8 @@ int td_snapshot_main(int argc, char **argv)
 	if (tracer)
 		read_filters(&l.src);
 	(void)td_holders_scan(&l.holders, "/proc", 0);
+	/* No cgroup2 mount: no identities, the sockets are still listed. */
+	(void)td_cgroups_init(&l.cgroups, NULL);
 	l.now = td_clock_ns(CLOCK_MONOTONIC);
 	if (!o.cfg.json)
 		td_render_snap_header(stdout, &l.ropts);
@@ -337,6 +348,7 @@ cleanup:
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);
 	td_holders_free(&l.holders);
+	td_cgroups_free(&l.cgroups);
 	free(l.src.cfg);
 	return err ? 1 : 0;
 }
