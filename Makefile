@@ -45,9 +45,9 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
 BENCH_OUT  := $(OUTPUT)/bench
-BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/sysloop
+BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/sysloop $(BENCH_OUT)/mapfill
 
-.PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux
+.PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux soak
 
 all: tcpdwell
 
@@ -121,6 +121,10 @@ $(BENCH_OUT)/sysloop: tests/bench/sysloop.c | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
 
+$(BENCH_OUT)/mapfill: tests/bench/mapfill.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LDLIBS) -o $@
+
 bench-bins: tcpdwell $(BENCH_BINS)
 
 deps:
@@ -153,6 +157,10 @@ test: deps
 # Needs root. DURATION, REPEATS, MODES...: see scripts/bench.sh.
 bench: deps
 	$(Q)scripts/bench.sh
+
+# Needs root. SECS (default 600), EVERY...: see scripts/soak.sh.
+soak: deps
+	$(Q)scripts/soak.sh
 
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh

@@ -301,8 +301,17 @@ static __always_inline int tw_timer_cancel(const struct timer_list *timer)
 	}
 	s->tw_pending.tw = tw;
 	s->tw_pending.cancel_ns = now;
-	s->tw_pending.tw_end = td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net)) ?
-		TD_TW_NETNS : TD_TW_KILLED;
+	s->tw_pending.tw_end = TD_TW_KILLED;
+	if (td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net))) {
+		s->tw_pending.tw_end = TD_TW_NETNS;
+		/* An orphaned FIN_WAIT2 that the peer's FIN turned into
+		 * TIME_WAIT is split at the FIN now, while the sock is alive:
+		 * its end is reported later (this CPU's next timer event, or
+		 * userspace's sweep), from the map entry alone. A dying
+		 * namespace re-arms nothing, so this cancel is no re-arm's,
+		 * whose timer->expires would still be the old one. */
+		tw_settle(tw, now);
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "agg.h"
 #include "cgroups.h"
 #include "clock.h"
@@ -266,8 +267,10 @@ static int start(struct run *r)
 	if (td_drop_privileges())
 		return 1;
 	r->census_ok = td_tracer_census(r->t, r->census) == 0;
-	td_err("serving Prometheus metrics at http://%s/metrics",
-	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus));
+	td_err("serving Prometheus metrics at http://%s/metrics%s%s%s",
+	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus),
+	       cfg->prometheus.name[0] ? " (" : "", cfg->prometheus.name,
+	       cfg->prometheus.name[0] ? ")" : "");
 	return 0;
 }
 
@@ -393,7 +396,9 @@ static int run_loop(struct run *r)
 int main(int argc, char **argv)
 {
 	static struct td_config cfg;
-	struct td_output out = { .f = stdout };
+	/* static: stdout's stream keeps a pointer to it until exit() has
+	 * flushed every stream, after main returns. */
+	static struct td_output out;
 	struct run r = { .cfg = &cfg, .out = &out };
 	int err;
 
@@ -401,7 +406,14 @@ int main(int argc, char **argv)
 		td_err("failed to open /dev/null onto a closed stdin, stdout or stderr: %s", strerror(errno));
 		return 1;
 	}
-	td_output_buffer(&out);
+	/* glibc's stdout is a plain variable: printf and every renderer
+	 * given stdout now write through the recording stream. */
+	err = td_output_open(&out, STDOUT_FILENO);
+	if (err) {
+		td_err("failed to set up standard output: %s", strerror(-err));
+		return 1;
+	}
+	stdout = out.f;
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], td_doctor_cmd.name) == 0)
@@ -411,6 +423,9 @@ int main(int argc, char **argv)
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);
+	err = td_http_resolve(&cfg.prometheus);
+	if (err)
+		return td_output_status(&out, err);
 	err = setup(&r);
 	if (!err)
 		err = run_loop(&r);

@@ -210,9 +210,36 @@ int td_parse_state_list(const char *s, uint32_t *mask)
 	return 0;
 }
 
-/* [ADDR:]PORT with a numeric address only (no name lookups): "9101" binds
- * 127.0.0.1, "0.0.0.0:9101" every IPv4 address, "[::1]:9101" IPv6 (the
- * brackets are required, as in URLs). */
+/* A host name as RFC 1123 allows (letters, digits, '-', dots between
+ * labels of at most 63), with a letter somewhere, so that a mistyped
+ * address ("127.0.0") is malformed rather than looked up. */
+static bool is_host_name(const char *h)
+{
+	size_t label = 0, len = strlen(h);
+	bool letter = false;
+
+	if (!len || len > 253 || h[0] == '-' || h[0] == '.' || h[len - 1] == '.' || h[len - 1] == '-')
+		return false;
+	for (const char *c = h; *c; c++) {
+		if (*c == '.') {
+			if (!label || c[-1] == '-' || c[1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*c) && *c != '-')
+			return false;
+		letter |= isalpha((unsigned char)*c) != 0;
+		if (++label > 63)
+			return false;
+	}
+	return letter;
+}
+
+/* [ADDR:]PORT: "9101" binds 127.0.0.1, "0.0.0.0:9101" every IPv4 address,
+ * "[::1]:9101" IPv6 (the brackets are required, as in URLs). A host name
+ * ("localhost:9101") is kept in name, for td_http_resolve: parsing never
+ * looks a name up. */
 int td_parse_listen(const char *s, struct td_listen *out)
 {
 	char buf[INET6_ADDRSTRLEN + 16], *host, *port, *colon;
@@ -239,9 +266,12 @@ int td_parse_listen(const char *s, struct td_listen *out)
 		*colon = '\0';
 		host = buf;
 		port = colon + 1;
-		if (inet_pton(AF_INET, host, l.addr) != 1)
+		if (inet_pton(AF_INET, host, l.addr) == 1)
+			l.family = 4;
+		else if (is_host_name(host))
+			strcpy(l.name, host); /* family stays 0 until resolved */
+		else
 			return -EINVAL;
-		l.family = 4;
 	} else {
 		port = buf;
 		l.family = 4;
@@ -439,7 +469,8 @@ const struct td_optrow td_trace_rows[] = {
 	    "CAP (32) values, the rest 'other'"),
 	OPT(OUTPUT, 0, "prometheus", "[ADDR:]PORT", listen_addr, CFG(prometheus), 0,
 	    "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101)"),
+	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101; a host\n"
+	    "name binds its first IPv4 address, else its IPv6 one)"),
 	TD_OPT_INCLUDE(net_rows),
 	OPT(FILTERS, 'p', "pid", "PID", pid, CFG(pid), 0, "sockets owned by this process (tgid)"),
 	OPT(FILTERS, 'c', "cgroup", "PATH", cgroup_dir, CFG(cgroup_path), 0, "sockets created in this cgroup v2 directory"),
@@ -490,7 +521,7 @@ static bool series_without_exporter(const void *cfg)
 {
 	const struct td_config *c = cfg;
 
-	return c->series_kind && !c->prometheus.family;
+	return c->series_kind && !td_listen_on(&c->prometheus);
 }
 
 static bool series_with_kernel_agg(const void *cfg)

@@ -1,12 +1,14 @@
 /* `tcpdwell snapshot`: the TCP sockets that exist now (iter/tcp), with how
  * long each has been in its state when a tracing tcpdwell shares its maps,
  * and the process that holds it. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cgroups.h"
@@ -24,6 +26,9 @@
 #include "vocab.h"
 #include "clock.h"
 #include "tcpdwell.skel.h"
+
+/* What to do when the shared maps cannot be read: they belong to root. */
+#define PINS_HINT "run snapshot as root, or grant CAP_DAC_OVERRIDE (the maps are root's, mode 0700)"
 
 /* The maps a tracer pinned, in place of the skeleton's; without a tracer
  * the hash maps shrink to one entry (nothing will be found in them). */
@@ -82,20 +87,58 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 	return 0;
 }
 
+/* 1 after an error line when this user may not open the tracer's pins
+ * (root's, mode 0600: a user other than root with CAP_DAC_READ_SEARCH
+ * reaches them, but only CAP_DAC_OVERRIDE opens them); else 0. */
+static int pins_refused(pid_t tracer)
+{
+	char path[256];
+	int fd;
+
+	if (!tracer)
+		return 0;
+	td_pin_path(path, sizeof(path), tracer, td_pinned_maps[0]);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EACCES && errno != EPERM)
+		return 0; /* the load says what else is wrong */
+	td_err("failed to open the maps tracer %d shares (%s): %s; %s", (int)tracer, path, strerror(errno),
+	       PINS_HINT);
+	return 1;
+}
+
 /* The tracer whose maps give times in state: -t, else the newest sharing
- * one, else 0 (none). 1 after an error line: -t names no sharing tracer. */
+ * one, else 0 (none). 1 after an error line: -t names no sharing tracer,
+ * or the directory of shared maps cannot be read (a user other than root
+ * without CAP_DAC_OVERRIDE: whether a tracer runs cannot be told). */
 static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 {
 	char path[256];
+	struct stat st;
+	DIR *d;
 
 	*tracer = 0;
-	if (td_bpffs_ensure() == 0)
+	if (td_bpffs_ensure() == 0) {
+		d = opendir(TD_PIN_ROOT);
+		if (!d && (errno == EACCES || errno == EPERM)) {
+			td_err("failed to read the maps tracers share in %s: %s; %s", TD_PIN_ROOT, strerror(errno),
+			       PINS_HINT);
+			return 1;
+		}
+		if (d)
+			closedir(d);
 		*tracer = o->tracer ? (pid_t)o->tracer : td_pin_find_tracer();
+	}
 	if (!o->tracer)
-		return 0;
+		return pins_refused(*tracer);
 	td_pin_path(path, sizeof(path), *tracer, NULL);
-	if (access(path, F_OK) == 0)
-		return 0;
+	/* stat, not access(): access() checks as the real user without the
+	 * capabilities (a user granted CAP_DAC_OVERRIDE would be refused). */
+	if (stat(path, &st) == 0)
+		return pins_refused(*tracer);
 	td_err("no tracing tcpdwell with pid %u shares its maps in %s", o->tracer, TD_PIN_ROOT);
 	return 1;
 }

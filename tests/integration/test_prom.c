@@ -878,6 +878,45 @@ Test(prom, listen_addresses_and_errors, .init = setup, .fini = cleanup, .timeout
 	free(buf);
 }
 
+/* A host name: localhost binds its IPv4 address; a malformed name is bad
+ * input; a name that cannot be resolved is one line (in a namespace of the
+ * test's own, so the lookup sends nothing off this machine). */
+Test(prom, listen_host_names, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	char listen_arg[300], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "-P", "9", "-d", "20", NULL };
+	const char *want = "tcpdwell: failed to resolve --prometheus host 'nosuch-host.invalid': ";
+	uint16_t port = free_port(4);
+	const char *body;
+	struct run r;
+	int rc;
+
+	cr_assert_not_null(buf);
+	snprintf(listen_arg, sizeof(listen_arg), "localhost:%u", port);
+	tcpdwell_start(&r, args);
+	cr_assert_neq(strstr(r.err, "http://127.0.0.1:"), NULL, "%s", r.err);
+	cr_assert_neq(strstr(r.err, "(localhost)"), NULL, "%s", r.err);
+	cr_assert_eq(http_get(4, port, "/metrics", buf, &body), 200);
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+
+	snprintf(listen_arg, sizeof(listen_arg), "bad_name:%u", port);
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 2, "a malformed name: %s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
+	fclose(r.out);
+
+	enter_netns();
+	snprintf(listen_arg, sizeof(listen_arg), "nosuch-host.invalid:%u", port);
+	run_start(&r, args, -1);
+	rc = run_finish(&r, 0);
+	/* 2 if a resolver says the name does not exist, 1 if none answers. */
+	cr_assert(rc == 1 || rc == 2, "an unknown name: status %d: %s", rc, r.err);
+	cr_assert_eq(strncmp(r.err, want, strlen(want)), 0, "%s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
+	fclose(r.out);
+	free(buf);
+}
+
 /* A sample's value in a scrape body, or -1 when absent. */
 static double sample(const char *body, const char *series)
 {
