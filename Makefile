@@ -18,7 +18,10 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
+# BPF_EXTRA: -D knobs that compile steps out of the kernel side, for the
+# bench's variants (VARIANTS= in scripts/bench.sh); empty for every real build.
+BPF_EXTRA  ?=
+BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf $(BPF_EXTRA)
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp
@@ -42,9 +45,9 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 USER_HDRS  := $(wildcard user/*.h) bpf/tcpdwell.h
 BENCH_OUT  := $(OUTPUT)/bench
-BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/fill
+BENCH_BINS := $(BENCH_OUT)/churn $(BENCH_OUT)/floor $(BENCH_OUT)/sysloop $(BENCH_OUT)/mapfill $(BENCH_OUT)/fill
 
-.PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux
+.PHONY: all run test shape unit-test integration-test bench bench-bins deps clean vmlinux soak
 
 all: tcpdwell
 
@@ -114,6 +117,14 @@ $(BENCH_OUT)/churn: $(BENCH_OUT)/churn.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@
 
+$(BENCH_OUT)/sysloop: tests/bench/sysloop.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
+
+$(BENCH_OUT)/mapfill: tests/bench/mapfill.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LDLIBS) -o $@
+
 # The scale case's socket table (SCALE=1 make bench).
 $(BENCH_OUT)/fill: tests/bench/fill.c | $(BENCH_OUT)
 	$(call msg,CC,$@)
@@ -151,6 +162,10 @@ test: deps
 # Needs root. DURATION, REPEATS, MODES...: see scripts/bench.sh.
 bench: deps
 	$(Q)scripts/bench.sh
+
+# Needs root. SECS (default 600), EVERY...: see scripts/soak.sh.
+soak: deps
+	$(Q)scripts/soak.sh
 
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh

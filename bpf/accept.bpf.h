@@ -85,11 +85,22 @@ struct acc {
 	bool  owned;     /* the child's owner is the accepter already */
 };
 
+/* bpf_rdonly_cast (v6.2): a number as a read-only, untrusted BTF pointer
+ * of a kernel type. Loads through it are the verifier's guarded loads
+ * (BPF_PROBE_MEM: a fault reads 0), a few ns each, where every
+ * bpf_probe_read_kernel is a helper call of tens of ns. Classic tracepoint
+ * programs may call it (it is in the kfunc set of every program type).
+ * Weak: on a kernel without it the *_probe flavour of the accept programs
+ * is loaded instead (user/hooks.c), which never calls it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define td_cast(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+
 /* The socket behind a file descriptor of the current task: task -> files
  * -> fdt -> fd[fd] -> file -> private_data. A socket's file and the socket
  * point at each other (sock_alloc_file), which no other kind of file's
- * private_data does. */
-static __always_inline struct sock *fd_sock(__s64 fd)
+ * private_data does. cast: through bpf_rdonly_cast, the returned pointer
+ * a BTF one; else through probe reads, the returned pointer a number. */
+static __always_inline struct sock *fd_sock(__s64 fd, const bool cast)
 {
 	/* A BTF pointer: task -> files -> fdt are plain loads. */
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -99,7 +110,19 @@ static __always_inline struct sock *fd_sock(__s64 fd)
 
 	if (fd < 0 || !fdt || fd >= fdt->max_fds)
 		return NULL;
+	/* fdt->fd is a pointer to pointers, a number to the verifier. */
 	fds = fdt->fd;
+	if (cast) {
+		/* fd[fd] through a type whose first member is one pointer. */
+		file = (struct file *)td_cast(&fds[fd], struct llist_node)->next;
+		file = td_cast(file, struct file);
+		if (!file)
+			return NULL;
+		so = td_cast(file->private_data, struct socket);
+		if (!so || (__u64)so->file != (__u64)file)
+			return NULL;
+		return so->sk;
+	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	so = BPF_CORE_READ(file, private_data);
@@ -112,31 +135,60 @@ static __always_inline struct sock *fd_sock(__s64 fd)
  * (bpf_local_storage.list of bpf_local_storage_elem, linked by snode);
  * false when the socket has no sk_infos element. A socket carries one
  * element per sk_storage map that knows it: a few at most. */
-static __always_inline bool storage_info(const struct sock *sk, struct sk_info *out)
+static __always_inline bool storage_info(const struct sock *sk, struct sk_info *out, const bool cast)
 {
-	struct bpf_local_storage *ls = BPF_CORE_READ(sk, sk_bpf_storage);
-	struct hlist_node *n = ls ? BPF_CORE_READ(ls, list.first) : NULL;
+	struct bpf_local_storage *ls;
+	struct hlist_node *n;
 	__u64 snode = bpf_core_field_offset(struct bpf_local_storage_elem, snode);
 	__u64 data = bpf_core_field_offset(struct bpf_local_storage_elem, sdata) +
 		     bpf_core_field_offset(struct bpf_local_storage_data, data);
-	for (int i = 0; i < 8 && n; i++) {
-		struct bpf_local_storage_elem *e = (void *)((__u64)n - snode);
-		struct bpf_local_storage_map *smap = BPF_CORE_READ(e, sdata.smap);
 
-		if (smap && BPF_CORE_READ(smap, map.id) == sk_infos_id)
-			return bpf_probe_read_kernel(out, sizeof(*out), (void *)((__u64)e + data)) == 0;
-		n = BPF_CORE_READ(n, next);
+	if (cast) {
+		ls = sk->sk_bpf_storage;
+		n = ls ? ls->list.first : NULL;
+	} else {
+		ls = BPF_CORE_READ(sk, sk_bpf_storage);
+		n = ls ? BPF_CORE_READ(ls, list.first) : NULL;
+	}
+	for (int i = 0; i < 8 && n; i++) {
+		struct bpf_local_storage_elem *e;
+		struct bpf_local_storage_map *smap;
+		__u32 id;
+
+		if (cast) {
+			/* container_of: a negative offset, taken by the cast. */
+			e = td_cast((void *)n - snode, struct bpf_local_storage_elem);
+			smap = e->sdata.smap;
+			id = smap ? smap->map.id : 0;
+		} else {
+			e = (void *)((__u64)n - snode);
+			smap = BPF_CORE_READ(e, sdata.smap);
+			id = smap ? BPF_CORE_READ(smap, map.id) : 0;
+		}
+		if (id && id == sk_infos_id)
+			return bpf_probe_read_kernel(out, sizeof(*out), (void *)e + data) == 0;
+		n = cast ? n->next : BPF_CORE_READ(n, next);
 	}
 	return false;
 }
 
 /* A TCP socket of either family that passes the filters; -s lets accepts
  * through when it lists ESTABLISHED, the state a child waits in. */
-static __always_inline bool acc_read(struct acc *a, struct sock *sk)
+static __always_inline bool acc_read(struct acc *a, struct sock *sk, const bool cast)
 {
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk)
 		return false;
-	read_tuple(&sk->__sk_common, &a->t);
+	if (cast) {
+		if (sk->sk_protocol != IPPROTO_TCP)
+			return false;
+		a->t.family = skc_family_btf(&sk->__sk_common);
+		if (a->t.family)
+			sk_tuple(sk, a->t.family, sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport), &a->t);
+	} else {
+		if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+			return false;
+		read_tuple(&sk->__sk_common, &a->t);
+	}
 	if (!a->t.family || !filter_tuple(&a->t))
 		return false;
 	if (!filter_states(TCP_ESTABLISHED, TCP_ESTABLISHED))
@@ -144,7 +196,8 @@ static __always_inline bool acc_read(struct acc *a, struct sock *sk)
 	a->tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!filter_owner(true, a->tgid))
 		return false;
-	a->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id(sk) : 0;
+	if (filt.cgroup_id || !kernel_agg)
+		a->cgid = cast ? td_sock_cgroup_id_btf(sk) : td_sock_cgroup_id(sk);
 	if (!filter_cgroup(a->cgid, true))
 		return false;
 	a->sk = sk;
@@ -213,16 +266,17 @@ static __always_inline void acc_emit(const struct acc *a)
 	submit(r);
 }
 
-/* accept()/accept4() returned fd: the child's wait and its new owner. */
-static __always_inline int accept_exit(__s64 fd)
+/* accept()/accept4() returned fd: the child's wait and its new owner.
+ * cast: the bpf_rdonly_cast flavour (see td_cast). */
+static __always_inline int accept_exit(__s64 fd, const bool cast)
 {
 	struct sk_info info;
 	struct acc a = {};
 
-	if (fd < 0 || !acc_read(&a, fd_sock(fd)))
+	if (fd < 0 || !acc_read(&a, fd_sock(fd, cast), cast))
 		return 0;
 	a.now = bpf_ktime_get_ns();
-	if (storage_info(a.sk, &info)) {
+	if (storage_info(a.sk, &info, cast)) {
 		a.queued_ns = info.queued_ns > a.now ? 0 : info.queued_ns;
 		/* The usual server: it accepts what its own listener queued. */
 		a.owned = info.owner_known && info.tgid == a.tgid;

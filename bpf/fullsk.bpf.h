@@ -20,10 +20,13 @@ struct sk_info {
 	__u8  rst_sent;     /* close.bpf.h: it sent a RST, for rst_reason */
 	char  comm[TD_COMM_LEN];
 	__u8  rst_reason;   /* enum td_rst_reason */
-	__u8  _pad[7];
+	__u8  consts_known; /* cgroup_id and netns below are read */
+	__u8  _pad[2];
+	__u32 netns;
 	__u64 queued_ns;  /* a child: when it entered its listener's accept
 			     queue (SYN_RECV -> ESTABLISHED); 0: not seen.
 			     Read by accept.bpf.h. */
+	__u64 cgroup_id;
 };
 
 struct {
@@ -39,7 +42,8 @@ struct trans {
 	struct sk_info *info;   /* NULL: no storage (counted) */
 	__u64 now;
 	__u64 dwell;
-	__u64 cgid;
+	__u64 cgid;             /* with --kernel-agg only to filter on one */
+	__u32 netns;            /* not with --kernel-agg */
 	int   oldstate;
 	int   newstate;
 	int   reported;         /* newstate, or TIME_WAIT at a timewait hand-off */
@@ -88,7 +92,9 @@ static __always_inline bool fsk_filter(struct trans *x)
 			return false;
 	}
 	/* --kernel-agg keeps no cgroup id unless it filters on one. */
-	x->cgid = (filt.cgroup_id || !kernel_agg) ? td_sock_cgroup_id_btf(x->sk) : 0;
+	/* Read here only to filter on it: else fsk_consts keeps it. */
+	if (filt.cgroup_id)
+		x->cgid = td_sock_cgroup_id_btf(x->sk);
 	if (!filter_cgroup(x->cgid, true))
 		return false;
 	if (filter_reads_tuple()) {
@@ -103,12 +109,44 @@ static __always_inline bool fsk_filter(struct trans *x)
 
 static __always_inline struct sk_info *fsk_storage(struct trans *x)
 {
+#ifdef TD_SKIP_CREATE /* bench knob, bpf/tcpdwell.bpf.c */
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, 0);
+#else
 	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+#endif
 
 	if (!info)
 		count(TD_CNT_NO_STORAGE);
 	x->info = info;
 	return info;
+}
+
+/* What never changes for a socket, its cgroup and netns, read once into
+ * its storage rather than through pointers (sk -> cgroup -> kernfs node,
+ * sk -> net) at every transition. A child's storage is its listener's
+ * clone, and so are its cgroup (sk_clone_lock -> cgroup_sk_clone) and
+ * netns. info: NULL without storage. --kernel-agg needs neither. */
+static __always_inline void fsk_consts(struct trans *x, struct sk_info *info)
+{
+	if (kernel_agg)
+		return;
+#ifndef TD_SKIP_CONSTS /* bench knob, bpf/tcpdwell.bpf.c */
+	if (info && info->consts_known) {
+		x->cgid = info->cgroup_id;
+		x->netns = info->netns;
+		return;
+	}
+#endif
+#ifndef TD_SKIP_CGROUP /* bench knob, bpf/tcpdwell.bpf.c */
+	if (!filt.cgroup_id)
+		x->cgid = td_sock_cgroup_id_btf(x->sk);
+#endif
+	x->netns = x->sk->__sk_common.skc_net.net->ns.inum;
+	if (info) {
+		info->cgroup_id = x->cgid;
+		info->netns = x->netns;
+		info->consts_known = 1;
+	}
 }
 
 /* A listener's child: its storage is the listener's clone, and it was
@@ -187,7 +225,7 @@ static __always_inline void fsk_fill(struct td_event *e, const struct trans *x)
 	e->dport = x->rport;
 	e->skaddr = (__u64)sk;
 	e->cgroup_id = x->cgid;
-	e->netns = sk->__sk_common.skc_net.net->ns.inum;
+	e->netns = x->netns;
 	fill_owner(e, info && known, info ? info->tgid : 0, info ? info->comm : NULL);
 	if (x->family == 4) {
 		__builtin_memset(e->saddr, 0, sizeof(e->saddr));

@@ -207,6 +207,7 @@ static __always_inline bool snap_timewait(struct td_snap *r, struct sock_common 
 		r->since_ns = w->start_ns;
 		r->flags |= tw_dwell_flag(w->start_known);
 	}
+	r->cgroup_id = w->cgroup_id;
 	if (w->owner_known) {
 		r->pid = w->pid;
 		r->flags |= TD_F_PID_KNOWN;
@@ -222,6 +223,8 @@ static __always_inline void snap_request(struct td_snap *r, struct sock_common *
 
 	r->state = TD_SYN_RECV;
 	r->flags |= TD_F_MINI;
+	if (skc->skc_listener)
+		r->cgroup_id = td_sock_cgroup_id(skc->skc_listener);
 	if (q) {
 		r->since_ns = q->syn_ns;
 		r->flags |= TD_F_DWELL_KNOWN;
@@ -247,6 +250,7 @@ static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc
 		__builtin_memcpy(r->comm, info->comm, sizeof(r->comm));
 	}
 	r->ino = sock_ino(tp);
+	r->cgroup_id = td_sock_cgroup_id_btf((struct sock *)tp);
 	return true;
 }
 

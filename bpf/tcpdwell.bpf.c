@@ -19,6 +19,40 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Bench knobs (BPF_EXTRA in the Makefile, VARIANTS in scripts/bench.sh):
+ * steps compiled out or swapped to measure what each costs; never set in a
+ * real build, whose outputs they change.
+ *   TD_ACCEPT_PROBE  the accept programs take the probe-read flavour even
+ *                    where bpf_rdonly_cast exists
+ *   TD_SKIP_STORAGE  no socket storage: no dwell, owner or close causes
+ *   TD_SKIP_CREATE   storage looked up, never created (only listeners'
+ *                    children, cloned by the kernel, have one)
+ *   TD_SKIP_CGROUP   no cgroup id read (unless filtered on)
+ *   TD_SKIP_CONSTS   cgroup id and netns read at every transition, not
+ *                    once into the socket's storage
+ *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
+ *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
+#ifdef TD_ACCEPT_PROBE
+#define TD_ACCEPT_CAST false
+#else
+#define TD_ACCEPT_CAST true
+#endif
+#ifdef TD_SKIP_STORAGE
+#define TD_DO_STORAGE false
+#else
+#define TD_DO_STORAGE true
+#endif
+#ifdef TD_SKIP_OWNER
+#define TD_DO_OWNER false
+#else
+#define TD_DO_OWNER true
+#endif
+#ifdef TD_SKIP_EMIT
+#define TD_DO_EMIT false
+#else
+#define TD_DO_EMIT true
+#endif
+
 /* A TCP state change of a full socket: filter, update its storage (dwell,
  * owner), the hand-offs between full and mini socks, what ended the state,
  * then the record. */
@@ -35,12 +69,16 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	if (!fsk_filter(&x))
 		return 0;
 	x.now = bpf_ktime_get_ns();
-	if (fsk_storage(&x)) {
+	if (TD_DO_STORAGE)
+		fsk_storage(&x);
+	fsk_consts(&x, x.info);
+	if (x.info) {
 		if (timers_on)
 			hs_handoff(&x, x.info);
 		fsk_dwell(&x, x.info);
 		accept_claim(&x, x.info);
-		fsk_owner(&x, x.info);
+		if (TD_DO_OWNER)
+			fsk_owner(&x, x.info);
 		if (timers_on)
 			listener_upkeep(&x, x.info);
 	}
@@ -50,7 +88,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	synack_marks(&x);
 	if (close_marks(&x))
 		close_hold(&x);
-	else
+	else if (TD_DO_EMIT)
 		fsk_emit(&x);
 	return 0;
 }
@@ -73,17 +111,31 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 
 /* accept() and accept4() returned: how long the child waited in its
  * listener's queue; the accepter becomes its owner. Classic tracepoints
- * (tracefs), so they fire for these two system calls only. */
+ * (tracefs), so they fire for these two system calls only. Two flavours:
+ * loads through bpf_rdonly_cast, and probe reads for kernels without it
+ * (user/hooks.c loads one). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int handle_accept4(struct td_sys_exit *ctx)
 {
-	return accept_exit(ctx->ret);
+	return accept_exit(ctx->ret, TD_ACCEPT_CAST);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int handle_accept(struct td_sys_exit *ctx)
 {
-	return accept_exit(ctx->ret);
+	return accept_exit(ctx->ret, TD_ACCEPT_CAST);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4_probe(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept_probe(struct td_sys_exit *ctx)
+{
+	return accept_exit(ctx->ret, false);
 }
 
 /* The timer hooks fire for every kernel timer: the filter is one load and

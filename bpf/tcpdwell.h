@@ -253,6 +253,8 @@ struct td_snap {
 	char  comm[TD_COMM_LEN];
 	__u32 netns;     /* network namespace inode */
 	__u32 _pad;
+	__u64 cgroup_id; /* cgroup v2 id of the socket; a request sock's
+			    listener's; a timewait sock's only with -T; 0: unknown */
 };
 
 /* The holder of a socket's file found in /proc by a starting tracer (as

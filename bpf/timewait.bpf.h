@@ -115,13 +115,12 @@ static __always_inline __u64 infer_fin_ns(__u64 tw, __u64 now)
 /* An orphaned FIN_WAIT2 whose timewait sock has meanwhile turned into
  * TIME_WAIT: report the FIN_WAIT2's end at the inferred time, once. Called
  * at the sock's end and by the census, which walks live socks every second. */
-static __always_inline void tw_settle(__u64 tw, __u64 now)
+static __always_inline void tw_settle_found(struct td_tw *w, __u64 tw, __u64 now)
 {
 	struct inet_timewait_sock *t = (void *)tw;
-	struct td_tw *w = bpf_map_lookup_elem(&tw_socks, &tw);
 	__u64 fin;
 
-	if (!w || w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
+	if (w->substate != TD_FIN_WAIT2 || BPF_CORE_READ(t, tw_substate) != TCP_TIME_WAIT)
 		return;
 	tw_ensure_tuple(w, tw);
 	fin = w->start_known == TW_START_KNOWN ? infer_fin_ns(tw, now) : 0;
@@ -141,6 +140,14 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 	w->substate = TD_TIME_WAIT;
 }
 
+static __always_inline void tw_settle(__u64 tw, __u64 now)
+{
+	struct td_tw *w = bpf_map_lookup_elem(&tw_socks, &tw);
+
+	if (w)
+		tw_settle_found(w, tw, now);
+}
+
 /* The timewait sock's life is over. The map delete is the claim: whoever
  * deletes the entry (here, another CPU, or userspace's sweep) reports it. */
 static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_entry)
@@ -148,9 +155,9 @@ static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_en
 	struct inet_timewait_sock *t = (void *)tw;
 	struct td_tw w, *found;
 
-	tw_settle(tw, ts);
 	found = bpf_map_lookup_elem(&tw_socks, &tw);
 	if (found) {
+		tw_settle_found(found, tw, ts);
 		/* A pending cancel older than this entry belongs to an earlier
 		 * sock at the same address, already reported. */
 		if (ts < found->start_ns)
@@ -217,8 +224,9 @@ static __always_inline void tw_rearmed(struct td_tw *found, __u64 tw, __u64 now)
 
 /* A new timewait sock (inet_twsk_hashdance_schedule). Family and ports
  * identify it at the hand-off; the full socket then gives the rest, unless
- * an address filter needs them now. */
-static __always_inline void tw_born(struct td_scratch *s, bool stale, __u64 tw, __u64 now)
+ * an address filter needs them now. One insert in the usual case; an entry
+ * already at this address (stale) is found by the insert failing. */
+static __always_inline void tw_born(struct td_scratch *s, __u64 tw, __u64 now)
 {
 	struct inet_timewait_sock *t = (void *)tw;
 	struct td_tw w = {};
@@ -240,11 +248,12 @@ static __always_inline void tw_born(struct td_scratch *s, bool stale, __u64 tw, 
 	w.substate = tw_substate(t);
 	/* An entry at this address is a sock killed early whose end is still
 	 * pending on another CPU: report it before its memory's new tenant. */
-	if (stale)
+	if (bpf_map_update_elem(&tw_socks, &tw, &w, BPF_NOEXIST)) {
 		flush_stale(tw);
-	if (bpf_map_update_elem(&tw_socks, &tw, &w, BPF_ANY)) {
-		count(TD_CNT_MINI_FULL);
-		return;
+		if (bpf_map_update_elem(&tw_socks, &tw, &w, BPF_ANY)) {
+			count(TD_CNT_MINI_FULL);
+			return;
+		}
 	}
 	if (w.substate == TD_FIN_WAIT2)
 		__sync_fetch_and_add(&orphans_born, 1);
@@ -268,11 +277,12 @@ static __always_inline int tw_timer_start(const struct timer_list *timer)
 	} else {
 		flush_pending(&s->tw_pending);
 	}
-	found = bpf_map_lookup_elem(&tw_socks, &tw);
-	if (found && rearm)
+	/* Only a re-arm needs the entry: a new sock's insert finds a stale one. */
+	found = rearm ? bpf_map_lookup_elem(&tw_socks, &tw) : NULL;
+	if (found)
 		tw_rearmed(found, tw, now);
 	else
-		tw_born(s, found != NULL, tw, now);
+		tw_born(s, tw, now);
 	return 0;
 }
 
@@ -296,8 +306,17 @@ static __always_inline int tw_timer_cancel(const struct timer_list *timer)
 	}
 	s->tw_pending.tw = tw;
 	s->tw_pending.cancel_ns = now;
-	s->tw_pending.tw_end = td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net)) ?
-		TD_TW_NETNS : TD_TW_KILLED;
+	s->tw_pending.tw_end = TD_TW_KILLED;
+	if (td_net_dying(BPF_CORE_READ(t, __tw_common.skc_net.net))) {
+		s->tw_pending.tw_end = TD_TW_NETNS;
+		/* An orphaned FIN_WAIT2 that the peer's FIN turned into
+		 * TIME_WAIT is split at the FIN now, while the sock is alive:
+		 * its end is reported later (this CPU's next timer event, or
+		 * userspace's sweep), from the map entry alone. A dying
+		 * namespace re-arms nothing, so this cancel is no re-arm's,
+		 * whose timer->expires would still be the old one. */
+		tw_settle(tw, now);
+	}
 	return 0;
 }
 

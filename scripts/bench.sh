@@ -27,6 +27,20 @@
 #                       mode, comma-separated like MODES; each runs right after
 #                       the same variant of the current build (added to MODES if
 #                       missing there)
+#   VARIANTS []         builds of the current tree with steps of the kernel
+#                       side compiled out or swapped, ';'-separated, each
+#                       NAME:FLAGS[:MODE]: FLAGS go to BPF_EXTRA (the -D knobs
+#                       in bpf/), MODE to `tcpdwell -j` (default mode if
+#                       empty); each runs as "tcpdwell var NAME" right after the
+#                       same mode of the current build, and the summary gives
+#                       its BPF ns/event beside that mode's (issue 13's
+#                       breakdown). Example: VARIANTS="probe:-DTD_ACCEPT_PROBE"
+#   SYSCALL_REPEATS [5] rounds of the syscall-cost pass: a getppid() loop
+#                       (tests/bench/sysloop) under no tracer and each tracer
+#                       but tcpstates, interleaved; 0 skips it. Attaching any
+#                       syscalls:* tracepoint (the accept hooks) slows every
+#                       system call on the host, not only accept's
+#   SYSCALL_CALLS [2000000] system calls per sysloop run
 #   CLIENTS [CPUs]  SERVERS [CLIENTS]  SOURCES [64]  CLOSER [client|server]
 #   TCPSTATES [/usr/sbin/tcpstates]  empty skips it
 #   COOLDOWN [1]        seconds between runs (the last namespace is torn down)
@@ -53,9 +67,13 @@ COOLDOWN=${COOLDOWN:-1}
 KEEP=${KEEP:-}
 BASE=${BASE:-}
 BASE_MODES=${BASE_MODES:-}
+VARIANTS=${VARIANTS:-}
+SYSCALL_REPEATS=${SYSCALL_REPEATS:-5}
+SYSCALL_CALLS=${SYSCALL_CALLS:-2000000}
 
 BENCH_OUT=.output/bench
 CHURN=$BENCH_OUT/churn
+SYSLOOP=$BENCH_OUT/sysloop
 FLOOR=$BENCH_OUT/floor
 BASE_SRC=$BENCH_OUT/base-src
 BASE_BIN=$BENCH_OUT/tcpdwell-base
@@ -68,7 +86,7 @@ note() { echo "bench: $*" >&2; }
 for v in DURATION STATS_DURATION COOLDOWN; do
 	[[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$v='${!v}' is not a number of seconds"
 done
-for v in REPEATS STATS_REPEATS CLIENTS SERVERS SOURCES; do
+for v in REPEATS STATS_REPEATS CLIENTS SERVERS SOURCES SYSCALL_CALLS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v='${!v}' is not a positive integer"
 done
 case $CLOSER in
@@ -132,6 +150,52 @@ for m in "${TD_MODES[@]}"; do
 		TRACERS+=("tcpdwell base${m:+ $m}|tcpdwell|$BASE_BIN -j $m")
 	done
 done
+# ---- Variants (issue 13): the current tree with -D knobs ----------------------
+# VAR_OF[i]: the index of the current build's entry that variant entry i pairs
+# with; VAR_FLAGS[i]: its BPF_EXTRA.
+declare -A VAR_OF=() VAR_FLAGS=()
+# build_variant NAME FLAGS: tcpdwell built from a copy of this tree with
+# BPF_EXTRA=FLAGS, as $BENCH_OUT/tcpdwell-var-NAME. The copy reuses the pure
+# modules' objects (their timestamps kept), so only the BPF side and the
+# modules that embed it are rebuilt.
+build_variant() {
+	local name=$1 flags=$2 dir=$BENCH_OUT/var-src-$1
+	rm -rf "$dir"
+	mkdir -p "$dir/.output"
+	cp -a Makefile bpf user vmlinux "$dir"/ && cp -a .output/user "$dir/.output/" ||
+		die "VARIANTS: cannot copy the tree to $dir"
+	note "building variant '$name' (BPF_EXTRA=$flags)"
+	make --no-print-directory -C "$dir" BPF_EXTRA="$flags" tcpdwell >&2 ||
+		die "VARIANTS: build of '$name' with BPF_EXTRA='$flags' failed"
+	mv "$dir/tcpdwell" "$BENCH_OUT/tcpdwell-var-$name"
+	rm -rf "$dir"
+}
+# add_variants: builds VARIANTS and appends each to the tracers, paired with
+# the current build's entry of its mode (the default mode's when that mode
+# is not measured). Rounds rotate the run order, so the place in the list
+# does not favour anyone.
+add_variants() {
+	local spec name flags mode j at
+	local -a specs
+	IFS=';' read -ra specs <<<"$VARIANTS"
+	for spec in "${specs[@]}"; do
+		[ -n "$(xargs <<<"$spec")" ] || continue
+		IFS=':' read -r name flags mode <<<"$spec"
+		name=$(xargs <<<"$name")
+		mode=$(xargs <<<"${mode:-}")
+		[[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || die "VARIANTS: '$spec': want NAME:FLAGS[:MODE], NAME of letters, digits, _.-"
+		build_variant "$name" "$flags"
+		at=3
+		for ((j = 3; j < ${#TRACERS[@]}; j++)); do
+			[ "${TRACERS[$j]%%|*}" = "tcpdwell${mode:+ $mode}" ] && at=$j
+		done
+		VAR_OF[${#TRACERS[@]}]=$at
+		VAR_FLAGS[${#TRACERS[@]}]=$flags
+		TRACERS+=("tcpdwell var $name${mode:+ $mode}|tcpdwell|$BENCH_OUT/tcpdwell-var-$name -j $mode")
+	done
+}
+add_variants
+
 TCPSTATES_PREFIX=()
 if [ -n "$TCPSTATES" ]; then
 	if [ ! -x "$TCPSTATES" ]; then
@@ -189,119 +253,9 @@ if [ -n "$BASE" ]; then
 	remove_base_src # done with it; the EXIT trap covers the failures above
 fi
 
-
-# Alive and not a zombie.
-alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
-}
-
-# utime+stime of a process, in clock ticks.
-cpu_ticks() {
-	local st
-	st=$(cat "/proc/$1/stat") || return 1
-	st=${st##*) }
-	awk '{ print $12 + $13 }' <<<"$st"
-}
-
-# CPU time of all of a process's threads in ns, exactly (sum_exec_runtime).
-cpu_exact_ns() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
-}
-
-# Unique ids of the BPF programs a process holds (fdinfo of its bpf-prog fds).
-prog_ids() {
-	local f
-	for f in /proc/"$1"/fdinfo/*; do
-		awk '/^prog_type:/ { p = 1 } /^prog_id:/ { id = $2 } END { if (p) print id }' "$f" 2>/dev/null
-	done | sort -un
-}
-
-# Ids of the programs a process has attached to inet_sock_set_state (from the
-# fdinfo of its tp_btf/raw_tp links). Empty for a perf-event attachment.
-tp_prog_ids() {
-	local f
-	for f in /proc/"$1"/fdinfo/*; do
-		awk '/^tp_name:[ \t]*inet_sock_set_state$/ { t = 1 } /^prog_id:/ { id = $2 } END { if (t) print id }' "$f" 2>/dev/null
-	done | sort -un
-}
-
-# Sum of a numeric field of `bpftool -j prog show id N` over ids.
-bpftool_sum() {
-	local field=$1 id total=0 v
-	shift
-	for id in "$@"; do
-		v=$(bpftool -j prog show id "$id" 2>/dev/null | grep -o "\"$field\":[0-9]*" | cut -d: -f2)
-		total=$((total + ${v:-0}))
-	done
-	echo "$total"
-}
-
-# Tracing programs loaded by anyone else right now: they tax every run.
-foreign_progs() {
-	local mine=" $* " n=0 id
-	for id in $(bpftool -j prog show 2>/dev/null |
-		grep -o '"id":[0-9]*,"type":"\(tracing\|raw_tracepoint\|tracepoint\|kprobe\|perf_event\)"' |
-		sed 's/"id":\([0-9]*\),.*/\1/'); do
-		[[ $mine == *" $id "* ]] || n=$((n + 1))
-	done
-	echo "$n"
-}
-
-holds_link() {
-	local fd
-	for fd in /proc/"$1"/fd/*; do
-		case $(readlink "$fd" 2>/dev/null) in
-		*bpf_link* | *perf_event*) return 0 ;;
-		esac
-	done
-	return 1
-}
-
-# Waits until the tracer holds a BPF link or perf event (it has attached).
-# Returns 0, or the tracer's exit status if it died first (or 124 on timeout).
-wait_attached() {
-	local pid=$1 i rc
-	for ((i = 0; i < 300; i++)); do
-		if ! alive "$pid"; then
-			rc=0
-			wait "$pid" || rc=$?
-			return $((rc ? rc : 1))
-		fi
-		if holds_link "$pid"; then
-			# A link exists once attached; give the consumer a moment.
-			sleep 0.3
-			alive "$pid" && return 0
-		fi
-		sleep 0.05
-	done
-	return 124
-}
-
-stop_tracer() {
-	local pid=$1 i rc=0
-	kill -INT "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	if alive "$pid"; then
-		note "tracer $pid ignored SIGINT for 10 s; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" || rc=$?
-	TRACER_PID=
-	return "$rc"
-}
-
-kv() { # kv KEY LINE: the value of KEY=VALUE in a line of key=value pairs
-	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
-}
-jnum() { # jnum KEY JSON: a numeric member of a one-line JSON object
-	sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p" <<<"$2"
-}
+# alive, cpu_ticks ... stop_tracer, kv, jnum; median ... spread: shared with
+# scripts/soak.sh.
+. scripts/bench-lib.sh
 
 # vals I FIELD: the field over the throughput rounds, one per line.
 vals() {
@@ -310,17 +264,6 @@ vals() {
 		if [ -n "${R[$1,$r,$2]:-}" ]; then echo "${R[$1,$r,$2]}"; fi
 	done
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-vmin() { sort -g | head -1; }
-vmax() { sort -g | tail -1; }
-vsum() { awk '{ s += $1 } END { print s + 0 }'; }
-calc() { awk "BEGIN { print $* }"; }
-round0() { if [ -n "$1" ]; then calc "sprintf(\"%.0f\", $1)"; else echo -; fi; }
-is_true() { [ "$(awk "BEGIN { print ($*) ? 1 : 0 }")" = 1 ]; }
-f1() { calc "sprintf(\"%.1f\", $1)"; }
-f2() { calc "sprintf(\"%.2f\", $1)"; }
-f3() { calc "sprintf(\"%.4f\", $1)"; }
-spread() { calc "$3 ? ($2 - $1) / $3 : 0"; } # spread MIN MAX MEDIAN: (max - min) / median
 
 declare -A R     # R[i,round,field]: results of tracer i's run in a round (s1, s2...: BPF statistics passes)
 declare -A SKIP  # SKIP[i]: why tracer i is not run
@@ -445,6 +388,126 @@ if [ -n "${SCALE:-}" ]; then
 	exit
 fi
 
+# ---- Syscall cost (the accept hooks' host-wide tax) --------------------------
+# sys_one I ROUND: sysloop's ns per getppid() under tracer I (none for 0).
+sys_one() {
+	local i=$1 round=$2 label kind cmd argv pid='' rc line
+	IFS='|' read -r label kind cmd <<<"${TRACERS[$i]}"
+	if [ "$kind" != none ]; then
+		read -ra argv <<<"$cmd"
+		"${argv[@]}" >/dev/null 2>"$TMP/sys.err" &
+		pid=$!
+		TRACER_PID=$pid
+		rc=0
+		wait_attached "$pid" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			TRACER_PID=
+			kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			return 0
+		fi
+	fi
+	# Classic tracepoint programs of others (another tcpdwell's accept
+	# hooks) set the same host-wide flag: a run without one of its own
+	# measures nothing then. Wait up to 15 s for a moment without them.
+	local mine=() own=0 k
+	if [ -n "$pid" ]; then
+		mapfile -t mine < <(prog_ids "$pid")
+		for k in "${mine[@]}"; do
+			bpftool -j prog show id "$k" 2>/dev/null | grep -q '"type":"tracepoint"' && own=1
+		done
+	fi
+	for ((k = 0; k < 30; k++)); do
+		((own == 0)) || break
+		(($(foreign_tp_progs "${mine[@]}") > 0)) || break
+		sleep 0.5
+	done
+	line=$("$SYSLOOP" -n "$SYSCALL_CALLS") || die "sysloop failed under '$label'"
+	R[$i,y$round,sys_ns]=$(kv ns_per_call "$line")
+	R[$i,y$round,sys_foreign]=0
+	((own == 1)) || R[$i,y$round,sys_foreign]=$(foreign_tp_progs "${mine[@]}")
+	if [ -n "$pid" ]; then stop_tracer "$pid" || true; fi
+}
+
+# foreign_tp_progs [MY IDS...]: classic tracepoint programs loaded by others.
+foreign_tp_progs() {
+	local mine=" $* " n=0 id
+	for id in $(bpftool -j prog show 2>/dev/null | grep -o '"id":[0-9]*,"type":"tracepoint"' | sed 's/"id":\([0-9]*\),.*/\1/'); do
+		[[ $mine == *" $id "* ]] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# syscall_pass: SYSCALL_REPEATS interleaved rounds over every tracer but
+# tcpstates (its classic tracepoint is no syscall one).
+syscall_pass() {
+	local round k i label kind
+	((SYSCALL_REPEATS > 0)) || return 0
+	for ((round = 1; round <= SYSCALL_REPEATS; round++)); do
+		for ((k = 0; k < NT; k++)); do
+			i=$(( (k + round - 1) % NT ))
+			IFS='|' read -r label kind _ <<<"${TRACERS[$i]}"
+			[ "$kind" != tcpstates ] && [ -z "${SKIP[$i]:-}" ] || continue
+			sys_one "$i" "$round"
+			printf 'bench: syscall cost %d/%d: %-28s %6s ns/getppid%s\n' "$round" "$SYSCALL_REPEATS" "$label" "${R[$i,y$round,sys_ns]:-?}" \
+				"$( ((${R[$i,y$round,sys_foreign]:-0} == 0)) || echo " (not counted: others' syscall tracepoints loaded)")" >&2
+		done
+	done
+}
+
+# sys_vals I: tracer I's ns per getppid() over the clean rounds (all rounds if
+# none was clean).
+sys_vals() {
+	local r v
+	v=$(for ((r = 1; r <= SYSCALL_REPEATS; r++)); do
+		if [ -n "${R[$1,y$r,sys_ns]:-}" ] && ((${R[$1,y$r,sys_foreign]:-0} == 0)); then echo "${R[$1,y$r,sys_ns]}"; fi
+	done)
+	if [ -z "$v" ]; then
+		v=$(for ((r = 1; r <= SYSCALL_REPEATS; r++)); do echo "${R[$1,y$r,sys_ns]:-}"; done | grep . || true)
+	fi
+	echo "$v"
+}
+
+# print_syscalls: the median ns per getppid() under each tracer, and what it
+# adds to every system call on the host against no tracer.
+print_syscalls() {
+	local i r label v base clean
+	((SYSCALL_REPEATS > 0)) || return 0
+	base=$(sys_vals 0 | median)
+	[ -n "$base" ] || return 0
+	echo
+	echo "Syscall cost: ns per getppid() (sysloop, $SYSCALL_CALLS calls in bursts, median burst in thread CPU time;"
+	echo "median (min-max) over the clean rounds (clean/all): no one else's classic tracepoint program loaded, unless the tracer has one):"
+	echo "a tracer attached to any syscalls:* tracepoint puts every system call of every task on the slow path"
+	for ((i = 0; i < NT; i++)); do
+		IFS='|' read -r label _ <<<"${TRACERS[$i]}"
+		v=$(sys_vals "$i")
+		[ -n "$v" ] || continue
+		clean=0
+		for ((r = 1; r <= SYSCALL_REPEATS; r++)); do
+			if [ -n "${R[$i,y$r,sys_ns]:-}" ] && ((${R[$i,y$r,sys_foreign]:-0} == 0)); then clean=$((clean + 1)); fi
+		done
+		printf '  %-28s %7.1f ns (%s-%s, %d/%d)  %+7.1f ns per system call (%+.0f%%)\n' "$label" "$(median <<<"$v")" \
+			"$(vmin <<<"$v")" "$(vmax <<<"$v")" "$clean" "$SYSCALL_REPEATS" "$(calc "$(median <<<"$v") - $base")" \
+			"$(calc "100 * ($(median <<<"$v") - $base) / $base")"
+	done
+}
+
+# print_variants: each variant's BPF ns/event beside its mode's, per program.
+print_variants() {
+	local i c
+	((${#VAR_OF[@]})) || return 0
+	echo
+	for i in $(printf '%s\n' "${!VAR_OF[@]}" | sort -n); do
+		c=${VAR_OF[$i]}
+		if ! have_bpf "$i" || ! have_bpf "$c"; then
+			echo "${TRACERS[$i]%%|*} (BPF_EXTRA=${VAR_FLAGS[$i]}): no BPF statistics pass"
+			continue
+		fi
+		echo "${TRACERS[$i]%%|*} (BPF_EXTRA=${VAR_FLAGS[$i]}): BPF ns/event $(f1 "${S[$i,bpf_ns]}") (min-max $(round0 "${S[$i,bpf_min]}")-$(round0 "${S[$i,bpf_max]}")) vs ${TRACERS[$c]%%|*} $(f1 "${S[$c,bpf_ns]}") ($(round0 "${S[$c,bpf_min]}")-$(round0 "${S[$c,bpf_max]}")): current - variant $(f1 "${S[$c,bpf_ns]} - ${S[$i,bpf_ns]}") ns, ratio $(f2 "${S[$i,bpf_ns]} / ${S[$c,bpf_ns]}")"
+	done
+}
+
 echo "bench: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 n=$(foreign_progs)
 ((n == 0)) || note "warning: $n tracing BPF programs of other processes are loaded; they will tax every run"
@@ -484,6 +547,8 @@ if [ "$STATS_DURATION" != 0 ]; then
 	echo "$STATS_OLD" >/proc/sys/kernel/bpf_stats_enabled
 	STATS_OLD=
 fi
+
+syscall_pass
 
 # ---- Report ------------------------------------------------------------------
 
@@ -627,6 +692,7 @@ if ((${#BASE_OF[@]})); then
 	done
 	echo "(base: BASE=$BASE, ${BASE_REV:0:12}; noise: the larger (max - min) / median of BPF ns/event over the passes of either side)"
 fi
+print_variants
 echo
 echo "BPF cost per program, all statistics passes together:"
 echo "  name: ns per expected event = runs per event x ns per run"
@@ -650,6 +716,7 @@ for ((i = 1; i < NT; i++)); do
 			}
 		}'
 done
+print_syscalls
 ((ERRORS == 0)) || echo "warning: churn counted $ERRORS failed or unfinished connections; expected counts are approximate"
 if ((FOREIGN_MAX > 0)); then
 	echo "WARNING: up to $FOREIGN_MAX tracing BPF programs of other processes were loaded during the runs;"
@@ -690,6 +757,7 @@ for ((i = 3; i < NT; i++)); do
 	IFS='|' read -r label kind _ <<<"${TRACERS[$i]}"
 	[ "$kind" = tcpdwell ] || continue
 	[ -z "${BASE_OF[$i]:-}" ] || continue # the base build: compared with the current one above
+	[ -z "${VAR_OF[$i]:-}" ] || continue # a variant: compared with the current build above
 	if [ -n "${SKIP[$i]:-}" ]; then
 		skip_target "$label" "${SKIP[$i]}"
 		continue

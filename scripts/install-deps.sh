@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tcpdwell needs to build, test and benchmark.
-# (systemd: systemd-analyze, man-db and groff-base: man, for the install test.)
+# (systemd: systemd-analyze, man-db and groff-base: man, for the install test;
+# python3-yaml: the DaemonSet manifest's test.)
 # Idempotent: packages already present are not touched, and apt runs only when
 # something is missing.
 set -euo pipefail
@@ -15,6 +16,7 @@ PKGS=(
 	iproute2 procps curl time
 	libbpf-tools
 	systemd man-db groff-base
+	python3-yaml
 )
 
 missing=()

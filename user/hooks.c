@@ -59,6 +59,21 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 	btf__free(btf);
 }
 
+/* The accept programs come in two flavours (bpf/accept.bpf.h): loads
+ * through the bpf_rdonly_cast kfunc (v6.2), and probe reads for kernels
+ * without it. on: load one of them. */
+static void td_hooks_accept_flavour(struct tcpdwell_bpf *skel, bool on)
+{
+	struct btf *btf = on ? btf__load_vmlinux_btf() : NULL;
+	bool cast = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+
+	btf__free(btf);
+	bpf_program__set_autoload(skel->progs.handle_accept4, on && cast);
+	bpf_program__set_autoload(skel->progs.handle_accept, on && cast);
+	bpf_program__set_autoload(skel->progs.handle_accept4_probe, on && !cast);
+	bpf_program__set_autoload(skel->progs.handle_accept_probe, on && !cast);
+}
+
 /* Checked with the effective ids and capabilities (AT_EACCESS): plain
  * access() drops the capabilities of a non-root user, so that one granted
  * CAP_DAC_READ_SEARCH would be told the tracepoints are missing. */
@@ -83,7 +98,6 @@ bool td_hooks_accepts(struct tcpdwell_bpf *skel, char *why, size_t len)
 		snprintf(why, len, "failed to mount tracefs on %s (%s)", TD_TRACEFS, strerror(-err));
 	else if (!tracefs_has("sys_exit_accept4") || !tracefs_has("sys_exit_accept"))
 		snprintf(why, len, "no syscalls:sys_exit_accept4/sys_exit_accept tracepoints");
-	bpf_program__set_autoload(skel->progs.handle_accept4, !why[0]);
-	bpf_program__set_autoload(skel->progs.handle_accept, !why[0]);
+	td_hooks_accept_flavour(skel, !why[0]);
 	return !why[0];
 }

@@ -23,6 +23,14 @@
 #define TD_HTTP_IDLE_TIMEOUT_S 10
 #define TD_HTTP_MEMORY_LIMIT 8192 /* per connection: request line + headers */
 
+/* A --prometheus host name into an address: the first IPv4 address the
+ * name has, else its first IPv6 one (one listening socket, as Go's
+ * net.Listen, and so Prometheus' own exporters, bind for a name). Numeric
+ * addresses are left alone. 0; 2 after one line if the name does not
+ * exist or has no address; 1 after one line for other failures (DNS
+ * unreachable). */
+int td_http_resolve(struct td_listen *l);
+
 /* Writes the /metrics body to f; non-zero makes the response a 500. */
 typedef int (*td_http_metrics_fn)(void *ctx, FILE *f);
 

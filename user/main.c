@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/capability.h>
 #include "agg.h"
+#include "cgroups.h"
 #include "clock.h"
 #include "diag.h"
 #include "doctor.h"
@@ -44,6 +46,7 @@ struct run {
 	struct td_render_opts ropts;
 	struct td_view *view;    /* the totals, whichever side counts them */
 	struct td_series series; /* --prometheus-by */
+	struct td_cgroups cgroups; /* -e -j and --prometheus-by container */
 	struct td_loss reported; /* loss totals at the previous report (zero under -C) */
 	struct td_tracer *t;
 	struct td_http *http;    /* --prometheus */
@@ -57,15 +60,26 @@ struct run {
 	uint64_t interval_start; /* CLOCK_MONOTONIC: what the next report covers */
 };
 
+/* The socket's cgroup path and container, from the cached walk. */
+static struct td_where where_of(struct run *r, uint64_t cgroup_id)
+{
+	const struct td_cgroup *g = td_cgroups_lookup(&r->cgroups, cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
+
+	return (struct td_where){ g ? g->path : NULL, g ? g->ident : NULL };
+}
+
 static int on_event(void *ctx, const struct td_event *e)
 {
 	struct run *r = ctx;
+	struct td_where w = { 0 };
 
+	if ((r->cfg->events && r->cfg->json) || r->series.kind == TD_SERIES_CONTAINER)
+		w = where_of(r, e->cgroup_id);
 	td_view_add(r->view, e);
-	td_series_add(&r->series, e);
+	td_series_add(&r->series, e, w.ident);
 	if (r->cfg->events) {
 		if (r->cfg->json)
-			td_render_event_json(stdout, &r->ropts, e);
+			td_render_event_json(stdout, &r->ropts, e, &w);
 		else
 			td_render_event_text(stdout, &r->ropts, e);
 	}
@@ -75,11 +89,13 @@ static int on_event(void *ctx, const struct td_event *e)
 static int on_accept(void *ctx, const struct td_accept *a)
 {
 	struct run *r = ctx;
+	struct td_where w;
 
 	td_view_add_accept(r->view, a);
 	if (r->cfg->events) {
+		w = where_of(r, r->cfg->json ? a->cgroup_id : 0);
 		if (r->cfg->json)
-			td_render_accept_json(stdout, &r->ropts, a);
+			td_render_accept_json(stdout, &r->ropts, a, &w);
 		else
 			td_render_accept_text(stdout, &r->ropts, a);
 	}
@@ -228,6 +244,10 @@ static int alloc_state(struct run *r)
 		td_err("failed to allocate the labeled series: %s", strerror(ENOMEM));
 		return 1;
 	}
+	/* Without a cgroup2 mount no socket gets a container: said once. */
+	if (((cfg->events && cfg->json) || cfg->series_kind == TD_SERIES_CONTAINER) &&
+	    td_cgroups_init(&r->cgroups, NULL))
+		td_warn("no cgroup2 mount in /proc/self/mounts: no cgroup paths or containers");
 	return 0;
 }
 
@@ -282,8 +302,10 @@ static int start(struct run *r)
 	if (drop_privileges(r))
 		return 1;
 	census_now(r);
-	td_err("serving Prometheus metrics at http://%s/metrics",
-	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus));
+	td_err("serving Prometheus metrics at http://%s/metrics%s%s%s",
+	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus),
+	       cfg->prometheus.name[0] ? " (" : "", cfg->prometheus.name,
+	       cfg->prometheus.name[0] ? ")" : "");
 	return 0;
 }
 
@@ -323,6 +345,7 @@ static void teardown(struct run *r)
 	td_tracer_close(r->t);
 	td_view_free(r->view);
 	td_series_free(&r->series);
+	td_cgroups_free(&r->cgroups);
 }
 
 /* Waits for records (and, with the exporter, for clients at once), then
@@ -409,7 +432,9 @@ static int run_loop(struct run *r)
 int main(int argc, char **argv)
 {
 	static struct td_config cfg;
-	struct td_output out = { .f = stdout };
+	/* static: stdout's stream keeps a pointer to it until exit() has
+	 * flushed every stream, after main returns. */
+	static struct td_output out;
 	struct run r = { .cfg = &cfg, .out = &out };
 	int err;
 
@@ -417,7 +442,14 @@ int main(int argc, char **argv)
 		td_err("failed to open /dev/null onto a closed stdin, stdout or stderr: %s", strerror(errno));
 		return 1;
 	}
-	td_output_buffer(&out);
+	/* glibc's stdout is a plain variable: printf and every renderer
+	 * given stdout now write through the recording stream. */
+	err = td_output_open(&out, STDOUT_FILENO);
+	if (err) {
+		td_err("failed to set up standard output: %s", strerror(-err));
+		return 1;
+	}
+	stdout = out.f;
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], td_doctor_cmd.name) == 0)
@@ -427,6 +459,9 @@ int main(int argc, char **argv)
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);
+	err = td_http_resolve(&cfg.prometheus);
+	if (err)
+		return td_output_status(&out, err);
 	err = setup(&r);
 	if (!err)
 		err = run_loop(&r);

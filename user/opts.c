@@ -10,7 +10,6 @@
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "kfacts.h"
-#include "netns.h"
 #include "num.h"
 #include "opts.h"
 #include "series.h"
@@ -211,9 +210,36 @@ int td_parse_state_list(const char *s, uint32_t *mask)
 	return 0;
 }
 
-/* [ADDR:]PORT with a numeric address only (no name lookups): "9101" binds
- * 127.0.0.1, "0.0.0.0:9101" every IPv4 address, "[::1]:9101" IPv6 (the
- * brackets are required, as in URLs). */
+/* A host name as RFC 1123 allows (letters, digits, '-', dots between
+ * labels of at most 63), with a letter somewhere, so that a mistyped
+ * address ("127.0.0") is malformed rather than looked up. */
+static bool is_host_name(const char *h)
+{
+	size_t label = 0, len = strlen(h);
+	bool letter = false;
+
+	if (!len || len > 253 || h[0] == '-' || h[0] == '.' || h[len - 1] == '.' || h[len - 1] == '-')
+		return false;
+	for (const char *c = h; *c; c++) {
+		if (*c == '.') {
+			if (!label || c[-1] == '-' || c[1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*c) && *c != '-')
+			return false;
+		letter |= isalpha((unsigned char)*c) != 0;
+		if (++label > 63)
+			return false;
+	}
+	return letter;
+}
+
+/* [ADDR:]PORT: "9101" binds 127.0.0.1, "0.0.0.0:9101" every IPv4 address,
+ * "[::1]:9101" IPv6 (the brackets are required, as in URLs). A host name
+ * ("localhost:9101") is kept in name, for td_http_resolve: parsing never
+ * looks a name up. */
 int td_parse_listen(const char *s, struct td_listen *out)
 {
 	char buf[INET6_ADDRSTRLEN + 16], *host, *port, *colon;
@@ -240,9 +266,12 @@ int td_parse_listen(const char *s, struct td_listen *out)
 		*colon = '\0';
 		host = buf;
 		port = colon + 1;
-		if (inet_pton(AF_INET, host, l.addr) != 1)
+		if (inet_pton(AF_INET, host, l.addr) == 1)
+			l.family = 4;
+		else if (is_host_name(host))
+			strcpy(l.name, host); /* family stays 0 until resolved */
+		else
 			return -EINVAL;
-		l.family = 4;
 	} else {
 		port = buf;
 		l.family = 4;
@@ -334,16 +363,6 @@ static int set_abs_path(void *cfg, const struct td_optrow *row, const char *arg)
 	return 0;
 }
 
-/* -N PATH|INODE|self, resolved now: a namespace that does not exist is a
- * bad command line, not an empty listing. */
-static int set_netns(void *cfg, const struct td_optrow *row, const char *arg)
-{
-	struct td_config *c = cfg;
-
-	(void)row;
-	return td_netns_resolve(arg, &c->netns, &c->netns_path);
-}
-
 static int set_ringbuf(void *cfg, const struct td_optrow *row, const char *arg)
 {
 	uint64_t b;
@@ -389,12 +408,10 @@ static const struct td_opttype
 			   "expected [ADDR:]PORT with a port 1-65535, such as 9101, 0.0.0.0:9101 or [::1]:9101"),
 	ports = TYPE(set_ports, "port list", "expected ports 1-65535 such as 80,443,8000-8010 (at most 64 items)"),
 	cgroup_dir = TYPE(set_abs_path, "cgroup", "expected an absolute path to a cgroup v2 directory"),
-	netns = TYPE(set_netns, "netns",
-		     "expected a network namespace file (/run/netns/NAME, /proc/PID/ns/net), its inode, or self",
-		     .above = "no such network namespace on this host (lsns -t net lists them)"),
 	ringbuf = TYPE(set_ringbuf, "ring buffer size", "expected a power of two from 4K to 1G"),
 	series = TYPE(set_series, "--prometheus-by",
-		      "expected lport or cgroup, with an optional :CAP from 1 to " XSTR(TD_SERIES_MAX_CAP)),
+		      "expected lport, cgroup, netns or container, with an optional :CAP from 1 to "
+		      XSTR(TD_SERIES_MAX_CAP)),
 	older_than = TYPE(set_older_than, "--older-than", "expected STATE:DURATION such as CLOSE_WAIT:30s");
 
 /* ---- the tables ---- */
@@ -415,7 +432,8 @@ enum { EXCL_FAMILY = 1, EXCL_TIMERS };
 
 /* Rows of both commands. */
 const struct td_optrow format_rows[] = {
-	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1, "wide address columns (for IPv6)"),
+	OPT(OUTPUT, 'w', "wide", NULL, td_opt_flag, CFG(wide), 1,
+	    "wide address columns (for IPv6); the snapshot adds\na CONTAINER column"),
 	OPT(OUTPUT, 'j', "json", NULL, td_opt_flag, CFG(json), 1, "JSON Lines instead of text"),
 	TD_OPT_END,
 };
@@ -433,11 +451,6 @@ const struct td_optrow addr_rows[] = {
 	OPT(FILTERS, 'R', "raddr", "CIDR", cidr, CFG(raddr), 0, "remote address in this network, e.g. ::1/128"),
 	TD_OPT_END,
 };
-const struct td_optrow netns_rows[] = {
-	OPT(FILTERS, 'N', "netns", "PATH|INODE|self", netns, 0, 0,
-	    "one network namespace (default: every one), e.g.\n/run/netns/NAME, 4026532301 or self"),
-	TD_OPT_END,
-};
 const struct td_optrow help_rows[] = {
 	OPT(TUNING, 'h', "help", NULL, td_opt_help, 0, 0, "this help"),
 	TD_OPT_END,
@@ -450,12 +463,14 @@ const struct td_optrow td_trace_rows[] = {
 	    "print a report every SECS (each covers its interval)", .noun = "interval"),
 	OPT(OUTPUT, 'C', "cumulative", NULL, td_opt_flag, CFG(cumulative), 1, "with -i, reports are totals since start"),
 	OPT(OUTPUT, 'd', "duration", "SECS", duration, CFG(duration_ns), 0, "stop after SECS (default: until Ctrl-C)"),
-	OPT(OUTPUT, 0, "prometheus-by", "lport|cgroup[:CAP]", series, 0, 0,
-	    "with --prometheus, also series per local port or\n"
-	    "cgroup id, at most CAP (32) values, the rest 'other'"),
+	OPT(OUTPUT, 0, "prometheus-by", "lport|cgroup|netns|container[:CAP]", series, 0, 0,
+	    "with --prometheus, also series per local port,\n"
+	    "cgroup id, network namespace or container, at most\n"
+	    "CAP (32) values, the rest 'other'"),
 	OPT(OUTPUT, 0, "prometheus", "[ADDR:]PORT", listen_addr, CFG(prometheus), 0,
 	    "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101)"),
+	    "(default ADDR 127.0.0.1; IPv6 as [::1]:9101; a host\n"
+	    "name binds its first IPv4 address, else its IPv6 one)"),
 	TD_OPT_INCLUDE(net_rows),
 	OPT(FILTERS, 'p', "pid", "PID", pid, CFG(pid), 0, "sockets owned by this process (tgid)"),
 	OPT(FILTERS, 'c', "cgroup", "PATH", cgroup_dir, CFG(cgroup_path), 0, "sockets created in this cgroup v2 directory"),
@@ -508,7 +523,7 @@ static bool series_without_exporter(const void *cfg)
 {
 	const struct td_config *c = cfg;
 
-	return c->series_kind && !c->prometheus.family;
+	return c->series_kind && !td_listen_on(&c->prometheus);
 }
 
 static bool series_with_kernel_agg(const void *cfg)

@@ -15,7 +15,16 @@ struct td_listen {
 	int family;       /* 0 (off), 4 or 6 */
 	uint8_t addr[16]; /* network order; v4 uses the first 4 bytes */
 	uint16_t port;    /* 1-65535 */
+	/* A host name given instead of an address (RFC 1123 syntax), until
+	 * td_http_resolve turns it into addr and family; "" if numeric. */
+	char name[254];
 };
+
+/* --prometheus was given (by address, or by a name not yet resolved). */
+static inline bool td_listen_on(const struct td_listen *l)
+{
+	return l->family || l->name[0];
+}
 
 struct td_config {
 	int family;              /* 0 (both), 4 or 6 */
@@ -80,6 +89,6 @@ int td_parse_pid(const char *s, uint32_t *pid);                   /* 1..INT_MAX 
 int td_parse_size(const char *s, uint64_t *bytes);                /* "4096", "64K", "8M" */
 int td_parse_cidr(const char *s, struct td_cidr *out);           /* "10.0.0.0/8", "::1" */
 int td_parse_state_list(const char *s, uint32_t *mask);          /* "TIME_WAIT,close-wait" */
-int td_parse_listen(const char *s, struct td_listen *out);       /* "9101", "0.0.0.0:9101", "[::1]:9101" */
+int td_parse_listen(const char *s, struct td_listen *out);       /* "9101", "0.0.0.0:9101", "[::1]:9101", "localhost:9101" */
 
 #endif

@@ -16,19 +16,24 @@ int td_guard_std_fds(void);
  * failed write, so a later flush no longer knows why they were lost. */
 struct td_output {
 	FILE *f;
+	int fd;  /* what td_output_open's stream writes to */
 	int err; /* errno of the first failure; 0 while none */
 };
 
-/* Before any output: a buffer large enough that failed writes are seen,
- * with their reason, by td_output_error. */
-void td_output_buffer(struct td_output *o);
+/* Before any output: o->f becomes a stream over fd whose every write(2)
+ * (stdio's own flushes included) records the first failure's errno in
+ * o->err, at the failure itself; fully buffered (1 MiB) off a terminal,
+ * line-buffered on one. 0 or -errno. main makes it stdout. */
+int td_output_open(struct td_output *o, int fd);
 /* Flushes o->f: 0 when everything written to it so far got out, else the
- * errno of the first failure (EIO when the stream only says that it
+ * errno of the first failure (recorded at the write for a td_output_open
+ * stream) (EIO when the stream only says that it
  * failed). The error sticks: once lost, output stays lost. */
 int td_output_error(struct td_output *o);
 
 /* The status to exit with: status, or 1 after one line on stderr ("failed
- * to write output: ...") when status is 0 and output to o->f was lost. A
+ * to write output: ...") when status is 0 and output to o->f was lost.
+ * Flushes o->f either way, so a failed run's output leaves before exit. A
  * run that already failed has said so; a second line would only repeat it. */
 int td_output_status(struct td_output *o, int status);
 

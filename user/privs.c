@@ -13,7 +13,8 @@
 #include "diag.h"
 #include "privs.h"
 
-/* What the main loop, libbpf's ring buffer, stdio, malloc, libmicrohttpd
+/* What the main loop, libbpf's ring buffer, stdio, malloc, libmicrohttpd,
+ * the cgroup walk (--prometheus-by container: getdents64)
  * and the exit path (closing fds, removing bpffs pins) use. A call outside
  * the list fails with EPERM rather than killing the process. */
 static const char *const allowed[] = {
@@ -27,7 +28,7 @@ static const char *const allowed[] = {
 	"futex", "nanosleep", "clock_nanosleep", "clock_gettime", "gettimeofday", "sched_yield",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "sigaltstack",
 	"getpid", "gettid", "tgkill", "getrandom", "uname", "sysinfo",
-	"openat", "unlink", "unlinkat", "rmdir", "readlink", "readlinkat", "access", "faccessat", "faccessat2",
+	"openat", "getdents64", "unlink", "unlinkat", "rmdir", "readlink", "readlinkat", "access", "faccessat", "faccessat2",
 	"exit", "exit_group",
 };
 

@@ -90,8 +90,7 @@ static void put_seconds(FILE *f, uint64_t ns)
 	fprintf(f, ".%.*s", end, frac);
 }
 
-/* A label value: backslash, double quote and newline escaped (0.0.4). */
-static void put_label(FILE *f, const char *s)
+void td_prom_label(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
@@ -321,7 +320,7 @@ static void render_progs(FILE *f, const struct td_prog_stat *p, size_t n)
 	       "CPU time spent in each of tcpdwell's BPF programs while kernel.bpf_stats_enabled=1.");
 	for (size_t i = 0; i < n; i++) {
 		fputs("tcpdwell_bpf_run_seconds_total{prog=\"", f);
-		put_label(f, p[i].name);
+		td_prom_label(f, p[i].name);
 		fputs("\"} ", f);
 		put_seconds(f, p[i].run_ns);
 		fputc('\n', f);
@@ -330,7 +329,7 @@ static void render_progs(FILE *f, const struct td_prog_stat *p, size_t n)
 	       "Runs of each of tcpdwell's BPF programs while kernel.bpf_stats_enabled=1.");
 	for (size_t i = 0; i < n; i++) {
 		fputs("tcpdwell_bpf_runs_total{prog=\"", f);
-		put_label(f, p[i].name);
+		td_prom_label(f, p[i].name);
 		fprintf(f, "\"} %" PRIu64 "\n", p[i].run_cnt);
 	}
 }
@@ -339,7 +338,7 @@ void td_prom_render(FILE *f, const struct td_prom_input *in)
 {
 	family(f, "tcpdwell_build_info", "gauge", "tcpdwell's version, as the label; always 1.");
 	fputs("tcpdwell_build_info{version=\"", f);
-	put_label(f, in->version);
+	td_prom_label(f, in->version);
 	fputs("\"} 1\n", f);
 	render_dwell(f, in->agg);
 	render_accept(f, &in->agg->accept, in->accept_by_port);

@@ -36,6 +36,8 @@ struct td_prom_input {
 	bool accept_by_port;              /* --prometheus-by lport: accept waits per port */
 };
 
+/* A label value: backslash, double quote and newline escaped (0.0.4). */
+void td_prom_label(FILE *f, const char *s);
 /* Cumulative counts of h for each bound, then +Inf (== h->count). */
 void td_prom_buckets(const struct hist *h, uint64_t out[TD_PROM_NBOUNDS + 1]);
 void td_prom_render(FILE *f, const struct td_prom_input *in);

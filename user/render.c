@@ -67,6 +67,31 @@ void td_json_str(FILE *f, const char *s, size_t max)
 	fputc('"', f);
 }
 
+/* ,"cgroup":"/kubepods.slice/...","container":"<64 hex>","runtime":"containerd",
+ * "pod_uid":"...","unit":"..." each only when known. */
+static void where_json(FILE *f, const struct td_where *w)
+{
+	const struct td_identity *id = w ? w->ident : NULL;
+
+	if (w && w->cgroup) {
+		fputs(",\"cgroup\":", f);
+		td_json_str(f, w->cgroup, TD_CGROUP_PATH_MAX);
+	}
+	if (!id)
+		return;
+	if (id->container[0]) {
+		fprintf(f, ",\"container\":\"%s\"", id->container);
+		if (id->runtime[0])
+			fprintf(f, ",\"runtime\":\"%s\"", id->runtime);
+	}
+	if (id->pod_uid[0])
+		fprintf(f, ",\"pod_uid\":\"%s\"", id->pod_uid);
+	if (id->unit[0]) {
+		fputs(",\"unit\":", f);
+		td_json_str(f, id->unit, sizeof(id->unit));
+	}
+}
+
 static void wall_clock(char *buf, size_t len, uint64_t realtime_ns)
 {
 	time_t secs = (time_t)(realtime_ns / 1000000000ull);
@@ -214,7 +239,8 @@ void td_render_event_text(FILE *f, const struct td_render_opts *o, const struct 
 	fputc('\n', f);
 }
 
-void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e)
+void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct td_event *e,
+			  const struct td_where *w)
 {
 	row_json(f, o, "transition", &(struct row)ROW_OF(e));
 	fprintf(f, ",\"old\":\"%s\",\"new\":\"%s\",\"dwell_ns\":", td_state_name(e->oldstate),
@@ -226,8 +252,10 @@ void td_render_event_json(FILE *f, const struct td_render_opts *o, const struct 
 	if (e->flags & TD_F_AT_LEAST)
 		fputs(",\"dwell_at_least\":true", f);
 	ends_json(f, e);
-	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 ",\"skaddr\":\"0x%" PRIx64 "\"}\n",
+	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 ",\"skaddr\":\"0x%" PRIx64 "\"",
 		e->netns, (uint64_t)e->cgroup_id, (uint64_t)e->skaddr);
+	where_json(f, w);
+	fputs("}\n", f);
 }
 
 /* An accept in the transitions' columns; MS is the wait in the queue:
@@ -242,7 +270,8 @@ void td_render_accept_text(FILE *f, const struct td_render_opts *o, const struct
 	fprintf(f, " %-11s    %-11s %s\n", "ACCEPT", "", ms);
 }
 
-void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct td_accept *r)
+void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct td_accept *r,
+			   const struct td_where *w)
 {
 	row_json(f, o, "accept", &(struct row)ROW_OF(r));
 	fputs(",\"wait_ns\":", f);
@@ -250,7 +279,9 @@ void td_render_accept_json(FILE *f, const struct td_render_opts *o, const struct
 		fprintf(f, "%" PRIu64, (uint64_t)r->wait_ns);
 	else
 		fputs("null", f);
-	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n", r->netns, (uint64_t)r->cgroup_id);
+	fprintf(f, ",\"netns\":%u,\"cgroup_id\":%" PRIu64, r->netns, (uint64_t)r->cgroup_id);
+	where_json(f, w);
+	fputs("}\n", f);
 }
 
 /* One live socket of `tcpdwell snapshot`:
@@ -262,8 +293,10 @@ void td_render_snap_header(FILE *f, const struct td_render_opts *o)
 {
 	int aw = o->wide ? 47 : 22;
 
-	fprintf(f, "%-12s %-*s %-*s %-10s %-10s %s\n", "STATE", aw, "LOCAL", aw, "PEER", "IN STATE", "NETNS",
-		"PID/COMM");
+	fprintf(f, "%-12s %-*s %-*s %-10s %-10s ", "STATE", aw, "LOCAL", aw, "PEER", "IN STATE", "NETNS");
+	if (o->wide)
+		fprintf(f, "%-12s ", "CONTAINER");
+	fputs("PID/COMM\n", f);
 }
 
 static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, unsigned port)
@@ -275,9 +308,9 @@ static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, uns
 }
 
 void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct td_snap *s, uint64_t now_ns,
-			 int holder_pid, const char *holder_comm, unsigned why)
+			 int holder_pid, const char *holder_comm, unsigned why, const struct td_where *w)
 {
-	char l[64], r[64], in[32], d[16], who[48], ns[16] = "-";
+	char l[64], r[64], in[32], d[16], who[48], ns[16] = "-", id[TD_UNIT_MAX + 8];
 	int aw = o->wide ? 47 : 22;
 
 	if (s->netns)
@@ -295,15 +328,17 @@ void td_render_snap_text(FILE *f, const struct td_render_opts *o, const struct t
 		snprintf(who, sizeof(who), "%u/%.16s (owner)", s->pid, s->comm);
 	else
 		strcpy(who, "-");
-	fprintf(f, "%-12s %-*s %-*s %-10s %-10s %s", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, ns,
-		who);
+	fprintf(f, "%-12s %-*s %-*s %-10s %-10s ", td_state_name(s->state), aw, fit(l, aw), aw, fit(r, aw), in, ns);
+	if (o->wide)
+		fprintf(f, "%-12s ", w && w->ident ? td_identity_short(w->ident, id, sizeof(id)) : "-");
+	fputs(who, f);
 	if (td_age_why_text(why))
 		fprintf(f, "  (age unknown: %s)", td_age_why_text(why));
 	fputc('\n', f);
 }
 
 void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int holder_pid, const char *holder_comm,
-			 unsigned why)
+			 unsigned why, const struct td_where *w)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 
@@ -332,9 +367,15 @@ void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int 
 	}
 	fprintf(f, ",\"uid\":%u,\"inode\":%" PRIu64 ",\"unknown_why\":", s->uid, (uint64_t)s->ino);
 	if (td_vocab_word(&td_age_vocab, why))
-		fprintf(f, "\"%s\"}\n", td_vocab_word(&td_age_vocab, why));
+		fprintf(f, "\"%s\"", td_vocab_word(&td_age_vocab, why));
 	else
-		fputs("null}\n", f);
+		fputs("null", f);
+	if (s->netns)
+		fprintf(f, ",\"netns\":%u", s->netns);
+	if (s->cgroup_id)
+		fprintf(f, ",\"cgroup_id\":%" PRIu64, (uint64_t)s->cgroup_id);
+	where_json(f, w);
+	fputs("}\n", f);
 }
 
 const char *td_snap_times_word(const struct td_snap_times *t)

@@ -2,6 +2,7 @@
  * entry; a key seen after the table holds `cap` keys goes to "other". */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
@@ -9,20 +10,30 @@
 #include "series.h"
 #include "states.h"
 
+/* Each kind's option word, metric prefix, noun for HELP, and label. */
+static const struct {
+	const char *word, *metric, *noun, *label;
+} kinds[] = {
+	[TD_SERIES_LPORT] = { "lport", "tcpdwell_lport", "local port", "lport" },
+	[TD_SERIES_CGROUP] = { "cgroup", "tcpdwell_cgroup", "cgroup", "cgroup_id" },
+	[TD_SERIES_NETNS] = { "netns", "tcpdwell_netns", "network namespace", "netns" },
+	[TD_SERIES_CONTAINER] = { "container", "tcpdwell_container", "container (or systemd unit)", "container" },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
 int td_parse_series(const char *s, enum td_series_kind *kind, unsigned *cap)
 {
 	const char *colon = s ? strchr(s, ':') : NULL;
 	size_t n = colon ? (size_t)(colon - s) : (s ? strlen(s) : 0);
-	enum td_series_kind k;
+	enum td_series_kind k = TD_SERIES_OFF;
 	unsigned c = 32;
 
 	if (!s)
 		return -EINVAL;
-	if (n == 5 && strncmp(s, "lport", 5) == 0)
-		k = TD_SERIES_LPORT;
-	else if (n == 6 && strncmp(s, "cgroup", 6) == 0)
-		k = TD_SERIES_CGROUP;
-	else
+	for (size_t i = 1; i < NKINDS; i++)
+		if (n == strlen(kinds[i].word) && strncmp(s, kinds[i].word, n) == 0)
+			k = (enum td_series_kind)i;
+	if (k == TD_SERIES_OFF)
 		return -EINVAL;
 	if (colon) {
 		uint64_t v;
@@ -96,13 +107,61 @@ static unsigned bound_of(uint64_t ns)
 	return b;
 }
 
-void td_series_add(struct td_series *s, const struct td_event *e)
+/* FNV-1a over the labels: two containers share an entry only if their
+ * 64-bit hashes collide. */
+static uint64_t hash_labels(const char *container, const char *pod)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = container;; p++) {
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		if (!*p)
+			break;
+	}
+	for (const char *p = pod; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h;
+}
+
+/* The container's entry: its 12 digits, else its unit, else "-". */
+static struct td_series_entry *container_entry(struct td_series *s, const struct td_identity *id)
+{
+	char c[TD_UNIT_MAX + 1];
+	const char *pod = id ? id->pod_uid : "";
+	struct td_series_entry *en;
+
+	if (id && id->container[0])
+		snprintf(c, sizeof(c), "%.12s", id->container);
+	else
+		snprintf(c, sizeof(c), "%s", id && id->unit[0] ? id->unit : "-");
+	en = entry_for(s, hash_labels(c, pod));
+	if (!en->other && !en->container[0]) {
+		memcpy(en->container, c, sizeof(c));
+		snprintf(en->pod_uid, sizeof(en->pod_uid), "%s", pod);
+	}
+	return en;
+}
+
+void td_series_add(struct td_series *s, const struct td_event *e, const struct td_identity *id)
 {
 	struct td_series_entry *en;
 
-	if (s->kind == TD_SERIES_OFF)
+	switch (s->kind) {
+	case TD_SERIES_OFF:
 		return;
-	en = entry_for(s, s->kind == TD_SERIES_LPORT ? e->sport : e->cgroup_id);
+	case TD_SERIES_LPORT:
+		en = entry_for(s, e->sport);
+		break;
+	case TD_SERIES_CGROUP:
+		en = entry_for(s, e->cgroup_id);
+		break;
+	case TD_SERIES_NETNS:
+		en = entry_for(s, e->netns);
+		break;
+	default:
+		en = container_entry(s, id);
+		break;
+	}
 	en->trans[e->oldstate][e->newstate]++;
 	if (!td_has_dwell(e->oldstate, e->newstate) || !(e->flags & TD_F_DWELL_KNOWN))
 		return;
@@ -111,24 +170,31 @@ void td_series_add(struct td_series *s, const struct td_event *e)
 	en->bucket[e->oldstate][bound_of(e->dwell_ns)]++;
 }
 
+/* lport="8080", or container="3f1c2a9b8d7e",pod_uid="..." (pod_uid only
+ * when there is one), or the kind's label="other". */
 static void put_key(FILE *f, const struct td_series *s, const struct td_series_entry *en)
 {
-	fprintf(f, "%s=\"", s->kind == TD_SERIES_LPORT ? "lport" : "cgroup_id");
-	if (en->other)
+	fprintf(f, "%s=\"", kinds[s->kind].label);
+	if (en->other) {
 		fputs("other\"", f);
-	else
+	} else if (s->kind == TD_SERIES_CONTAINER) {
+		td_prom_label(f, en->container);
+		fputc('"', f);
+		if (en->pod_uid[0])
+			fprintf(f, ",pod_uid=\"%s\"", en->pod_uid);
+	} else {
 		fprintf(f, "%" PRIu64 "\"", en->key);
+	}
 }
 
 void td_series_render(FILE *f, const struct td_series *s)
 {
-	const char *m = s->kind == TD_SERIES_LPORT ? "tcpdwell_lport" : "tcpdwell_cgroup";
+	const char *m = kinds[s->kind].metric;
 
 	if (s->kind == TD_SERIES_OFF)
 		return;
 	fprintf(f, "# HELP %s_state_dwell_seconds Time in a state per %s (at most %u values, the rest as \"other\").\n"
-		"# TYPE %s_state_dwell_seconds histogram\n", m,
-		s->kind == TD_SERIES_LPORT ? "local port" : "cgroup", s->cap, m);
+		"# TYPE %s_state_dwell_seconds histogram\n", m, kinds[s->kind].noun, s->cap, m);
 	for (unsigned i = 0; i <= s->cap; i++) {
 		const struct td_series_entry *en = &s->v[i];
 
@@ -155,7 +221,7 @@ void td_series_render(FILE *f, const struct td_series *s)
 		}
 	}
 	fprintf(f, "# HELP %s_transitions_total TCP state transitions per %s.\n# TYPE %s_transitions_total counter\n",
-		m, s->kind == TD_SERIES_LPORT ? "local port" : "cgroup", m);
+		m, kinds[s->kind].noun, m);
 	for (unsigned i = 0; i <= s->cap; i++) {
 		const struct td_series_entry *en;
 

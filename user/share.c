@@ -90,6 +90,30 @@ static void find_holders(struct tcpdwell_bpf *skel)
 	td_holders_free(&h);
 }
 
+/* A timewait sock keeps no cgroup and no owner (struct inet_timewait_sock
+ * has neither; both went with the full socket): with -c or -p, the
+ * TIME_WAITs seeded at start can never pass. Says how many. */
+static void note_unattributed_tw(struct tcpdwell_bpf *skel)
+{
+	const struct td_filter *f = (const void *)&skel->rodata->filt;
+	int fd = bpf_map__fd(skel->maps.tw_socks);
+	__u64 key, next, *prev = NULL;
+	size_t n = 0;
+	struct td_tw w;
+
+	if (!skel->rodata->timers_on || (!f->cgroup_id && !f->tgid))
+		return;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n += bpf_map_lookup_elem(fd, &key, &w) == 0 && w.start_known == TW_START_AT_LEAST;
+	}
+	if (n)
+		td_warn("%zu TIME_WAIT socket%s from before this run %s never counted with %s: the kernel keeps no "
+			"cgroup or owner for a timewait sock", n, n == 1 ? "" : "s", n == 1 ? "is" : "are",
+			f->cgroup_id && f->tgid ? "-c and -p" : f->cgroup_id ? "-c" : "-p");
+}
+
 /* seed_tcp does its work while we read its iterator; it writes nothing. */
 static int drain(void *ctx, uint32_t netns, int fd)
 {
@@ -112,4 +136,5 @@ void td_seed_sockets(struct tcpdwell_bpf *skel, struct td_nsiter *walk)
 	if (err)
 		td_warn("cannot seed the sockets that exist now: %s; their first times in state are unknown",
 			strerror(-err));
+	note_unattributed_tw(skel);
 }

@@ -1,14 +1,17 @@
 /* `tcpdwell snapshot`: the TCP sockets that exist now (iter/tcp), with how
  * long each has been in its state when a tracing tcpdwell shares its maps,
  * and the process that holds it. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "diag.h"
 #include "filter.h"
 #include "holders.h"
@@ -24,6 +27,9 @@
 #include "vocab.h"
 #include "clock.h"
 #include "tcpdwell.skel.h"
+
+/* What to do when the shared maps cannot be read: they belong to root. */
+#define PINS_HINT "run snapshot as root, or grant CAP_DAC_OVERRIDE (the maps are root's, mode 0700)"
 
 /* The maps a tracer pinned, in place of the skeleton's; without a tracer
  * the hash maps shrink to one entry (nothing will be found in them). */
@@ -82,20 +88,58 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 	return 0;
 }
 
+/* 1 after an error line when this user may not open the tracer's pins
+ * (root's, mode 0600: a user other than root with CAP_DAC_READ_SEARCH
+ * reaches them, but only CAP_DAC_OVERRIDE opens them); else 0. */
+static int pins_refused(pid_t tracer)
+{
+	char path[256];
+	int fd;
+
+	if (!tracer)
+		return 0;
+	td_pin_path(path, sizeof(path), tracer, td_pinned_maps[0]);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EACCES && errno != EPERM)
+		return 0; /* the load says what else is wrong */
+	td_err("failed to open the maps tracer %d shares (%s): %s; %s", (int)tracer, path, strerror(errno),
+	       PINS_HINT);
+	return 1;
+}
+
 /* The tracer whose maps give times in state: -t, else the newest sharing
- * one, else 0 (none). 1 after an error line: -t names no sharing tracer. */
+ * one, else 0 (none). 1 after an error line: -t names no sharing tracer,
+ * or the directory of shared maps cannot be read (a user other than root
+ * without CAP_DAC_OVERRIDE: whether a tracer runs cannot be told). */
 static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 {
 	char path[256];
+	struct stat st;
+	DIR *d;
 
 	*tracer = 0;
-	if (td_bpffs_ensure() == 0)
+	if (td_bpffs_ensure() == 0) {
+		d = opendir(TD_PIN_ROOT);
+		if (!d && (errno == EACCES || errno == EPERM)) {
+			td_err("failed to read the maps tracers share in %s: %s; %s", TD_PIN_ROOT, strerror(errno),
+			       PINS_HINT);
+			return 1;
+		}
+		if (d)
+			closedir(d);
 		*tracer = o->tracer ? (pid_t)o->tracer : td_pin_find_tracer();
+	}
 	if (!o->tracer)
-		return 0;
+		return pins_refused(*tracer);
 	td_pin_path(path, sizeof(path), *tracer, NULL);
-	if (access(path, F_OK) == 0)
-		return 0;
+	/* stat, not access(): access() checks as the real user without the
+	 * capabilities (a user granted CAP_DAC_OVERRIDE would be refused). */
+	if (stat(path, &st) == 0)
+		return pins_refused(*tracer);
 	td_err("no tracing tcpdwell with pid %u shares its maps in %s", o->tracer, TD_PIN_ROOT);
 	return 1;
 }
@@ -174,6 +218,7 @@ struct listing {
 	const struct snap_opts *o;
 	struct td_render_opts ropts;
 	struct td_holders holders;
+	struct td_cgroups cgroups; /* -j and -w: each socket's cgroup and container */
 	struct source src;
 	struct td_snap_times times;
 	uint64_t counts[TD_MAX_STATES];
@@ -218,6 +263,8 @@ static void list_one(void *ctx, const void *rec)
 	struct listing *l = ctx;
 	const struct td_snap *r = rec;
 	const struct td_holder *h;
+	const struct td_cgroup *g;
+	struct td_where w = { 0 };
 	unsigned why;
 
 	if (r->type != TD_REC_SNAPSHOT || r->state == 0 || r->state >= TD_MAX_STATES)
@@ -231,10 +278,15 @@ static void list_one(void *ctx, const void *rec)
 	else
 		l->times.unknown[why]++;
 	h = td_holders_find(&l->holders, r->ino);
+	if (l->o->cfg.json || l->o->cfg.wide) {
+		g = td_cgroups_lookup(&l->cgroups, r->cgroup_id, td_clock_ns(CLOCK_MONOTONIC));
+		w.cgroup = g ? g->path : NULL;
+		w.ident = g ? g->ident : NULL;
+	}
 	if (l->o->cfg.json)
-		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
+		td_render_snap_json(stdout, r, l->now, h ? h->pid : 0, h ? h->comm : "", why, &w);
 	else
-		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "", why);
+		td_render_snap_text(stdout, &l->ropts, r, l->now, h ? h->pid : 0, h ? h->comm : "", why, &w);
 	l->listed++;
 }
 
@@ -306,6 +358,8 @@ int td_snapshot_main(int argc, char **argv)
 	if (tracer)
 		read_filters(&l.src);
 	(void)td_holders_scan(&l.holders, "/proc", 0);
+	/* No cgroup2 mount: no identities, the sockets are still listed. */
+	(void)td_cgroups_init(&l.cgroups, NULL);
 	l.now = td_clock_ns(CLOCK_MONOTONIC);
 	if (!o.cfg.json)
 		td_render_snap_header(stdout, &l.ropts);
@@ -317,6 +371,7 @@ cleanup:
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);
 	td_holders_free(&l.holders);
+	td_cgroups_free(&l.cgroups);
 	free(l.src.cfg);
 	return err ? 1 : 0;
 }

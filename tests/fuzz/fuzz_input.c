@@ -1,13 +1,15 @@
 /* libFuzzer target for the input-facing code the project writes itself: the
  * option parsers (ports, port lists, durations, sizes, pids, CIDRs, state
- * lists), the whole command line, and the ring-buffer record decoder and
- * renderers. The first byte picks the target; the rest is its input. */
+ * lists), the whole command line, the ring-buffer record decoder and
+ * renderers, and the cgroup path and /proc/mounts line parsers. The first byte picks the target; the rest is its input. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 #include "agg.h"
+#include "cgroups.h"
+#include "container.h"
 #include "opts.h"
 #include "record.h"
 #include "render.h"
@@ -60,11 +62,11 @@ static void fuzz_record(const uint8_t *data, size_t size)
 	if ((e = td_decode(&copy, size))) {
 		td_agg_add(&agg, e);
 		td_render_event_text(null, &o, e);
-		td_render_event_json(null, &o, e);
+		td_render_event_json(null, &o, e, NULL);
 	} else if ((a = td_decode_accept(&copy, size))) {
 		td_agg_add_accept(&agg, a);
 		td_render_accept_text(null, &o, a);
-		td_render_accept_json(null, &o, a);
+		td_render_accept_json(null, &o, a, NULL);
 	}
 	fclose(null);
 }
@@ -81,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	s = cstr(data + 1, size - 1);
-	switch (data[0] % 9) {
+	switch (data[0] % 11) {
 	case 0: td_parse_port(s, &port); break;
 	case 1: memset(filter, 0, sizeof(filter)); td_parse_port_list(s, filter, TD_PORT_LOCAL); break;
 	case 2: td_parse_duration(s, &u64); break;
@@ -91,6 +93,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 6: td_parse_state_list(s, &u32); break;
 	case 7: fuzz_args(data + 1, size - 1); break;
 	case 8: fuzz_record(data + 1, size - 1); break;
+	case 9: {
+		struct td_identity id;
+		char buf[64];
+
+		if (td_identity_parse(s, &id) == 0)
+			td_identity_short(&id, buf, sizeof(buf));
+		break;
+	}
+	case 10: {
+		char dir[256];
+
+		td_mount_line_cgroup2(s, dir, sizeof(dir));
+		break;
+	}
 	}
 	free(s);
 	return 0;

@@ -35,19 +35,30 @@ void require_root(void)
 	cr_skip_test("skipped: loading BPF needs root (run `sudo make test`)");
 }
 
-void enter_netns(void)
+int lo_up(void)
 {
 	struct ifreq ifr = { 0 };
-	int fd;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, "lo");
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!err)
+		err = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	err = err ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+void enter_netns(void)
+{
+	int err;
 
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_geq(fd, 0);
-	strcpy(ifr.ifr_name, "lo");
-	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "lo up: %s", strerror(errno));
-	close(fd);
+	err = lo_up();
+	cr_assert_eq(err, 0, "lo up: %s", strerror(-err));
 }
 
 void sysctl_set(const char *path, const char *value)

@@ -32,6 +32,9 @@ uint64_t tolerance_ns(uint64_t expected);
 /* Moves this test process into a new network namespace with lo up, so that
  * sysctls, routes and sockets are its own. */
 void enter_netns(void);
+/* lo up in the calling process's namespace, without asserting (for forked
+ * children): 0 or -errno. */
+int lo_up(void);
 /* A TcpExt counter of this network namespace (/proc/net/netstat), the
  * kernel's own count: TCPSynRetrans (SYNs and SYN-ACKs retransmitted),
  * ListenDrops (SYNs a listener dropped), ... */

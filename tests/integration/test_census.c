@@ -109,3 +109,54 @@ Test(census, honours_cgroup, .init = require_root, .timeout = 30)
 	cr_assert_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
 	cr_assert_eq(est, 2, "ESTABLISHED %llu with -c: want the child's 2 of 6", (unsigned long long)est);
 }
+
+/* TIME_WAITs made before the tracer starts: a timewait sock keeps no cgroup
+ * or owner, so with -c (or -p) they can never pass; the start-up note says
+ * how many, and only then. */
+Test(census, seeded_time_waits_named_under_cgroup, .init = require_root, .timeout = 30)
+{
+	char portstr[8], cg[PATH_MAX], want[160];
+	char *with_c[] = { "-T", "-c", cg, "-P", portstr, "-d", "1", NULL };
+	char *with_p[] = { "-T", "-p", "1", "-P", portstr, "-d", "1", NULL };
+	char *plain[] = { "-T", "-P", portstr, "-d", "1", NULL };
+	char *no_t[] = { "-c", cg, "-P", portstr, "-d", "1", NULL };
+	unsigned n = pick_ms(2, 6);
+	uint16_t port = 0;
+	struct run r;
+	char b;
+	int lfd;
+
+	enter_netns();
+	lfd = tcp_listen(4, &port, 16);
+	for (unsigned i = 0; i < n; i++) {
+		int c = tcp_connect(4, port), s = accept(lfd, NULL, NULL);
+
+		cr_assert_eq(shutdown(c, SHUT_WR), 0);
+		cr_assert_eq(read(s, &b, 1), 0);
+		close(s);
+		sleep_ms(20); /* the server's FIN: the client is in TIME_WAIT */
+		close(c);
+	}
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(cg, sizeof(cg), "%s", cgroup2_root());
+	snprintf(want, sizeof(want), "tcpdwell: warning: %u TIME_WAIT sockets from before this run are never counted with -c: ",
+		 n);
+	run_start(&r, with_c, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, want), NULL, "want \"%s\" in: %s", want, r.err);
+	cr_assert_neq(strstr(r.err, "the kernel keeps no cgroup or owner for a timewait sock\n"), NULL, "%s", r.err);
+	fclose(r.out);
+	run_start(&r, with_p, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, " are never counted with -p: "), NULL, "%s", r.err);
+	fclose(r.out);
+	run_start(&r, plain, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	cr_assert_eq(strstr(r.err, "never counted"), NULL, "no -c or -p: %s", r.err);
+	fclose(r.out);
+	run_start(&r, no_t, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "stderr: %s", r.err);
+	cr_assert_eq(strstr(r.err, "never counted"), NULL, "no -T: %s", r.err);
+	fclose(r.out);
+	close(lfd);
+}

@@ -430,3 +430,109 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 	capture_stop(&c);
 	close(lfd);
 }
+
+/* ---- an orphan whose namespace dies (issue 12) ---- */
+
+struct dying_args {
+	uint16_t port;
+	unsigned fin_ms; /* the orphan's FIN_WAIT2, until the peer's FIN */
+	unsigned tw_ms;  /* then TIME_WAIT, until the namespace dies */
+};
+
+/* A forked child in a namespace of its own: a connection whose client
+ * closes first (orphaned FIN_WAIT2), the server's FIN fin_ms later (the
+ * orphan turns TIME_WAIT), then exit tw_ms later: the namespace dies with
+ * its last process and takes the TIME_WAIT with it. Reports the client's
+ * port, its close() bracket, the server's close() bracket, and when it
+ * left. */
+static int orphan_in_dying_netns(void *arg, int wfd)
+{
+	const struct dying_args *a = arg;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(a->port) };
+	socklen_t sl = sizeof(sin);
+	int lfd, cfd, sfd;
+	char b;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (unshare(CLONE_NEWNET) || lo_up())
+		return 10;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4) ||
+	    connect(cfd, (struct sockaddr *)&sin, sizeof(sin)))
+		return 11;
+	sfd = accept(lfd, NULL, NULL);
+	if (sfd < 0 || getsockname(cfd, (struct sockaddr *)&sin, &sl))
+		return 12;
+	report_u64(wfd, ntohs(sin.sin_port));
+	report_u64(wfd, now_ns());
+	close(cfd);
+	report_u64(wfd, now_ns());
+	if (read(sfd, &b, 1) != 0)
+		return 13;
+	sleep_ms(a->fin_ms);
+	report_u64(wfd, now_ns());
+	close(sfd);
+	report_u64(wfd, now_ns());
+	sleep_ms(a->tw_ms);
+	report_u64(wfd, now_ns());
+	close(lfd);
+	return 0;
+}
+
+/* The orphan's time is split at the peer's FIN, as at an expiry: FIN_WAIT2
+ * -> TIME_WAIT (inferred from the timer to a jiffy), then TIME_WAIT ->
+ * CLOSE for the namespace's end; never FIN_WAIT2 -> CLOSE for the whole. */
+Test(mini, orphan_split_when_its_namespace_dies, .init = require_root, .timeout = 60)
+{
+	struct dying_args a = { .port = free_port(4), .fin_ms = pick_ms(100, 250), .tw_ms = pick_ms(800, 1200) };
+	const uint64_t slack = 10000000ull; /* a jiffy or two, at any CONFIG_HZ */
+	const struct td_event *fw1, *fw2, *end, *whole;
+	uint64_t c0, c1, s0, s1, left, fw_sum;
+	struct td_config cfg;
+	struct capture c;
+	struct child ch;
+	uint16_t cport;
+
+	config_for_port(&cfg, a.port);
+	cfg.timers = true;
+	capture_start(&c, &cfg);
+	child_start(&ch, orphan_in_dying_netns, &a);
+	cport = (uint16_t)child_read_u64(&ch);
+	c0 = child_read_u64(&ch);
+	c1 = child_read_u64(&ch);
+	s0 = child_read_u64(&ch);
+	s1 = child_read_u64(&ch);
+	left = child_read_u64(&ch);
+	child_wait(&ch);
+
+	/* The namespace is cleaned up by a kernel worker after its last
+	 * process: the end comes some time after the exit. */
+	end = await(&c, cport, a.port, TD_TIME_WAIT, TD_CLOSE, 15000);
+	whole = find_event(&c, cport, a.port, TD_FIN_WAIT2, TD_CLOSE);
+	cr_assert_null(whole, "the orphan charged wholly to FIN_WAIT2: %.3f ms", whole ? whole->dwell_ns / 1e6 : 0);
+	fw1 = find_event(&c, cport, a.port, TD_FIN_WAIT1, TD_FIN_WAIT2);
+	fw2 = find_event(&c, cport, a.port, TD_FIN_WAIT2, TD_TIME_WAIT);
+	if (!fw1 || !fw2 || !end) {
+		assert_all_seen(&c, (fw1 != NULL) + (fw2 != NULL) + (end != NULL), 3, "the orphan's transitions");
+		capture_stop(&c);
+		return;
+	}
+	cr_assert(fw2->flags & TD_F_ORPHAN, "FIN_WAIT2 -> TIME_WAIT not marked orphaned");
+	cr_assert(fw2->flags & TD_F_DWELL_KNOWN);
+	fw_sum = fw1->dwell_ns + fw2->dwell_ns;
+	cr_assert(fw_sum + slack >= s0 - c1 && fw_sum <= s1 - c0 + slack,
+		  "FIN_WAIT1+FIN_WAIT2 %.3f ms outside [%.3f, %.3f] ms (the peer's FIN %u ms after close)",
+		  fw_sum / 1e6, (s0 - c1) / 1e6, (s1 - c0) / 1e6, a.fin_ms);
+	cr_assert(fw2->ts_ns + slack >= s0 && fw2->ts_ns <= s1 + slack,
+		  "FIN_WAIT2 ended at %.3f ms, the FIN was sent in [%.3f, %.3f] ms", fw2->ts_ns / 1e6, s0 / 1e6,
+		  s1 / 1e6);
+	cr_assert_eq(end->tw_end, TD_TW_NETNS, "end reason %u, expected netns", end->tw_end);
+	cr_assert(end->flags & TD_F_DWELL_KNOWN);
+	cr_assert_eq(end->ts_ns - end->dwell_ns, fw2->ts_ns, "TIME_WAIT began when FIN_WAIT2 ended");
+	cr_assert(end->ts_ns >= left, "the namespace ended at %.3f ms, before its last process left (%.3f ms)",
+		  end->ts_ns / 1e6, left / 1e6);
+	cr_assert(end->dwell_ns + slack >= left - s1, "TIME_WAIT %.3f ms, at least %.3f ms expected",
+		  end->dwell_ns / 1e6, (left - s1) / 1e6);
+	capture_stop(&c);
+}

@@ -2,6 +2,7 @@
  * with the documented set each mode starts and traces; with one capability
  * less it exits 1 with one line naming what is missing, and no word of the
  * verifier log. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,13 +99,29 @@ Test(privs, exporter_needs_bpf_and_perfmon, .init = require_root, .timeout = 60)
 	fclose(r.out);
 }
 
-Test(privs, snapshot_needs_bpf_and_perfmon, .init = require_root, .timeout = 60)
+/* A root tracer's shared maps are root's (mode 0700): snapshot as another
+ * user reads them with CAP_DAC_OVERRIDE, and without it says so in one
+ * line, whether the directory or the pins refuse it. */
+Test(privs, snapshot_needs_bpf_perfmon_and_dac_override, .init = require_root, .timeout = 60)
 {
-	char *args[] = { "snapshot", "-P", "9", NULL };
-	struct run r;
+	char pid[16], *tracer_args[] = { "-d", "20", "-P", "9", NULL };
+	char *args[] = { "snapshot", "-P", "9", "-t", pid, NULL };
+	struct run tracer, r;
+	int status;
 
-	cr_assert_eq(run_caps(&r, args, "+bpf,+perfmon"), 0, "stderr: %s", r.err);
+	run_start(&tracer, tracer_args, -1);
+	cr_assert(run_wait_stderr(&tracer, "tracing TCP", 10000), "tracer did not start: %s", tracer.err);
+	snprintf(pid, sizeof(pid), "%d", (int)tracer.pid);
+	status = run_caps(&r, args, "+bpf,+perfmon,+dac_override");
+	cr_assert_eq(status, 0, "stderr: %s", r.err);
+	cr_assert_neq(strstr(r.err, "times in state from the tracer pid "), NULL, "stderr: %s", r.err);
 	fclose(r.out);
-	assert_missing(args, "+bpf", "missing: CAP_PERFMON");
-	assert_missing(args, "+perfmon", "missing: CAP_BPF");
+	assert_missing(args, "+bpf,+perfmon", "failed to read the maps tracers share in /sys/fs/bpf/tcpdwell: "
+					       "Permission denied; run snapshot as root, or grant CAP_DAC_OVERRIDE");
+	assert_missing(args, "+bpf,+perfmon,+dac_read_search", "failed to open the maps tracer");
+	assert_missing(args, "+bpf,+perfmon,+dac_read_search", "grant CAP_DAC_OVERRIDE");
+	assert_missing(args, "+bpf,+dac_override", "missing: CAP_PERFMON");
+	assert_missing(args, "+perfmon,+dac_override", "missing: CAP_BPF");
+	cr_assert_eq(run_finish(&tracer, SIGINT), 0, "tracer: %s", tracer.err);
+	fclose(tracer.out);
 }

@@ -878,6 +878,45 @@ Test(prom, listen_addresses_and_errors, .init = setup, .fini = cleanup, .timeout
 	free(buf);
 }
 
+/* A host name: localhost binds its IPv4 address; a malformed name is bad
+ * input; a name that cannot be resolved is one line (in a namespace of the
+ * test's own, so the lookup sends nothing off this machine). */
+Test(prom, listen_host_names, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	char listen_arg[300], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "-P", "9", "-d", "20", NULL };
+	const char *want = "tcpdwell: failed to resolve --prometheus host 'nosuch-host.invalid': ";
+	uint16_t port = free_port(4);
+	const char *body;
+	struct run r;
+	int rc;
+
+	cr_assert_not_null(buf);
+	snprintf(listen_arg, sizeof(listen_arg), "localhost:%u", port);
+	tcpdwell_start(&r, args);
+	cr_assert_neq(strstr(r.err, "http://127.0.0.1:"), NULL, "%s", r.err);
+	cr_assert_neq(strstr(r.err, "(localhost)"), NULL, "%s", r.err);
+	cr_assert_eq(http_get(4, port, "/metrics", buf, &body), 200);
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+
+	snprintf(listen_arg, sizeof(listen_arg), "bad_name:%u", port);
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 2, "a malformed name: %s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
+	fclose(r.out);
+
+	enter_netns();
+	snprintf(listen_arg, sizeof(listen_arg), "nosuch-host.invalid:%u", port);
+	run_start(&r, args, -1);
+	rc = run_finish(&r, 0);
+	/* 2 if a resolver says the name does not exist, 1 if none answers. */
+	cr_assert(rc == 1 || rc == 2, "an unknown name: status %d: %s", rc, r.err);
+	cr_assert_eq(strncmp(r.err, want, strlen(want)), 0, "%s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line: %s", r.err);
+	fclose(r.out);
+	free(buf);
+}
+
 /* A sample's value in a scrape body, or -1 when absent. */
 static double sample(const char *body, const char *series)
 {
@@ -1045,5 +1084,161 @@ Test(prom, per_port_series_with_a_cap, .init = setup, .fini = cleanup, .timeout 
 	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
 	for (int i = 0; i < 3; i++)
 		close(lfd[i]);
+	free(buf);
+}
+
+/* Fetches /metrics, checks it with promtool, returns the body (in buf). */
+static const char *scrape_checked(uint16_t mport, char *buf)
+{
+	char out[4096];
+	const char *body;
+
+	cr_assert_eq(http_get(4, mport, "/metrics", buf, &body), 200);
+	cr_assert_eq(promtool_check(body, out, sizeof(out)), 0, "promtool: %s", out);
+	return body;
+}
+
+/* A child in its own network namespace: a connection on its loopback to
+ * port, closed by the client first. */
+static int connect_in_own_netns(void *arg, int wfd)
+{
+	uint16_t port = *(uint16_t *)arg;
+	int lfd, c, s;
+
+	enter_netns();
+	lfd = tcp_listen(4, &port, 4);
+	c = tcp_connect(4, port);
+	s = accept(lfd, NULL, NULL);
+	if (c < 0 || s < 0)
+		return 1;
+	close(c);
+	sleep_ms(20);
+	close(s);
+	sleep_ms(20);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+/* --prometheus-by netns:1: the test's namespace gets its inode as the
+ * label (it made the first transition), a second namespace goes to
+ * "other". */
+Test(prom, per_netns_series_with_a_cap, .init = setup, .fini = cleanup, .timeout = 60)
+{
+	char listen_arg[32], port_arg[16], series[192], *buf = malloc(BUF_SIZE);
+	char *args[] = { "--prometheus", listen_arg, "--prometheus-by", "netns:1", "-P", port_arg, NULL };
+	uint16_t port = 0, mport = free_port(4);
+	int lfd = tcp_listen(4, &port, 8), c, s;
+	struct child other;
+	struct stat st;
+	const char *body;
+	struct run r;
+
+	cr_assert_not_null(buf);
+	cr_assert_eq(stat("/proc/self/ns/net", &st), 0);
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", mport);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	tcpdwell_start(&r, args);
+	c = tcp_connect(4, port);
+	s = accept(lfd, NULL, NULL);
+	cr_assert_geq(s, 0);
+	close(c);
+	sleep_ms(20);
+	close(s);
+	sleep_ms(50);
+	child_start(&other, connect_in_own_netns, &port);
+	(void)child_read_u64(&other);
+	child_wait(&other);
+	sleep_ms(300);
+	body = scrape_checked(mport, buf);
+	snprintf(series, sizeof(series),
+		 "tcpdwell_netns_transitions_total{netns=\"%lu\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"}",
+		 (unsigned long)st.st_ino);
+	cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+	snprintf(series, sizeof(series),
+		 "tcpdwell_netns_transitions_total{netns=\"other\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"}");
+	cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+	close(lfd);
+	free(buf);
+}
+
+struct joiner {
+	const char *procs;
+	uint16_t port;
+};
+
+/* Joins a cgroup, then connects to port and closes first. */
+static int connect_in_cgroup(void *arg, int wfd)
+{
+	const struct joiner *j = arg;
+	FILE *f = fopen(j->procs, "w");
+	int c;
+
+	if (!f || fprintf(f, "0\n") < 0 || fclose(f))
+		return 2;
+	c = tcp_connect(4, j->port);
+	report_u64(wfd, local_port(c));
+	sleep_ms(50);
+	close(c);
+	report_u64(wfd, 1);
+	return 0;
+}
+
+/* The cgroups of the container test, removed even when it fails (its
+ * child has exited or been killed by then: the child never blocks). */
+static char box_top[128], box_dir[256];
+
+static void cleanup_box(void)
+{
+	cleanup();
+	if (box_dir[0])
+		rmdir(box_dir);
+	if (box_top[0])
+		rmdir(box_top);
+}
+
+/* --prometheus-by container:1: a client in a docker-like cgroup the test
+ * makes gets its 12 digits as the label; the server side (the test's own
+ * cgroup) counts under "other". */
+Test(prom, per_container_series_with_a_cap, .init = setup, .fini = cleanup_box, .timeout = 60)
+{
+	char listen_arg[32], port_arg[16], series[256], procs[300], id[65], *buf = malloc(BUF_SIZE);
+	char *top = box_top, *dir = box_dir;
+	char *args[] = { "--prometheus", listen_arg, "--prometheus-by", "container:1", "-P", port_arg, NULL };
+	uint16_t port = 0, mport = free_port(4);
+	int lfd = tcp_listen(4, &port, 8), s;
+	struct joiner j = { procs, port };
+	struct child box;
+	const char *body;
+	struct run r;
+
+	cr_assert_not_null(buf);
+	snprintf(id, sizeof(id), "%08x%056x", (unsigned)getpid(), 0xfeedu);
+	snprintf(top, sizeof(box_top), "%s/tcpdwell-prom-%d", cgroup2_root(), getpid());
+	snprintf(dir, sizeof(box_dir), "%s/docker-%.64s.scope", top, id);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	cr_assert_eq(mkdir(top, 0755), 0, "mkdir %s: %s", top, strerror(errno));
+	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", mport);
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	tcpdwell_start(&r, args);
+	child_start(&box, connect_in_cgroup, &j);
+	(void)child_read_u64(&box);
+	s = accept(lfd, NULL, NULL);
+	cr_assert_geq(s, 0);
+	(void)child_read_u64(&box);
+	child_wait(&box);
+	sleep_ms(20);
+	close(s);
+	sleep_ms(300);
+	body = scrape_checked(mport, buf);
+	snprintf(series, sizeof(series),
+		 "tcpdwell_container_transitions_total{container=\"%.12s\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"}", id);
+	cr_assert_eq(sample(body, series), 1, "%s: %g in\n%s", series, sample(body, series), body);
+	snprintf(series, sizeof(series),
+		 "tcpdwell_container_transitions_total{container=\"other\",from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"}");
+	cr_assert_eq(sample(body, series), 1, "%s: %g", series, sample(body, series));
+	cr_assert_eq(tcpdwell_finish(&r), 0, "stderr: %s", r.err);
+	close(lfd);
 	free(buf);
 }

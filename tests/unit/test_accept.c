@@ -121,7 +121,7 @@ static char *render_accept(const struct td_accept *r, bool json)
 
 	memout_open(&m);
 	if (json)
-		td_render_accept_json(m.f, &opts, r);
+		td_render_accept_json(m.f, &opts, r, NULL);
 	else
 		td_render_accept_text(m.f, &opts, r);
 	memout_close(&m);

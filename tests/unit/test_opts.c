@@ -600,7 +600,8 @@ Test(opts, listen)
 	static const char *const bad[] = {
 		"", "0", "70000", "65536", "-1", "+80", " 80", "80 ", "junk", "9101x",
 		"127.0.0.1", "127.0.0.1:", ":9101", "127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:x",
-		"127.0.0:9101", "localhost:9101", "[::1]", "[::1]:", "[::1]9101", "::1:9101", "[::1:9101",
+		"127.0.0:9101", "[::1]", "-host:80", "host-:80", "a..b:80", ".a:80", "a.:80",
+		"exa_mple:80", "hÃ©:80", "a b:80", "[localhost]:80", "localhost", "localhost:0", "1.2.3.4.5:80", "[::1]:", "[::1]9101", "::1:9101", "[::1:9101",
 		"[127.0.0.1]:9101", "[::1]:0", "[fe80::1%lo]:9101", "1.2.3.4:80:90",
 		"[0000:0000:0000:0000:0000:0000:0000:0001]:65535xxxxxxxxxxxxxxxxxxxxxx",
 	};
@@ -623,6 +624,29 @@ Test(opts, listen)
 		cr_expect_eq(memcmp(&l, &keep, sizeof(l)), 0, "'%s': output changed on error", bad[i]);
 	}
 	cr_expect_neq(td_parse_listen(NULL, &l), 0);
+}
+
+/* A host name is kept for td_http_resolve, never looked up while parsing. */
+Test(opts, listen_name)
+{
+	static const char *const ok[] = { "localhost", "a", "x-1.example.com", "ip6-localhost", "9a" };
+	char s[300], long_label[70];
+	struct td_listen l;
+
+	for (size_t i = 0; i < N(ok); i++) {
+		snprintf(s, sizeof(s), "%s:9101", ok[i]);
+		cr_assert_eq(td_parse_listen(s, &l), 0, "'%s'", s);
+		cr_expect_str_eq(l.name, ok[i]);
+		cr_expect_eq(l.family, 0, "'%s': family before resolving", s);
+		cr_expect_eq(l.port, 9101);
+		cr_expect(td_listen_on(&l));
+	}
+	cr_assert_eq(td_parse_listen("127.0.0.1:9101", &l), 0);
+	cr_expect_str_eq(l.name, "", "numeric: no name");
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	snprintf(s, sizeof(s), "%s:80", long_label);
+	cr_expect_neq(td_parse_listen(s, &l), 0, "a 64-character label");
 }
 
 Test(opts, args_prometheus)

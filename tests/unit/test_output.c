@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
@@ -68,6 +69,81 @@ Test(output, broken_pipe)
 	cr_expect_eq(td_output_error(&o), EPIPE);
 	cr_expect_eq(td_output_status(&o, 0), 1);
 	fclose(f);
+}
+
+/* The stream td_output_open makes records a failure at the write itself:
+ * when stdio flushes a full buffer on its own, the reason is still known
+ * (a later explicit flush finds nothing left and would only say EIO). */
+Test(output, failure_recorded_at_the_write)
+{
+	static char block[3 << 20];
+	struct td_output o;
+	int fd = open("/dev/full", O_WRONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(td_output_open(&o, fd), 0);
+	memset(block, 'x', sizeof(block));
+	fwrite(block, 1, sizeof(block), o.f); /* past the 1 MiB buffer: stdio's own write */
+	cr_expect_eq(o.err, ENOSPC, "recorded before any explicit flush");
+	fflush(o.f); /* what used to lose the reason */
+	clearerr(o.f);
+	cr_expect_eq(td_output_error(&o), ENOSPC);
+	cr_expect_eq(td_output_status(&o, 0), 1);
+	fclose(o.f);
+	close(fd);
+}
+
+Test(output, recording_stream_passes_everything)
+{
+	struct td_output o;
+	char got[64] = { 0 };
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(td_output_open(&o, p[1]), 0);
+	fprintf(o.f, "report %d\n", 42);
+	cr_expect_eq(td_output_error(&o), 0);
+	cr_expect_eq(read(p[0], got, sizeof(got) - 1), 10);
+	cr_expect_str_eq(got, "report 42\n");
+	cr_expect_eq(td_output_status(&o, 0), 0);
+	fclose(o.f);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A failed run's output leaves at td_output_status, not from exit(), when
+ * main's frame (and a cookie on it) would be gone. */
+Test(output, failed_status_still_flushes)
+{
+	struct td_output o;
+	char got[16] = { 0 };
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0); /* nothing there: -1, not a hang */
+	cr_assert_eq(td_output_open(&o, p[1]), 0);
+	fputs("finding\n", o.f);
+	cr_expect_eq(td_output_status(&o, 2), 2);
+	cr_expect_eq(read(p[0], got, sizeof(got) - 1), 8);
+	cr_expect_str_eq(got, "finding\n");
+	fclose(o.f);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(output, recording_stream_broken_pipe)
+{
+	struct td_output o;
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]);
+	cr_assert_eq(td_output_open(&o, p[1]), 0);
+	fputs("nobody reads this\n", o.f);
+	cr_expect_eq(td_output_error(&o), EPIPE);
+	fclose(o.f);
+	close(p[1]);
 }
 
 /* Each test runs in a process of its own: closing fds 0-2 here is safe. */

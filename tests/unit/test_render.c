@@ -71,7 +71,7 @@ static const char *render_event(struct memout *m, const struct td_render_opts *o
 {
 	memout_open(m);
 	if (json)
-		td_render_event_json(m->f, o, e);
+		td_render_event_json(m->f, o, e, NULL);
 	else
 		td_render_event_text(m->f, o, e);
 	return memout_close(m);
@@ -675,7 +675,7 @@ Test(render, snap_text_long_endpoint_keeps_columns)
 	td_render_snap_header(h.f, &narrow);
 	memout_close(&h);
 	memout_open(&m);
-	td_render_snap_text(m.f, &narrow, &s, 0, 0, "", 0);
+	td_render_snap_text(m.f, &narrow, &s, 0, 0, "", 0, NULL);
 	memout_close(&m);
 	cr_assert_str_eq(m.buf, "ESTABLISHED  ~1:db8:1234::42]:40000 [::1]:443              ?          -          -\n");
 	in = strstr(h.buf, "IN STATE");
@@ -776,11 +776,11 @@ Test(render, snap_unknown_age_marked)
 	s.dport = 40000;
 	s.netns = 4026532301u;
 	memout_open(&m);
-	td_render_snap_text(m.f, &narrow, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
-	td_render_snap_json(m.f, &s, 0, 4242, "leaky", TD_AGE_FILTERED);
+	td_render_snap_text(m.f, &narrow, &s, 0, 4242, "leaky", TD_AGE_FILTERED, NULL);
+	td_render_snap_json(m.f, &s, 0, 4242, "leaky", TD_AGE_FILTERED, NULL);
 	s.flags = TD_F_DWELL_KNOWN;
 	s.since_ns = 1;
-	td_render_snap_json(m.f, &s, 3000000001ull, 4242, "leaky", TD_AGE_KNOWN);
+	td_render_snap_json(m.f, &s, 3000000001ull, 4242, "leaky", TD_AGE_KNOWN, NULL);
 	memout_close(&m);
 	cr_expect_not_null(strstr(m.buf, "?          4026532301 4242/leaky  (age unknown: outside the tracer's filters)\n"), "%s",
 			   m.buf);
@@ -788,5 +788,48 @@ Test(render, snap_unknown_age_marked)
 	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":\"outside_filters\"}\n"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":3000000000,\"at_least\":false,"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null}\n"), "%s", m.buf);
+	memout_free(&m);
+}
+
+/* The container keys: netns always from the record; cgroup, container,
+ * runtime, pod_uid and unit only when known. -w adds CONTAINER. */
+Test(render, where_keys_and_container_column)
+{
+	static const struct td_render_opts wide = { .wide = true };
+	struct td_identity id;
+	struct td_where w = { "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b4e28ba_2fa1_11d2_883f_"
+			      "0016d3cca427.slice/cri-containerd-3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3"
+			      "e2f1a.scope", &id };
+	struct td_event e = make_event(TD_ESTABLISHED, TD_FIN_WAIT1, TD_F_DWELL_KNOWN, 1000);
+	struct td_snap s;
+	struct memout m;
+
+	cr_assert_eq(td_identity_parse(w.cgroup, &id), 0);
+	memset(&s, 0, sizeof(s));
+	s.family = 4;
+	s.state = TD_CLOSE_WAIT;
+	s.netns = 4026532000u;
+	s.cgroup_id = 77;
+	memout_open(&m);
+	td_render_snap_json(m.f, &s, 0, 0, "", TD_AGE_KNOWN, &w);
+	td_render_snap_json(m.f, &s, 0, 0, "", TD_AGE_KNOWN, NULL);
+	td_render_event_json(m.f, &narrow, &e, &w);
+	td_render_snap_header(m.f, &wide);
+	td_render_snap_text(m.f, &wide, &s, 0, 0, "", TD_AGE_KNOWN, &w);
+	td_render_snap_text(m.f, &wide, &s, 0, 0, "", TD_AGE_KNOWN, NULL);
+	memout_close(&m);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null,\"netns\":4026532000,\"cgroup_id\":77,\"cgroup\":\"/kubepods"
+					 ".slice/kubepods-burstable.slice/kubepods-burstable-pod1b4e28ba_2fa1_11d2_883f_0016d3cca427"
+					 ".slice/cri-containerd-3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a.scope\","
+					 "\"container\":\"3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a\","
+					 "\"runtime\":\"containerd\",\"pod_uid\":\"1b4e28ba-2fa1-11d2-883f-0016d3cca427\"}\n"),
+			   "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null,\"netns\":4026532000,\"cgroup_id\":77}\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"skaddr\":\"0x0\",\"cgroup\":\"/kubepods.slice/"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"runtime\":\"containerd\",\"pod_uid\":\"1b4e28ba-2fa1-11d2-883f-0016d3cca427\"}\n"
+					 "STATE"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "IN STATE   CONTAINER    PID/COMM\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, " 3f1c2a9b8d7e -\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, " -            -\n"), "%s", m.buf);
 	memout_free(&m);
 }

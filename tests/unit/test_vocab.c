@@ -67,7 +67,7 @@ static char *render_event(const struct td_event *e, bool json)
 
 	memout_open(&m);
 	if (json)
-		td_render_event_json(m.f, &opts, e);
+		td_render_event_json(m.f, &opts, e, NULL);
 	else
 		td_render_event_text(m.f, &opts, e);
 	memout_close(&m);
