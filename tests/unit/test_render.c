@@ -785,9 +785,9 @@ Test(render, snap_unknown_age_marked)
 	cr_expect_not_null(strstr(m.buf, "?          4026532301 4242/leaky  (age unknown: outside the tracer's filters)\n"), "%s",
 			   m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":null,\"at_least\":false,"), "%s", m.buf);
-	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":\"outside_filters\"}\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":\"outside_filters\",\"netns\":4026532301}\n"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"in_state_ns\":3000000000,\"at_least\":false,"), "%s", m.buf);
-	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null}\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "\"unknown_why\":null,\"netns\":4026532301}\n"), "%s", m.buf);
 	memout_free(&m);
 }
 
@@ -828,7 +828,7 @@ Test(render, where_keys_and_container_column)
 	cr_expect_not_null(strstr(m.buf, "\"skaddr\":\"0x0\",\"cgroup\":\"/kubepods.slice/"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, "\"runtime\":\"containerd\",\"pod_uid\":\"1b4e28ba-2fa1-11d2-883f-0016d3cca427\"}\n"
 					 "STATE"), "%s", m.buf);
-	cr_expect_not_null(strstr(m.buf, "IN STATE   CONTAINER    PID/COMM\n"), "%s", m.buf);
+	cr_expect_not_null(strstr(m.buf, "IN STATE   NETNS      CONTAINER    PID/COMM\n"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, " 3f1c2a9b8d7e -\n"), "%s", m.buf);
 	cr_expect_not_null(strstr(m.buf, " -            -\n"), "%s", m.buf);
 	memout_free(&m);
