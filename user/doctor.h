@@ -119,7 +119,9 @@ bool td_doc_socks_better(struct td_doc_sock *v, size_t n, const struct td_doc_so
 struct td_tally_item {
 	uint32_t pid;
 	char key[64];   /* comm of a process; an endpoint */
-	char container[64]; /* the process's cgroup ("" unknown), set by collection */
+	/* Its container, pod or unit as td_identity_short gives it ("" none
+	 * or unknown), set by collection. */
+	char container[64];
 	uint64_t count;
 };
 struct td_tally {

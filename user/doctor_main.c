@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "diag.h"
+#include "container.h"
 #include "doctor.h"
 #include "holders.h"
 #include "pins.h"
@@ -200,9 +201,14 @@ static int census(struct doctor *d)
 }
 
 /* "1::/system.slice/x.service" lines of /proc/PID/cgroup: the v2 path. */
+/* The container (or pod, or systemd unit) a process runs in, as the
+ * snapshot's CONTAINER column names it, from its cgroup v2 path; "" when
+ * its cgroup names none. */
 static void container_of_pid(uint32_t pid, char *buf, size_t len)
 {
-	char path[64], line[512];
+	struct td_identity id;
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	FILE *f;
 
 	buf[0] = '\0';
@@ -210,12 +216,13 @@ static void container_of_pid(uint32_t pid, char *buf, size_t len)
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%.*s", (int)(len - 1), line + 3);
-		}
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) == 0 && td_identity_parse(line + 3, &id) == 0 &&
+		    (id.container[0] || id.pod_uid[0] || id.unit[0]))
+			td_identity_short(&id, buf, len);
 	}
+	free(line);
 	fclose(f);
 }
 
@@ -237,6 +244,7 @@ static void catch_signals(void)
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal ends it as Ctrl-C does */
 }
 
 /* One progress line per second on a terminal, else at the start only. */

@@ -195,6 +195,33 @@ static void snapshot_shows(const struct box *boxes, uint16_t port)
 	fclose(r.out);
 }
 
+/* A CLOSE_WAIT held for the whole of a doctor run is a leak; its owners
+ * name their containers as the snapshot's CONTAINER column does. */
+static void doctor_names_them(const struct box *boxes, uint16_t port)
+{
+	char parg[16], line[4096];
+	char *args[] = { "doctor", "-d", "1", "-j", "-P", parg, NULL };
+	struct run r;
+	bool found = false;
+
+	snprintf(parg, sizeof(parg), "%u", port);
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "doctor failed: %s", r.err);
+	rewind(r.out);
+	while (!found && fgets(line, sizeof(line), r.out))
+		found = json_is(line, "type", "finding") && json_is(line, "id", "close_wait_leak");
+	cr_assert(found, "no close_wait_leak finding");
+	for (int i = 0; i < 2; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"pid\":%d,", (int)boxes[i].ch.pid);
+		cr_expect_not_null(strstr(line, want), "no owner %s in %s", want, line);
+		snprintf(want, sizeof(want), "\"container\":\"%.12s\"", boxes[i].id);
+		cr_expect_not_null(strstr(line, want), "no %s in %s", want, line);
+	}
+	fclose(r.out);
+}
+
 Test(container, snapshot_and_events_name_it, .init = require_root, .fini = undo, .timeout = 60)
 {
 	static char top[256];
@@ -229,11 +256,14 @@ Test(container, snapshot_and_events_name_it, .init = require_root, .fini = undo,
 		cr_assert_geq(srv[i], 0);
 	}
 	snapshot_shows(boxes, port);
+	/* The server closes first: each box's socket waits in CLOSE_WAIT. */
+	for (int i = 0; i < 2; i++)
+		close(srv[i]);
+	doctor_names_them(boxes, port);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(write(boxes[i].go[1], "c", 1), 1);
 		(void)child_read_u64(&boxes[i].ch);
 		child_wait(&boxes[i].ch);
-		close(srv[i]);
 	}
 	sleep_ms(300);
 	cr_assert_eq(run_finish(&r, SIGINT), 0, "stderr: %s", r.err);
