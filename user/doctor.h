@@ -98,6 +98,7 @@ struct td_doc_sock {
 	bool at_least;    /* age_ns is a lower bound: the socket predates the run */
 	bool orphan;      /* closed by its owner: no file (FIN_WAIT2 in a timewait sock) */
 	uint16_t sport, dport;
+	uint32_t netns;   /* network namespace inode: each has its own ports */
 	uint8_t saddr[16], daddr[16];
 	uint64_t age_ns;
 	uint32_t pid;     /* holder or owner; 0: unknown */

@@ -15,6 +15,7 @@
 #include "container.h"
 #include "doctor.h"
 #include "holders.h"
+#include "nsiter.h"
 #include "pins.h"
 #include "record.h"
 #include "snapshot.h"
@@ -75,6 +76,7 @@ static void sock_of(const struct doctor *d, const struct td_snap *r, struct td_d
 	s->family = r->family;
 	s->sport = r->sport;
 	s->dport = r->dport;
+	s->netns = r->netns;
 	memcpy(s->saddr, r->saddr, 16);
 	memcpy(s->daddr, r->daddr, 16);
 	s->age_known = r->flags & (TD_F_DWELL_KNOWN | TD_F_AT_LEAST);
@@ -129,26 +131,45 @@ static void better_sock(void *ctx, const void *rec)
 	d->older_ages += td_doc_socks_better(d->socks, d->nsocks, &s);
 }
 
-/* One pass of the snapshot iterator over the live sockets, with the times
- * in the maps of `tracer` (0: none); 0, or -errno with *what set. */
+/* What census_pass hands each namespace's iterator to. */
+struct pass {
+	struct doctor *d;
+	void (*fn)(void *ctx, const void *rec);
+};
+
+static int read_ns(void *ctx, uint32_t netns, int fd)
+{
+	struct pass *p = ctx;
+	struct td_snap rec;
+
+	(void)netns;
+	return td_read_records(fd, &rec, sizeof(rec), p->fn, p->d);
+}
+
+/* One pass of the snapshot iterator over the live sockets of every
+ * namespace (or -N's), with the times in the maps of `tracer` (0: none);
+ * 0, or -errno with *what set. */
 static int census_pass(struct doctor *d, pid_t tracer, void (*fn)(void *ctx, const void *rec), const char **what)
 {
 	struct tcpdwell_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	struct td_snap rec;
-	int fd, err;
+	struct pass p = { d, fn };
+	struct td_nsiter walk;
+	int err;
 
 	*what = "load the snapshot iterator";
 	err = td_snapshot_open(&skel, &d->o.cfg, tracer);
 	if (err)
 		return err;
 	*what = "start the snapshot iterator";
-	fd = err = td_snapshot_iter(skel, &link);
-	if (fd >= 0) {
+	err = td_snapshot_attach(skel, &link);
+	if (!err) {
 		*what = "read the socket census";
+		err = td_nsiter_init(&walk, &d->o.cfg);
 		d->now = td_clock_ns(CLOCK_MONOTONIC);
-		err = td_read_records(fd, &rec, sizeof(rec), fn, d);
-		close(fd);
+		if (!err)
+			err = td_nsiter_run(&walk, link, read_ns, &p);
+		td_nsiter_free(&walk);
 	}
 	bpf_link__destroy(link);
 	tcpdwell_bpf__destroy(skel);

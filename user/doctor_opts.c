@@ -58,6 +58,7 @@ const struct td_optrow td_doctor_rows[] = {
 	ROW(TUNING, 0, "threshold", "NAME=VALUE", threshold, 0, 0, "change a rule's threshold (below); repeatable"),
 	TD_OPT_INCLUDE(net_rows),
 	TD_OPT_INCLUDE(addr_rows),
+	TD_OPT_INCLUDE(netns_rows),
 	TD_OPT_INCLUDE(help_rows),
 	TD_OPT_END,
 };

@@ -59,6 +59,7 @@ static void rule_close_wait(const struct td_doc_input *in, const struct td_doc_t
  * share. */
 struct tw_group {
 	uint8_t family;
+	uint32_t netns; /* one namespace's port space */
 	uint8_t saddr[16], daddr[16];
 	uint16_t dport;
 	uint64_t n;
@@ -73,7 +74,7 @@ static bool ephemeral(const struct td_doc_input *in, uint16_t port)
 
 static bool same_dest(const struct tw_group *g, const struct td_doc_sock *s)
 {
-	return g->family == s->family && g->dport == s->dport && !memcmp(g->saddr, s->saddr, 16) &&
+	return g->family == s->family && g->netns == s->netns && g->dport == s->dport && !memcmp(g->saddr, s->saddr, 16) &&
 	       !memcmp(g->daddr, s->daddr, 16);
 }
 
@@ -94,7 +95,7 @@ static int busiest_dest(const struct td_doc_input *in, struct tw_group *g, unsig
 		if (k == *ng) {
 			if (*ng == TW_GROUPS)
 				continue;
-			g[k] = (struct tw_group){ .family = s->family, .dport = s->dport };
+			g[k] = (struct tw_group){ .family = s->family, .netns = s->netns, .dport = s->dport };
 			memcpy(g[k].saddr, s->saddr, 16);
 			memcpy(g[k].daddr, s->daddr, 16);
 			(*ng)++;
@@ -156,6 +157,7 @@ static void rule_time_wait(const struct td_doc_input *in, const struct td_doc_th
 	td_doc_ev(f, "time_wait", TD_EV_NUM, g[b].n, NULL);
 	td_doc_ev(f, "local_address", TD_EV_STR, 0, sa);
 	td_doc_ev(f, "destination", TD_EV_STR, 0, dest);
+	td_doc_ev(f, "netns", TD_EV_NUM, g[b].netns, NULL);
 	td_doc_ev(f, "ephemeral_ports", TD_EV_NUM, range, NULL);
 	td_doc_ev(f, "port_use", TD_EV_PCT, p, NULL);
 	td_doc_ev(f, "time_wait_total", TD_EV_NUM, td_doc_count_state(in, TD_TIME_WAIT), NULL);

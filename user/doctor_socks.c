@@ -14,6 +14,8 @@ static int sock_cmp(const void *pa, const void *pb)
 		return a->state < b->state ? -1 : 1;
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
+	if (a->netns != b->netns)
+		return a->netns < b->netns ? -1 : 1;
 	if (a->sport != b->sport)
 		return a->sport < b->sport ? -1 : 1;
 	if (a->dport != b->dport)

@@ -145,7 +145,7 @@ static int find_tracer(const struct snap_opts *o, pid_t *tracer)
 }
 
 /* The iterator's link, or -errno after an error line. */
-static int attach_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
+int td_snapshot_attach(struct tcpdwell_bpf *skel, struct bpf_link **link)
 {
 	int err;
 
@@ -155,22 +155,6 @@ static int attach_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
 	err = -errno;
 	td_err("failed to attach the snapshot iterator: %s", strerror(-err));
 	return err;
-}
-
-/* This thread's namespace only: doctor's census (see td_snapshot_main for
- * every namespace). */
-int td_snapshot_iter(struct tcpdwell_bpf *skel, struct bpf_link **link)
-{
-	int fd = attach_iter(skel, link);
-
-	if (fd)
-		return fd;
-	fd = bpf_iter_create(bpf_link__fd(*link));
-	if (fd < 0) {
-		fd = -errno;
-		td_err("failed to start the snapshot iterator: %s", strerror(-fd));
-	}
-	return fd;
 }
 
 /* The tracer whose maps give the times, and the filters it runs with (read
@@ -349,7 +333,7 @@ int td_snapshot_main(int argc, char **argv)
 		td_err("failed to load the snapshot iterator: %s%s", strerror(-err), hint);
 		return 1;
 	}
-	err = attach_iter(skel, &link);
+	err = td_snapshot_attach(skel, &link);
 	if (err)
 		goto cleanup;
 	l.o = &o;

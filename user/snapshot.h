@@ -11,9 +11,10 @@ struct td_config;
 /* Loads only the snapshot iterator, with cfg's filters, on the maps that
  * the tracer `tracer` pinned (0: none, every time unknown); 0 or -errno. */
 int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer);
-/* An iterator fd over the live sockets (td_snap records), or -errno after
- * an error line; *link is the caller's to destroy. */
-int td_snapshot_iter(struct tcpdwell_bpf *skel, struct bpf_link **link);
+/* The snapshot iterator's link (td_snap records; run it in each namespace
+ * with td_nsiter_run), 0 or -errno after an error line; *link is the
+ * caller's to destroy. */
+int td_snapshot_attach(struct tcpdwell_bpf *skel, struct bpf_link **link);
 
 /* argv[0] is "snapshot". Returns the exit status. */
 int td_snapshot_main(int argc, char **argv);

@@ -251,6 +251,36 @@ static void one_ns_snapshot(const struct two *t, int i, const char *sel, uint16_
 	cr_assert_eq(n, 1, "snapshot -N %s listed %d CLOSE_WAITs older than 1s", sel, n);
 }
 
+/* doctor's close_wait_leak over every namespace (sel NULL) or -N sel:
+ * the leaks it counts and the holders it names. */
+static void doctor_leaks(const struct two *t, const char *sel, uint16_t port, int only)
+{
+	char portarg[8], line[4096], want[32];
+	char *all[] = { "doctor", "-d", "1", "-j", "-P", portarg, NULL };
+	char *one[] = { "doctor", "-d", "1", "-j", "-P", portarg, "-N", (char *)sel, NULL };
+	uint64_t old = 0;
+	bool found = false;
+	struct run r;
+
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	run_start(&r, sel ? one : all, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "doctor: %s", r.err);
+	rewind(r.out);
+	while (!found && fgets(line, sizeof(line), r.out))
+		found = json_is(line, "type", "finding") && json_is(line, "id", "close_wait_leak");
+	cr_assert(found, "doctor %s found no close_wait_leak", sel ? sel : "(every namespace)");
+	cr_assert_eq(json_u64(line, "close_wait_old", &old), 1, "%s", line);
+	cr_expect_eq(old, sel ? 1u : (uint64_t)NS, "leaks counted: %s", line);
+	for (int i = 0; i < NS; i++) {
+		snprintf(want, sizeof(want), "\"pid\":%d,", (int)t->ch[i].pid);
+		if (!sel || i == only)
+			cr_expect_not_null(strstr(line, want), "no owner %s in %s", want, line);
+		else
+			cr_expect_null(strstr(line, want), "-N %s named %s: %s", sel, want, line);
+	}
+	fclose(r.out);
+}
+
 Test(netns, snapshot_and_census_in_two_namespaces, .init = require_root, .timeout = 60)
 {
 	char portarg[8], who[128], want[64], self[24], path[64];
@@ -289,6 +319,10 @@ Test(netns, snapshot_and_census_in_two_namespaces, .init = require_root, .timeou
 	one_ns_snapshot(&t, 0, self, port, tr.pid);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t.ch[1].pid);
 	one_ns_snapshot(&t, 1, path, port, tr.pid);
+
+	/* doctor: both namespaces' leaks, or -N's one. */
+	doctor_leaks(&t, NULL, port, 0);
+	doctor_leaks(&t, self, port, 0);
 
 	/* The census per namespace against ss inside each. */
 	config_for_port(&cfg, 0);
