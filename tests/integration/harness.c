@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <errno.h>
 #include <limits.h>
@@ -433,6 +434,7 @@ static void spawn_as(struct run *r, char *const *args, int drop_to_uid, const ch
 {
 	char *argv[48], capbuf[256];
 	int ep[2], n = 0;
+	pid_t parent;
 
 	memset(r, 0, sizeof(*r));
 	if (caps)
@@ -447,6 +449,7 @@ static void spawn_as(struct run *r, char *const *args, int drop_to_uid, const ch
 		outfd = fileno(r->out);
 	}
 	cr_assert_eq(pipe(ep), 0);
+	parent = getpid();
 	r->pid = fork();
 	cr_assert_geq(r->pid, 0);
 	if (r->pid == 0) {
@@ -459,6 +462,10 @@ static void spawn_as(struct run *r, char *const *args, int drop_to_uid, const ch
 		if (drop_to_uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)drop_to_uid) ||
 					 setuid((uid_t)drop_to_uid)))
 			_exit(98);
+		/* A test that fails an assertion exits at once: its tcpdwell
+		 * must not live on (set after setuid, which clears it). */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(96);
 		execv(argv[0], argv);
 		_exit(97);
 	}
