@@ -79,11 +79,11 @@ tcpdwell: $(OUTPUT)/user/main.o $(OUTPUT)/user/http.o $(TRACER_OBJ) $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: the pure modules, plain and under ASan+UBSan.
-$(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -lcriterion $(PURE_LIBS) -o $@
 
-$(OUTPUT)/tests/unit-san: $(UNIT_SRCS) $(SAN_OBJS) $(USER_HDRS) tests/unit/test_util.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/unit-san: $(UNIT_SRCS) $(SAN_OBJS) $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,LINK-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -lcriterion $(PURE_LIBS) -o $@
 

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include "test_util.h"
 #include "doctor.h"
+#include "doctor_fx.h"
 
 #define S(x) ((uint64_t)(x) * 1000000000ull)
 #define MS(x) ((uint64_t)(x) * 1000000ull)
@@ -60,34 +61,6 @@ static struct td_doc_sock *sock(struct fx *x, int state, uint64_t age_ns, uint32
 	s->pid = pid;
 	snprintf(s->comm, sizeof(s->comm), "%s", comm);
 	return s;
-}
-
-/* The finding of rule r, or NULL. */
-static const struct td_finding *run_for(struct fx *x, enum td_doc_rule r)
-{
-	td_doctor_run(&x->in, &x->th, &x->out);
-	for (unsigned i = 0; i < x->out.n; i++)
-		if (x->out.v[i].rule == r)
-			return &x->out.v[i];
-	return NULL;
-}
-
-static uint64_t evnum(const struct td_finding *f, const char *key)
-{
-	for (unsigned i = 0; i < f->nev; i++)
-		if (strcmp(f->ev[i].key, key) == 0)
-			return f->ev[i].num;
-	cr_assert_fail("no evidence '%s' in [%s]", key, f->title);
-	return 0;
-}
-
-static const char *evstr(const struct td_finding *f, const char *key)
-{
-	for (unsigned i = 0; i < f->nev; i++)
-		if (strcmp(f->ev[i].key, key) == 0)
-			return f->ev[i].str;
-	cr_assert_fail("no evidence '%s' in [%s]", key, f->title);
-	return "";
 }
 
 /* ---- thresholds ---- */

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include "test_util.h"
 #include "doctor.h"
+#include "doctor_fx.h"
 
 #define MS(x) ((uint64_t)(x) * 1000000ull)
 
@@ -58,24 +59,6 @@ static struct td_event connect_ev(uint8_t outcome, uint64_t dwell, uint8_t retra
 	e.connect = outcome;
 	e.retrans = retrans;
 	return e;
-}
-
-static const struct td_finding *run_for(struct fx *x, enum td_doc_rule r)
-{
-	td_doctor_run(&x->in, &x->th, &x->out);
-	for (unsigned i = 0; i < x->out.n; i++)
-		if (x->out.v[i].rule == r)
-			return &x->out.v[i];
-	return NULL;
-}
-
-static uint64_t evnum(const struct td_finding *f, const char *key)
-{
-	for (unsigned i = 0; i < f->nev; i++)
-		if (strcmp(f->ev[i].key, key) == 0)
-			return f->ev[i].num;
-	cr_assert_fail("no evidence '%s' in [%s]", key, f->title);
-	return 0;
 }
 
 Test(doctor_run, slow_connects_at_the_threshold_or_with_a_syn_resent)
