@@ -276,11 +276,13 @@ static void progress(uint64_t left_ns, bool tty)
 			(unsigned long long)((left_ns + 999999999) / 1000000000));
 }
 
-/* Traces for -d (or until Ctrl-C), a census every second as the tracer
- * needs for orphaned FIN_WAIT2s; 0 or 1. */
+/* Traces for -d (or until Ctrl-C), with a progress line every second and
+ * a census only when orphaned FIN_WAIT2s wait, as main's loop does (the
+ * end of the run settles the rest); 0 or 1. */
 static int trace(struct doctor *d)
 {
 	uint64_t start = td_clock_ns(CLOCK_MONOTONIC), end = start + d->o.cfg.duration_ns, next = start;
+	uint64_t next_settle = start + TD_SETTLE_PERIOD_NS;
 	uint64_t c[TD_CENSUS_MAX];
 	bool tty = isatty(STDERR_FILENO);
 
@@ -294,8 +296,11 @@ static int trace(struct doctor *d)
 			break;
 		if (now >= next) {
 			progress(end - now, tty);
-			(void)td_tracer_census(d->t, c);
 			next += 1000000000ull;
+		}
+		if (now >= next_settle && td_tracer_orphans_pending(d->t)) {
+			(void)td_tracer_census(d->t, c);
+			next_settle = now + TD_SETTLE_PERIOD_NS;
 		}
 		n = td_tracer_poll(d->t, 100);
 		if (n < 0 && n != -EINTR) {

@@ -28,12 +28,6 @@
 /* Scrapes count sockets at most this often however many scrapers there
  * are. */
 #define CENSUS_PERIOD_NS 1000000000ull
-/* Orphaned FIN_WAIT2s are settled this often while some wait. Settling
- * infers the peer's FIN from the timewait timer (tw_settle_found), so a
- * later census reports the same split, only later; each census walks every
- * namespace and holds the consumer meanwhile (at full churn, once a second
- * overflowed the ring). A sock that ends first is settled at its end. */
-#define SETTLE_PERIOD_NS 10000000000ull
 
 /* The only mutable globals: set by the signal handler, acted on by the
  * loop. SIGUSR1 asks for a report now (as dd does); the others, to stop. */
@@ -323,7 +317,7 @@ static void schedule(struct run *r)
 		r->next_report = now + r->cfg->interval_ns;
 	if (r->cfg->duration_ns)
 		r->end = now + r->cfg->duration_ns;
-	r->next_census = now + SETTLE_PERIOD_NS;
+	r->next_census = now + TD_SETTLE_PERIOD_NS;
 	r->interval_start = now;
 }
 
@@ -388,7 +382,7 @@ static void census_when_due(struct run *r, uint64_t now)
 {
 	if (now >= r->next_census && td_tracer_orphans_pending(r->t)) {
 		census_now(r);
-		r->next_census = now + SETTLE_PERIOD_NS;
+		r->next_census = now + TD_SETTLE_PERIOD_NS;
 	}
 }
 

@@ -45,6 +45,12 @@ struct td_census_ns;
 size_t td_tracer_census_ns(const struct td_tracer *t, const struct td_census_ns **per);
 /* Whether orphaned FIN_WAIT2s may wait for a census to settle them. */
 bool td_tracer_orphans_pending(const struct td_tracer *t);
+/* How often a run settles them while some wait. Settling infers the peer's
+ * FIN from the timewait timer (tw_settle_found), so a later census reports
+ * the same split, only later; each census walks every namespace and holds
+ * the consumer meanwhile (at full churn, once a second overflowed the
+ * ring). A sock that ends first is settled at its end. */
+#define TD_SETTLE_PERIOD_NS 10000000000ull
 /* Whether the census enters other namespaces (setns: privileges to keep). */
 bool td_tracer_enters_netns(const struct td_tracer *t);
 /* The listeners the last census found, with their drops and queues. */
