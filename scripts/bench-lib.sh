@@ -128,3 +128,11 @@ f1() { calc "sprintf(\"%.1f\", $1)"; }
 f2() { calc "sprintf(\"%.2f\", $1)"; }
 f3() { calc "sprintf(\"%.4f\", $1)"; }
 spread() { calc "$3 ? ($2 - $1) / $3 : 0"; } # spread MIN MAX MEDIAN: (max - min) / median
+
+# One PASS/MISS line; a MISS adds to the caller's MISSES.
+target() { # target "description" "awk condition" "measured"
+	local verdict=MISS
+	is_true "$2" && verdict=PASS
+	[ $verdict = MISS ] && MISSES=$((MISSES + 1))
+	printf '  %-4s %s: %s\n' "$verdict" "$1" "$3"
+}

@@ -254,24 +254,18 @@ scale_main() {
 	echo
 	echo "Targets (issue 10, tcpdwell):"
 	MISSES=0
-	scale_target "idle exporter <= 2 ms CPU per second" "${R[tcpdwell,prom]} <= 2" "$(printf %.2f "${R[tcpdwell,prom]}") ms/s"
-	scale_target "a census <= 100 ns per socket" "${R[tcpdwell,per_sock]} <= 100" \
+	target "idle exporter <= 2 ms CPU per second" "${R[tcpdwell,prom]} <= 2" "$(printf %.2f "${R[tcpdwell,prom]}") ms/s"
+	target "a census <= 100 ns per socket" "${R[tcpdwell,per_sock]} <= 100" \
 		"$(printf %.0f "${R[tcpdwell,per_sock]}") ns ($(printf %.1f "${R[tcpdwell,scrape_ms]}") ms for ${R[tcpdwell,counted]} sockets, one namespace)"
-	scale_target "snapshot within 2x of ss -tan's wall time" "${R[tcpdwell,snap]} <= 2 * ${R[ss,wall]}" \
+	target "snapshot within 2x of ss -tan's wall time" "${R[tcpdwell,snap]} <= 2 * ${R[ss,wall]}" \
 		"${R[tcpdwell,snap]} s vs ${R[ss,wall]} s"
-	scale_target "gauges equal ss -tan in the namespace, but for the exporter's own 3 sockets at most" \
+	target "gauges equal ss -tan in the namespace, but for the exporter's own 3 sockets at most" \
 		"${R[tcpdwell,gauge]} >= ${R[tcpdwell,ss]} && ${R[tcpdwell,gauge]} <= ${R[tcpdwell,ss]} + 3" \
 		"${R[tcpdwell,gauge]} vs ${R[tcpdwell,ss]}"
 	echo
 	((MISSES)) && echo "bench: $MISSES scale target(s) missed" || echo "bench: all scale targets met"
 }
 
-scale_target() {
-	local verdict=MISS
-	is_true "$2" && verdict=PASS
-	[ $verdict = MISS ] && MISSES=$((MISSES + 1))
-	printf '  %-4s %s: %s\n' "$verdict" "$1" "$3"
-}
 
 # A free port on 127.0.0.1 for the exporter.
 free_tcp_port() {

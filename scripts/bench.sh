@@ -727,12 +727,6 @@ fi
 echo
 echo "Targets (issue 4):"
 MISSES=0
-target() { # target "description" "awk condition" "measured"
-	local verdict=MISS
-	is_true "$2" && verdict=PASS
-	[ $verdict = MISS ] && MISSES=$((MISSES + 1))
-	printf '  %-4s %s: %s\n' "$verdict" "$1" "$3"
-}
 skip_target() { printf '  %-4s %s: %s\n' SKIP "$1" "$2"; }
 TS_I=
 for ((i = 0; i < NT; i++)); do

@@ -171,12 +171,6 @@ fi
 echo
 echo "Targets (issue 12):"
 MISSES=0
-target() { # target "description" "awk condition" "measured"
-	local verdict=MISS
-	is_true "$2" && verdict=PASS
-	[ $verdict = MISS ] && MISSES=$((MISSES + 1))
-	printf '  %-4s %s: %s\n' "$verdict" "$1" "$3"
-}
 # flat NAME VALUES...: (max - min) / min of the samples after the warm-up.
 flat() {
 	local name=$1
