@@ -5,7 +5,8 @@
  * owner and dwell), timewait.bpf.h and reqsk.bpf.h (the mini socks seen
  * through their timers), connect.bpf.h and close.bpf.h (how connects and
  * connections end), accept.bpf.h (accept-queue waits, the accepter as
- * owner), iter.bpf.h (census, snapshot, seeding). */
+ * owner), iter.bpf.h (census, snapshot, seeding), walk.bpf.h (the census
+ * by a direct walk of the socket tables). */
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "emit.bpf.h"
@@ -16,6 +17,7 @@
 #include "close.bpf.h"
 #include "accept.bpf.h"
 #include "iter.bpf.h"
+#include "walk.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -194,6 +196,16 @@ int census_tcp(struct bpf_iter__tcp *ctx)
 	if (skc && iter_passes(skc))
 		census_count(ctx->meta->seq, skc);
 	return 0;
+}
+
+/* The census of every namespace that shares the caller's socket table in
+ * one walk of it, run by userspace with BPF_PROG_TEST_RUN (user/walker.c):
+ * args[0] 0 for the ehash, 1 for the listeners' lhash2; args[1] the first
+ * bucket; args[2] how many sockets this run may read. */
+SEC("raw_tp")
+int census_walk(struct bpf_raw_tracepoint_args *ctx)
+{
+	return walk_run(ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 /* One td_snap per live socket, with the time in state from a running

@@ -283,6 +283,22 @@ enum td_counter {
 #define TD_CENSUS_ORPHANS TD_MAX_STATES
 #define TD_CENSUS_MAX     (TD_MAX_STATES + 1)
 
+/* The census by a direct walk of the socket hash tables (bpf/walk.bpf.h,
+ * user/walker.c): counts per namespace inode in TD_CENSUS_* slots; at most
+ * TD_WALK_NETNS namespaces and TD_WALK_LISTENERS listeners per census (past
+ * them the census falls back to the iterators), chains of TD_WALK_CHAIN;
+ * one run reads at most TD_WALK_BUCKETS buckets, and starts no new bucket
+ * past TD_WALK_SOCKETS sockets. */
+struct td_walk_counts {
+	__u64 c[16];
+};
+#define TD_WALK_NETNS     4096
+#define TD_WALK_LISTENERS 4096
+#define TD_WALK_CHAIN     4096
+#define TD_WALK_BUCKETS   (1 << 18) /* per run: a run holds its CPU well under 1 ms */
+#define TD_WALK_SOCKETS   (1 << 16)
+_Static_assert(TD_CENSUS_MAX <= 16, "TD_CENSUS_MAX outgrew struct td_walk_counts");
+
 /* A connection's identity: addresses in network order, ports in host order. */
 struct td_tuple {
 	__u8  saddr[16];

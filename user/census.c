@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "census.h"
 #include "record.h"
@@ -13,6 +14,7 @@ void td_census_init(struct td_census *c, struct tcpdwell_bpf *skel, struct td_ns
 	c->skel = skel;
 	c->walk = walk;
 	c->timers = timers;
+	td_walker_init(&c->walker, skel);
 }
 
 /* The listener records of a census iterator: iter/tcp writes whole
@@ -42,13 +44,24 @@ static int keep_ns(struct td_census *c, uint32_t netns, const uint64_t *counts)
 	return 0;
 }
 
-/* One namespace: census_tcp runs in this thread while we read its
- * iterator, counting into the kernel side's census[]. */
-static int one_ns(void *ctx, uint32_t netns, int fd)
+/* A namespace's counts into the census (kept when any is non-zero). */
+static int add_ns(struct td_census *c, uint32_t netns, const uint64_t *counts)
 {
-	struct td_census *c = ctx;
+	uint64_t any = 0;
+
+	for (int i = 0; i < TD_CENSUS_MAX; i++) {
+		c->total[i] += counts[i];
+		any |= counts[i];
+	}
+	return any ? keep_ns(c, netns, counts) : 0;
+}
+
+/* One namespace by its iterator: census_tcp runs in this thread while we
+ * read it, counting into the kernel side's census[]. */
+static int one_ns(struct td_census *c, uint32_t netns, int fd)
+{
 	volatile __u64 *k = c->skel->bss->census;
-	uint64_t counts[TD_CENSUS_MAX], any = 0;
+	uint64_t counts[TD_CENSUS_MAX];
 	struct td_listener r;
 	int err;
 
@@ -56,12 +69,51 @@ static int one_ns(void *ctx, uint32_t netns, int fd)
 	err = td_read_records(fd, &r, sizeof(r), on_listener, &c->listeners);
 	if (err)
 		return err;
-	for (int i = 0; i < TD_CENSUS_MAX; i++) {
+	for (int i = 0; i < TD_CENSUS_MAX; i++)
 		counts[i] = k[i];
-		c->total[i] += counts[i];
-		any |= counts[i];
-	}
-	return any ? keep_ns(c, netns, counts) : 0;
+	return add_ns(c, netns, counts);
+}
+
+/* One namespace from the walk: its counts and its listeners. */
+static int walked_ns(struct td_census *c, uint32_t netns)
+{
+	const struct td_listener *v;
+	size_t n = td_walker_listeners(&c->walker, &v);
+	uint64_t counts[TD_CENSUS_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].netns == netns)
+			td_listeners_update(&c->listeners, &v[i]);
+	td_walker_counts(&c->walker, netns, counts);
+	return add_ns(c, netns, counts);
+}
+
+static int census_ns(void *ctx, const struct td_netns *ns)
+{
+	struct td_census *c = ctx;
+	int fd, err;
+
+	if (c->walked && td_nsiter_same_table(c->walk, ns))
+		return walked_ns(c, ns->ino);
+	fd = td_nsiter_fd(c->walk, ns, c->skel->links.census_tcp);
+	if (fd == -EAGAIN)
+		return 0;
+	if (fd < 0)
+		return fd;
+	err = one_ns(c, ns->ino, fd);
+	close(fd);
+	return err;
+}
+
+/* The walk, tried twice: a chain that changed under it makes it
+ * incomplete; then the iterators count every namespace this time. */
+static bool try_walk(struct td_census *c)
+{
+	int err = -EAGAIN;
+
+	for (int i = 0; i < 2 && err == -EAGAIN && c->walker.on; i++)
+		err = td_walker_run(&c->walker);
+	return c->walker.on && !err;
 }
 
 int td_census_run(struct td_census *c)
@@ -73,8 +125,9 @@ int td_census_run(struct td_census *c)
 	c->skel->bss->settle_on = c->timers && (!c->ran || td_census_orphans_pending(c));
 	memset(c->total, 0, sizeof(c->total));
 	c->n = 0;
+	c->walked = try_walk(c);
 	td_listeners_begin(&c->listeners);
-	err = td_nsiter_run(c->walk, c->skel->links.census_tcp, one_ns, c);
+	err = td_nsiter_each(c->walk, census_ns, c);
 	td_listeners_end(&c->listeners);
 	if (err)
 		return err;

@@ -62,12 +62,19 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 /* The accept programs come in two flavours (bpf/accept.bpf.h): loads
  * through the bpf_rdonly_cast kfunc (v6.2), and probe reads for kernels
  * without it. on: load one of them. */
-static void td_hooks_accept_flavour(struct tcpdwell_bpf *skel, bool on)
+bool td_hooks_rdonly_cast(void)
 {
-	struct btf *btf = on ? btf__load_vmlinux_btf() : NULL;
+	struct btf *btf = btf__load_vmlinux_btf();
 	bool cast = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 
 	btf__free(btf);
+	return cast;
+}
+
+static void td_hooks_accept_flavour(struct tcpdwell_bpf *skel, bool on)
+{
+	bool cast = on && td_hooks_rdonly_cast();
+
 	bpf_program__set_autoload(skel->progs.handle_accept4, on && cast);
 	bpf_program__set_autoload(skel->progs.handle_accept, on && cast);
 	bpf_program__set_autoload(skel->progs.handle_accept4_probe, on && !cast);

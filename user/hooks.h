@@ -14,4 +14,8 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel);
  * (for a warning after a successful load), when they cannot run. */
 bool td_hooks_accepts(struct tcpdwell_bpf *skel, char *why, size_t len);
 
+/* Whether the kernel has the bpf_rdonly_cast kfunc (v6.2), which the
+ * accept programs' fast flavour and the census walk (bpf/walk.bpf.h) use. */
+bool td_hooks_rdonly_cast(void);
+
 #endif

@@ -200,6 +200,21 @@ int td_netns_has_tcp(const char *proc, int pid)
 	return v4 + v6 > 0;
 }
 
+int td_netns_own_table(const char *path, uint32_t ino)
+{
+	FILE *f = fopen(path, "re");
+	long long v;
+	int n;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	n = fscanf(f, "%lld", &v);
+	fclose(f);
+	if (n != 1)
+		return -EINVAL;
+	return v > 0 && ino != TD_NETNS_INIT_INO;
+}
+
 int td_netns_resolve(const char *arg, uint32_t *ino, const char **path)
 {
 	struct td_netns_list l = { 0 };

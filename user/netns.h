@@ -37,6 +37,16 @@ int td_netns_scan(struct td_netns_list *l, const char *proc, const char *run);
  * connections, request socks' listeners) and timewait socks. 1, 0, or
  * -errno (unknown: walk it). */
 int td_netns_has_tcp(const char *proc, int pid);
+/* The inode of the host's first namespace (PROC_NET_INIT_INO, fixed in
+ * include/linux/proc_ns.h). */
+#define TD_NETNS_INIT_INO 4026531833u
+/* Whether namespace ino has a TCP socket table of its own, from its
+ * net.ipv4.tcp_ehash_entries read inside it (path): negative when it shares
+ * the host's (net/ipv4/sysctl_net_ipv4.c), positive for a table of its own
+ * (made when tcp_child_ehash_entries was set in the namespace that created
+ * it, Linux 6.1+) and for the first namespace, whose table is the host's.
+ * No such file (before 6.1): every namespace shares it. 1, 0 or -errno. */
+int td_netns_own_table(const char *path, uint32_t ino);
 /* -N's argument: "self", an inode that some process or /run/netns holds,
  * or a namespace file (*path = arg; NULL otherwise). 0, -EINVAL (not one
  * of these) or -EOVERFLOW (no such namespace). */

@@ -13,6 +13,13 @@
 
 struct bpf_link;
 
+/* Whether a namespace has a socket table of its own (cached by inode,
+ * dropped when a scan no longer finds it). */
+struct td_nstable {
+	uint32_t ino;
+	bool own;
+};
+
 struct td_nsiter {
 	uint32_t only;    /* -N: the namespace's inode; 0: every namespace */
 	int only_fd;      /* -N's namespace, opened at start (-1: it is this one) */
@@ -20,6 +27,9 @@ struct td_nsiter {
 	int self_fd;      /* this thread's namespace, to come back to */
 	struct td_netns_list list;
 	int warned;       /* the errno already reported (one line per kind) */
+	bool self_own;    /* this namespace has a socket table of its own */
+	struct td_nstable *tables;
+	size_t ntables, captables;
 };
 
 /* From cfg's -N; opens what later walks need, so that they can run after
@@ -32,6 +42,19 @@ bool td_nsiter_enters(const struct td_nsiter *w);
 /* fn gets an iterator fd created in namespace netns; it reads it (the fd
  * is closed after). A non-zero return stops the walk and is returned. */
 typedef int (*td_nsiter_fn)(void *ctx, uint32_t netns, int iter_fd);
+/* fn gets each namespace that holds TCP sockets (from its sockstat; -N's
+ * one always), as td_nsiter_run would walk them. 0 or the first -errno of
+ * the scan or of fn. */
+typedef int (*td_nsiter_ns_fn)(void *ctx, const struct td_netns *ns);
+int td_nsiter_each(struct td_nsiter *w, td_nsiter_ns_fn fn, void *ctx);
+/* An iterator fd of link created in ns (the caller closes it); -EAGAIN:
+ * skip ns (gone, or cannot be entered: warned once), -errno. */
+int td_nsiter_fd(struct td_nsiter *w, const struct td_netns *ns, struct bpf_link *link);
+/* Whether ns's sockets are in this thread's namespace's socket table (the
+ * one census_walk walks): ns is this namespace, or both share the host's.
+ * Entered once per namespace to read its tcp_ehash_entries; false when
+ * that fails (the iterator then counts it). */
+bool td_nsiter_same_table(struct td_nsiter *w, const struct td_netns *ns);
 /* Runs link's iterator in each namespace in turn. A namespace that is gone
  * by the time it is entered is skipped; one that cannot be entered gets one
  * warning (once per errno) and is skipped. 0 or the first -errno of
