@@ -227,7 +227,9 @@ static long walk_bucket(__u32 i, struct walk *w)
 	if (w->bucket > w->mask || w->seen >= w->budget)
 		return 1;
 	w->node = td_word(w->base + (__u64)w->bucket * w->stride); /* hlist_nulls_head.first */
-	bpf_loop(TD_WALK_CHAIN, walk_step, w, 0);
+	/* Most buckets of a sparse table are empty: no chain to walk. */
+	if (!(w->node & 1))
+		bpf_loop(TD_WALK_CHAIN, walk_step, w, 0);
 	if (w->node != (((__u64)(w->bucket + w->nulls) << 1) | 1))
 		walk_broken++;
 	w->bucket++;

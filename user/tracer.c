@@ -518,6 +518,11 @@ int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])
 	return err;
 }
 
+const struct td_census *td_tracer_census_state(const struct td_tracer *t)
+{
+	return &t->census;
+}
+
 size_t td_tracer_census_ns(const struct td_tracer *t, const struct td_census_ns **per)
 {
 	*per = t->census.per;

@@ -42,7 +42,10 @@ int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out);
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);
 /* The last census per namespace (those holding sockets); how many. */
 struct td_census_ns;
+struct td_census;
 size_t td_tracer_census_ns(const struct td_tracer *t, const struct td_census_ns **per);
+/* The census itself: how the last one ran (walked, the walker's counts). */
+const struct td_census *td_tracer_census_state(const struct td_tracer *t);
 /* Whether orphaned FIN_WAIT2s may wait for a census to settle them. */
 bool td_tracer_orphans_pending(const struct td_tracer *t);
 /* How often a run settles them while some wait. Settling infers the peer's

@@ -24,6 +24,7 @@
 #include <grp.h>
 #include <criterion/criterion.h>
 #include "harness.h"
+#include "states.h"
 
 void require_root(void)
 {
@@ -625,4 +626,33 @@ void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dpo
 	cr_assert_eq(sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(pkt),
 		     "sendto: %s", strerror(errno));
 	close(fd);
+}
+
+/* `ss -tan` inside pid's namespace, counted per enum td_state. */
+void ss_counts(pid_t pid, uint64_t c[TD_MAX_STATES])
+{
+	static const char *const names[][2] = {
+		{ "ESTAB", "ESTABLISHED" }, { "SYN-SENT", "SYN_SENT" }, { "SYN-RECV", "NEW_SYN_RECV" },
+		{ "FIN-WAIT-1", "FIN_WAIT1" }, { "FIN-WAIT-2", "FIN_WAIT2" }, { "TIME-WAIT", "TIME_WAIT" },
+		{ "CLOSE-WAIT", "CLOSE_WAIT" }, { "LAST-ACK", "LAST_ACK" }, { "LISTEN", "LISTEN" },
+		{ "CLOSING", "CLOSING" },
+	};
+	char cmd[64], line[256], st[32];
+	FILE *f;
+
+	memset(c, 0, sizeof(uint64_t) * TD_MAX_STATES);
+	snprintf(cmd, sizeof(cmd), "nsenter -t %d -n ss -tan", (int)pid);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		size_t k = 0;
+
+		if (sscanf(line, "%31s", st) != 1 || strcmp(st, "State") == 0)
+			continue;
+		while (k < sizeof(names) / sizeof(names[0]) && strcmp(st, names[k][0]))
+			k++;
+		cr_assert(k < sizeof(names) / sizeof(names[0]), "ss state %s", st);
+		c[td_state_parse(names[k][1])]++;
+	}
+	cr_assert_eq(pclose(f), 0, "%s failed", cmd);
 }

@@ -35,6 +35,8 @@ void enter_netns(void);
 /* lo up in the calling process's namespace, without asserting (for forked
  * children): 0 or -errno. */
 int lo_up(void);
+/* `ss -tan` inside pid's namespace, counted per enum td_state. */
+void ss_counts(pid_t pid, uint64_t c[TD_MAX_STATES]);
 /* A TcpExt counter of this network namespace (/proc/net/netstat), the
  * kernel's own count: TCPSynRetrans (SYNs and SYN-ACKs retransmitted),
  * ListenDrops (SYNs a listener dropped), ... */

@@ -165,35 +165,6 @@ static void two_stop(struct two *t)
 	}
 }
 
-/* `ss -tan` inside pid's namespace, counted per enum td_state. */
-static void ss_counts(pid_t pid, uint64_t c[TD_MAX_STATES])
-{
-	static const char *const names[][2] = {
-		{ "ESTAB", "ESTABLISHED" }, { "SYN-SENT", "SYN_SENT" }, { "SYN-RECV", "NEW_SYN_RECV" },
-		{ "FIN-WAIT-1", "FIN_WAIT1" }, { "FIN-WAIT-2", "FIN_WAIT2" }, { "TIME-WAIT", "TIME_WAIT" },
-		{ "CLOSE-WAIT", "CLOSE_WAIT" }, { "LAST-ACK", "LAST_ACK" }, { "LISTEN", "LISTEN" },
-		{ "CLOSING", "CLOSING" },
-	};
-	char cmd[64], line[256], st[32];
-	FILE *f;
-
-	memset(c, 0, sizeof(uint64_t) * TD_MAX_STATES);
-	snprintf(cmd, sizeof(cmd), "nsenter -t %d -n ss -tan", (int)pid);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		size_t k = 0;
-
-		if (sscanf(line, "%31s", st) != 1 || strcmp(st, "State") == 0)
-			continue;
-		while (k < sizeof(names) / sizeof(names[0]) && strcmp(st, names[k][0]))
-			k++;
-		cr_assert(k < sizeof(names) / sizeof(names[0]), "ss state %s", st);
-		c[td_state_parse(names[k][1])]++;
-	}
-	cr_assert_eq(pclose(f), 0, "%s failed", cmd);
-}
-
 static void assert_counts_equal(const uint64_t *got, const uint64_t *ss, uint32_t ino, const char *what)
 {
 	for (int s = 1; s < TD_MAX_STATES; s++)

@@ -136,6 +136,35 @@ Test(netns, has_tcp_from_sockstat)
 	cr_assert_eq(system(cmd), 0);
 }
 
+/* tcp_ehash_entries as a namespace shows it: negative when it shares the
+ * host's table, positive for a table of its own, and for the first
+ * namespace (whose table is the host's); no file (before 6.1): shared. */
+Test(netns, own_table_from_tcp_ehash_entries)
+{
+	char root[] = "/tmp/td-ehash-XXXXXX", path[PATH_MAX], cmd[PATH_MAX + 16];
+	static const struct { const char *text; uint32_t ino; int want; } cases[] = {
+		{ "-262144\n", 4026532177u, 0 },
+		{ "1024\n", 4026532177u, 1 },
+		{ "262144\n", TD_NETNS_INIT_INO, 0 },
+		{ "bogus\n", 4026532177u, -EINVAL },
+		{ "", 4026532177u, -EINVAL },
+	};
+
+	cr_assert_not_null(mkdtemp(root));
+	for (size_t i = 0; i < N(cases); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "e%zu", i);
+		put_file(root, name, cases[i].text);
+		snprintf(path, sizeof(path), "%s/%s", root, name);
+		cr_expect_eq(td_netns_own_table(path, cases[i].ino), cases[i].want, "'%s'", cases[i].text);
+	}
+	snprintf(path, sizeof(path), "%s/missing", root);
+	cr_expect_eq(td_netns_own_table(path, 4026532177u), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert_eq(system(cmd), 0);
+}
+
 /* The real ones: this process's namespace is among them, by the inode
  * that stat shows, and a file that is not a namespace is refused. */
 Test(netns, real_self)
