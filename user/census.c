@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "census.h"
+#include "diag.h"
 #include "record.h"
 #include "tcpdwell.skel.h"
 
@@ -106,13 +107,19 @@ static int census_ns(void *ctx, const struct td_netns *ns)
 }
 
 /* The walk, tried twice: a chain that changed under it makes it
- * incomplete; then the iterators count every namespace this time. */
+ * incomplete; then the iterators count every namespace this time. A walk
+ * that cannot run at all says so once and leaves the census to them. */
 static bool try_walk(struct td_census *c)
 {
 	int err = -EAGAIN;
 
 	for (int i = 0; i < 2 && err == -EAGAIN && c->walker.on; i++)
 		err = td_walker_run(&c->walker);
+	if (c->walker.on && err && err != -EAGAIN) {
+		td_warn("failed to walk the socket table for the census: %s; counting with an iterator per namespace",
+			strerror(-err));
+		c->walker.on = false;
+	}
 	return c->walker.on && !err;
 }
 

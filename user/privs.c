@@ -32,10 +32,11 @@ static const char *const allowed[] = {
 	"exit", "exit_group",
 };
 
-/* bpf() commands that only use objects this process already holds. */
+/* bpf() commands that only use objects this process already holds
+ * (BPF_PROG_TEST_RUN: the census walk, user/walker.c). */
 static const unsigned int bpf_cmds[] = {
 	BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
-	BPF_MAP_LOOKUP_BATCH, BPF_OBJ_GET_INFO_BY_FD, BPF_ITER_CREATE,
+	BPF_MAP_LOOKUP_BATCH, BPF_OBJ_GET_INFO_BY_FD, BPF_ITER_CREATE, BPF_PROG_TEST_RUN,
 };
 
 /* CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON (bpf_capable() and
