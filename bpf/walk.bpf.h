@@ -11,7 +11,14 @@
  * td_cast): plain guarded loads, a fault reads 0. The walk takes no lock, so
  * a socket that moves while it is read can end a chain in another bucket:
  * such a chain, or one longer than TD_WALK_CHAIN, makes the census
- * incomplete, and userspace falls back to the iterators. */
+ * incomplete, and userspace falls back to the iterators.
+ *
+ * Loaded only where bpf_rdonly_cast exists (v6.2, user/walker.c), which
+ * also has what the walk reads: net->ipv4.tcp_death_row.hashinfo (v6.1,
+ * per-namespace established tables) and an hlist_nulls lhash2 (v5.19). A
+ * namespace's own table (tcp_child_ehash_entries) holds only its
+ * established, timewait and request socks: inet_pernet_hashinfo_alloc
+ * copies the host's lhash2 pointer, so listeners stay in the host's. */
 #ifndef TD_WALK_BPF_H
 #define TD_WALK_BPF_H
 
