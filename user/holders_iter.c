@@ -46,7 +46,7 @@ static bool kernel_walks(void)
 	return ok;
 }
 
-void td_holders_prepare(struct tcpdwell_bpf *skel)
+void td_holders_prepare(struct tcpdwell_bpf *skel, bool seeding)
 {
 	enum td_holders_way way;
 	bool walk;
@@ -56,7 +56,7 @@ void td_holders_prepare(struct tcpdwell_bpf *skel)
 	(void)td_holders_way_parse(getenv(TD_HOLDERS_ENV), &way);
 	walk = way == TD_HOLDERS_KERNEL && kernel_walks();
 	bpf_program__set_autoload(skel->progs.holders_file, walk);
-	bpf_program__set_autoload(skel->progs.seed_owners, walk);
+	bpf_program__set_autoload(skel->progs.seed_owners, walk && seeding);
 	/* Only the /proc way seeds through the map. */
 	if (walk)
 		bpf_map__set_max_entries(skel->maps.seed_holders, 1);

@@ -4,15 +4,17 @@
 #ifndef TD_HOLDERS_ITER_H
 #define TD_HOLDERS_ITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct td_holders;
 struct tcpdwell_bpf;
 
-/* Between open and load: loads the walk's programs only where the kernel
- * has what it needs and TD_HOLDERS does not ask for /proc; one line on
- * stderr when /proc it is. */
-void td_holders_prepare(struct tcpdwell_bpf *skel);
+/* Between open and load: loads the walk's program (and with seeding, a
+ * tracer's, the one that seeds owners) only where the kernel has what it
+ * needs and TD_HOLDERS does not ask for /proc; one line on stderr when
+ * /proc it is. */
+void td_holders_prepare(struct tcpdwell_bpf *skel, bool seeding);
 /* The holders of socket files now into h (sorted, td_holders_find's), by
  * skel's walk when it was loaded (attached here if the skeleton did not),
  * else from /proc until deadline_ns (CLOCK_MONOTONIC; 0: none; the walk

@@ -58,7 +58,7 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 			hooks[i].tp, hooks[i].lost);
 	}
 	btf__free(btf);
-	td_holders_prepare(skel);
+	td_holders_prepare(skel, true);
 }
 
 /* The accept programs come in two flavours (bpf/accept.bpf.h): loads

@@ -72,7 +72,7 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
 	if (holders)
-		td_holders_prepare(skel);
+		td_holders_prepare(skel, false);
 	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
 		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
