@@ -22,11 +22,18 @@
 static __always_inline struct tcp_sock *holders_tcp(struct task_struct *task, struct file *file)
 {
 	struct socket *so;
+	int family;
 
 	if (task->pid != task->tgid)
 		return NULL;
 	so = bpf_sock_from_file(file);
-	if (!so || !so->sk)
+	if (!so || !so->sk || so->type != SOCK_STREAM)
+		return NULL;
+	/* The family from the socket's ops, which all sockets of a kind
+	 * share (hot in the cache): unix and netlink sockets, the most
+	 * numerous on a host, are let go without a read of their sock. */
+	family = so->ops ? so->ops->family : 0;
+	if (family != AF_INET && family != AF_INET6)
 		return NULL;
 	return bpf_skc_to_tcp_sock(so->sk);
 }
