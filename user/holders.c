@@ -89,43 +89,10 @@ static int by_ino(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
-static size_t slot_of(uint64_t ino, size_t mask)
-{
-	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 32) & mask;
-}
-
-/* The index over the sorted table: a slot holds 1 + the first entry of an
- * inode (0: empty), open addressing, at most half full. A lookup costs a
- * cache miss or two where a binary search over 120,000 holders cost
- * seventeen (7% of a snapshot of 220,000 sockets). Without memory for it,
- * lookups search the table. */
-static void build_index(struct td_holders *h)
-{
-	size_t n = 16;
-
-	free(h->slots);
-	h->slots = NULL;
-	while (n < 2 * h->n)
-		n *= 2;
-	if (h->n > UINT32_MAX - 1 || !(h->slots = calloc(n, sizeof(h->slots[0]))))
-		return;
-	h->mask = n - 1;
-	for (size_t i = 0; i < h->n; i++) {
-		size_t s = slot_of(h->v[i].ino, h->mask);
-
-		if (i && h->v[i - 1].ino == h->v[i].ino)
-			continue; /* the rule: the first, the lowest pid */
-		while (h->slots[s])
-			s = (s + 1) & h->mask;
-		h->slots[s] = (uint32_t)(i + 1);
-	}
-}
-
 void td_holders_sort(struct td_holders *h)
 {
 	if (h->n)
 		qsort(h->v, h->n, sizeof(h->v[0]), by_ino);
-	build_index(h);
 }
 
 int td_holders_scan(struct td_holders *h, const char *proc, uint64_t deadline_ns)
@@ -155,11 +122,6 @@ const struct td_holder *td_holders_find(const struct td_holders *h, uint64_t ino
 	size_t lo = 0, hi = h->n;
 
 	if (!ino)
-		return NULL;
-	for (size_t s = slot_of(ino, h->mask); h->slots && h->slots[s]; s = (s + 1) & h->mask)
-		if (h->v[h->slots[s] - 1].ino == ino)
-			return &h->v[h->slots[s] - 1];
-	if (h->slots)
 		return NULL;
 	/* The first of equal inodes: the lowest pid. */
 	while (lo < hi) {
@@ -199,6 +161,5 @@ int td_holders_env_check(void)
 void td_holders_free(struct td_holders *h)
 {
 	free(h->v);
-	free(h->slots);
 	memset(h, 0, sizeof(*h));
 }

@@ -17,14 +17,12 @@ struct td_holder {
 struct td_holders {
 	struct td_holder *v; /* sorted by ino after a scan */
 	size_t n, cap;
-	uint32_t *slots;     /* td_holders_sort's index (NULL: none) */
-	size_t mask;         /* its size - 1 */
 };
 
 /* Appends one holder (comm may be NULL: empty); 0 or -ENOMEM. */
 int td_holders_add(struct td_holders *h, uint64_t ino, int pid, const char *comm);
-/* Sorts by inode, then pid (the holder td_holders_find gives is the
- * first: the lowest pid), and indexes the table for td_holders_find. */
+/* Sorts by inode, then pid: td_holders_find gives the first of an
+ * inode's holders, the lowest pid. */
 void td_holders_sort(struct td_holders *h);
 /* Scans proc ("/proc") until deadline_ns (CLOCK_MONOTONIC; 0: none).
  * Returns 0, -ETIME when the deadline cut the scan short, or -ENOMEM; what
