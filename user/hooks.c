@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "holders_iter.h"
 #include "pins.h"
+#include "walker.h"
 #include <linux/types.h>
 #include "tcpdwell.h"
 #include "tcpdwell.skel.h"
@@ -59,6 +60,7 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 	}
 	btf__free(btf);
 	td_holders_prepare(skel, true);
+	td_walker_wanted(skel); /* the census walk needs bpf_rdonly_cast */
 }
 
 /* The accept programs come in two flavours (bpf/accept.bpf.h): loads

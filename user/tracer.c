@@ -166,7 +166,6 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 		bpf_program__set_autoload(skel->progs.handle_timer_expire_exit, false);
 	}
 	td_hooks_drop_missing(skel);
-	td_walker_wanted(skel);
 }
 
 static int size_maps(struct td_tracer *t, const struct td_config *cfg)
