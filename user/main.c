@@ -24,6 +24,7 @@
 #include "holders.h"
 #include "snapshot.h"
 #include "tracer.h"
+#include "walker.h"
 #include "view.h"
 
 /* Scrapes count sockets at most this often however many scrapers there
@@ -451,8 +452,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stdout = out.f;
-	/* A debug variable, but a bad value is still refused. */
-	if (td_holders_env_check())
+	/* Debug variables, but a bad value is still refused. */
+	if (td_holders_env_check() || td_walker_env_check())
 		return td_output_status(&out, 2);
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));

@@ -4,13 +4,26 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "diag.h"
 #include "hooks.h"
 #include "walker.h"
 #include "tcpdwell.skel.h"
 
+#define TD_CENSUS_ENV "TD_CENSUS"
+
+int td_walker_env_check(void)
+{
+	const char *v = getenv(TD_CENSUS_ENV);
+
+	if (!v || !*v || strcmp(v, "walk") == 0 || strcmp(v, "iter") == 0)
+		return 0;
+	td_err("%s=%s: expected \"walk\" or \"iter\"", TD_CENSUS_ENV, v);
+	return -EINVAL;
+}
+
 bool td_walker_wanted(struct tcpdwell_bpf *skel)
 {
-	const char *how = getenv("TD_CENSUS");
+	const char *how = getenv(TD_CENSUS_ENV);
 	bool on = !(how && strcmp(how, "iter") == 0) && td_hooks_rdonly_cast();
 
 	bpf_program__set_autoload(skel->progs.census_walk, on);

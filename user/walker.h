@@ -24,6 +24,9 @@ struct td_walker {
 /* Where census_walk may run: the kernel has bpf_rdonly_cast (v6.2), and
  * the debug variable TD_CENSUS is not "iter". Between open and load. */
 bool td_walker_wanted(struct tcpdwell_bpf *skel);
+/* TD_CENSUS: unset, "walk" or "iter"; another value gets one line and
+ * -EINVAL (exit 2). */
+int td_walker_env_check(void);
 /* After load. */
 void td_walker_init(struct td_walker *w, struct tcpdwell_bpf *skel);
 /* One walk of both tables (established, then listeners): 0; -EAGAIN when

@@ -265,3 +265,20 @@ Test(walk, own_table_by_its_iterator, .init = require_root, .timeout = 60)
 	assert_listener(&ls, &t.r[0], "own table");
 	nss_stop(&t);
 }
+
+/* TD_CENSUS is a debug variable, but a bad value is refused: one line,
+ * exit 2. */
+Test(walk, bad_td_census_refused, .init = require_root, .timeout = 30)
+{
+	char *args[] = { "-d", "1", NULL };
+	struct run r;
+	int rc;
+
+	setenv("TD_CENSUS", "bogus", 1);
+	run_start(&r, args, -1);
+	unsetenv("TD_CENSUS");
+	rc = run_finish(&r, 0);
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, r.err);
+	cr_assert_str_eq(r.err, "tcpdwell: TD_CENSUS=bogus: expected \"walk\" or \"iter\"\n");
+	fclose(r.out);
+}
