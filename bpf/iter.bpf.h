@@ -18,7 +18,8 @@ __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
 bool settle_on;
 
 /* Socket inode -> holder, filled by a starting tracer from /proc just before
- * seed_tcp runs (user/share.c); the snapshot shrinks it to one entry. */
+ * seed_tcp runs, where the kernel cannot walk open files (seed_owners does
+ * it then; user/holders_iter.c); else, and in the snapshot, one entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TD_SEED_HOLDERS_MAX);

@@ -16,6 +16,7 @@
 #include "close.bpf.h"
 #include "accept.bpf.h"
 #include "iter.bpf.h"
+#include "holders.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -221,5 +222,33 @@ int seed_tcp(struct bpf_iter__tcp *ctx)
 
 	if (skc)
 		seed_one(skc);
+	return 0;
+}
+
+/* Every process's TCP socket files, once: who holds each socket (the
+ * snapshot's PID/COMM, doctor's holders), without reading /proc. */
+SEC("iter/task_file")
+int holders_file(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct tcp_sock *tp;
+
+	if (task && file && (tp = holders_tcp(task, file)))
+		holders_record(ctx->meta->seq, task, tp);
+	return 0;
+}
+
+/* Run once by a starting tracer, before seed_tcp: the holders of the
+ * sockets that exist already become their owners. */
+SEC("iter/task_file")
+int seed_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct tcp_sock *tp;
+
+	if (task && file && (tp = holders_tcp(task, file)))
+		holders_seed(task, tp);
 	return 0;
 }

@@ -34,6 +34,7 @@ enum td_rec_type {
 	TD_REC_SNAPSHOT,   /* one live socket, from the snapshot iterator */
 	TD_REC_ACCEPT,     /* one accept(): struct td_accept */
 	TD_REC_LISTENER,   /* one listener, from the census iterator: struct td_listener */
+	TD_REC_HOLDER,     /* one process holding a TCP socket file: struct td_holder_rec */
 };
 
 /* td_event.flags */
@@ -259,9 +260,20 @@ struct td_snap {
 
 /* The holder of a socket's file found in /proc by a starting tracer (as
  * ss -p finds it), keyed by socket inode in seed_holders: seeding gives it
- * to the sockets that existed before the start. */
+ * to the sockets that existed before the start (where the kernel cannot
+ * walk open files: seed_owners writes owners directly). */
 struct td_seed_holder {
 	__u32 pid;
+	char  comm[TD_COMM_LEN];
+};
+
+/* One process that holds a TCP socket's file, from the holders iterator
+ * (iter/task_file); a socket held by several processes has one each. */
+struct td_holder_rec {
+	__u8  type;  /* TD_REC_HOLDER */
+	__u8  _pad[3];
+	__u32 pid;   /* the holder's tgid */
+	__u64 ino;   /* the socket's inode, as td_snap.ino */
 	char  comm[TD_COMM_LEN];
 };
 

@@ -158,7 +158,7 @@ static int census_pass(struct doctor *d, pid_t tracer, void (*fn)(void *ctx, con
 	int err;
 
 	*what = "load the snapshot iterator";
-	err = td_snapshot_open(&skel, &d->o.cfg, tracer);
+	err = td_snapshot_open(&skel, &d->o.cfg, tracer, false);
 	if (err)
 		return err;
 	*what = "start the snapshot iterator";
@@ -197,7 +197,7 @@ static int census(struct doctor *d)
 	const char *what;
 	int err;
 
-	(void)td_holders_scan(&d->holders, "/proc", 0);
+	(void)td_tracer_holders(d->t, &d->holders);
 	err = census_pass(d, self, add_sock, &what);
 	if (err) {
 		td_err("failed to %s: %s", what, strerror(-err));

@@ -1,5 +1,7 @@
-/* Socket inode -> holding process, read from /proc like ss -p, for the
- * snapshot's PID/COMM column and for the owners of seeded sockets. */
+/* Socket inode -> holding process: the table the snapshot's PID/COMM
+ * column, doctor and a starting tracer's seeding look holders up in, and
+ * the /proc scan that fills it like ss -p where the kernel's walk
+ * (holders_iter.c) cannot. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "diag.h"
 #include "holders.h"
 
 static void read_comm(const char *proc, int pid, char *comm, size_t len)
@@ -26,7 +29,7 @@ static void read_comm(const char *proc, int pid, char *comm, size_t len)
 	fclose(f);
 }
 
-static int add(struct td_holders *h, uint64_t ino, int pid)
+int td_holders_add(struct td_holders *h, uint64_t ino, int pid, const char *comm)
 {
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 256;
@@ -39,7 +42,7 @@ static int add(struct td_holders *h, uint64_t ino, int pid)
 	}
 	h->v[h->n].ino = ino;
 	h->v[h->n].pid = pid;
-	h->v[h->n].comm[0] = '\0';
+	snprintf(h->v[h->n].comm, sizeof(h->v[h->n].comm), "%.*s", TD_COMM_LEN, comm ? comm : "");
 	h->n++;
 	return 0;
 }
@@ -67,7 +70,7 @@ static int scan_pid(struct td_holders *h, const char *proc, const char *pid)
 			continue;
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%llu]", &ino) == 1)
-			err = add(h, ino, atoi(pid));
+			err = td_holders_add(h, ino, atoi(pid), NULL);
 	}
 	closedir(fds);
 	if (h->n > first)
@@ -84,6 +87,12 @@ static int by_ino(const void *a, const void *b)
 	if (x->ino != y->ino)
 		return x->ino < y->ino ? -1 : 1;
 	return x->pid - y->pid;
+}
+
+void td_holders_sort(struct td_holders *h)
+{
+	if (h->n)
+		qsort(h->v, h->n, sizeof(h->v[0]), by_ino);
 }
 
 int td_holders_scan(struct td_holders *h, const char *proc, uint64_t deadline_ns)
@@ -103,8 +112,7 @@ int td_holders_scan(struct td_holders *h, const char *proc, uint64_t deadline_ns
 			err = scan_pid(h, proc, p->d_name);
 	}
 	closedir(d);
-	if (h->n)
-		qsort(h->v, h->n, sizeof(h->v[0]), by_ino);
+	td_holders_sort(h);
 	return err;
 }
 
@@ -125,6 +133,29 @@ const struct td_holder *td_holders_find(const struct td_holders *h, uint64_t ino
 			hi = mid;
 	}
 	return lo < h->n && h->v[lo].ino == ino ? &h->v[lo] : NULL;
+}
+
+int td_holders_way_parse(const char *s, enum td_holders_way *way)
+{
+	*way = TD_HOLDERS_KERNEL;
+	if (!s || !*s || strcmp(s, "kernel") == 0)
+		return 0;
+	if (strcmp(s, "proc") == 0) {
+		*way = TD_HOLDERS_PROC;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int td_holders_env_check(void)
+{
+	enum td_holders_way way;
+	const char *v = getenv(TD_HOLDERS_ENV);
+
+	if (td_holders_way_parse(v, &way) == 0)
+		return 0;
+	td_err("%s=%s: expected \"kernel\" or \"proc\"", TD_HOLDERS_ENV, v);
+	return -EINVAL;
 }
 
 void td_holders_free(struct td_holders *h)

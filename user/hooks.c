@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "diag.h"
 #include "hooks.h"
+#include "holders_iter.h"
 #include "pins.h"
 #include <linux/types.h>
 #include "tcpdwell.h"
@@ -57,6 +58,7 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 			hooks[i].tp, hooks[i].lost);
 	}
 	btf__free(btf);
+	td_holders_prepare(skel, true);
 }
 
 /* The accept programs come in two flavours (bpf/accept.bpf.h): loads

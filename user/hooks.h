@@ -8,7 +8,8 @@
 
 struct tcpdwell_bpf;
 
-/* The reset hooks: unloaded, with a warning, when the kernel lacks them. */
+/* The reset hooks, and the walk of open files (user/holders_iter.c
+ * decides): unloaded, with a warning, when the kernel lacks them. */
 void td_hooks_drop_missing(struct tcpdwell_bpf *skel);
 /* The accept hooks: mounts tracefs if needed; false, with why filled in
  * (for a warning after a successful load), when they cannot run. */

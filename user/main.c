@@ -21,6 +21,7 @@
 #include "privs.h"
 #include "render.h"
 #include "series.h"
+#include "holders.h"
 #include "snapshot.h"
 #include "tracer.h"
 #include "view.h"
@@ -459,6 +460,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stdout = out.f;
+	/* A debug variable, but a bad value is still refused. */
+	if (td_holders_env_check())
+		return td_output_status(&out, 2);
 	if (argc > 1 && strcmp(argv[1], td_snap_cmd.name) == 0)
 		return td_output_status(&out, td_snapshot_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], td_doctor_cmd.name) == 0)

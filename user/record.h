@@ -13,9 +13,9 @@ const struct td_event *td_decode(const void *data, size_t len);
 const struct td_accept *td_decode_accept(const void *data, size_t len);
 /* The same for a listener record of the census (struct td_listener). */
 const struct td_listener *td_decode_listener(const void *data, size_t len);
-/* Reads size-byte records from an iterator's fd to EOF into rec, calling
- * fn(ctx, rec) for each (iter/tcp writes whole records, so a read returns
- * whole ones); 0 or -errno. */
+/* Reads size-byte records (at most 64 KiB) from an iterator's fd to EOF,
+ * many a read, copying each whole one into rec and calling fn(ctx, rec); a
+ * partial one at EOF is dropped. 0 or -errno. */
 int td_read_records(int fd, void *rec, size_t size, void (*fn)(void *ctx, const void *rec), void *ctx);
 /* A record's type tag (enum td_rec_type), or 0 for an empty record. */
 unsigned int td_record_type(const void *data, size_t len);

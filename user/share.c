@@ -7,16 +7,12 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "tcpdwell.h" /* the skeleton's types */
-#include "clock.h"
 #include "diag.h"
-#include "holders.h"
+#include "holders_iter.h"
 #include "nsiter.h"
 #include "pins.h"
 #include "share.h"
 #include "tcpdwell.skel.h"
-
-/* The time a start may spend finding the holders of existing sockets. */
-#define TD_SEED_SCAN_NS 250000000ull
 
 static int pin_all(struct tcpdwell_bpf *skel, pid_t pid)
 {
@@ -61,35 +57,6 @@ pid_t td_share_maps(struct tcpdwell_bpf *skel, const char *filters)
 	return pid;
 }
 
-/* The holders of the socket files that exist now, into seed_holders for
- * seed_tcp; a scan cut short by its time budget, or a full map, leaves the
- * rest of the owners unknown until their next transition. */
-static void find_holders(struct tcpdwell_bpf *skel)
-{
-	struct td_holders h = { 0 };
-	int fd = bpf_map__fd(skel->maps.seed_holders);
-	size_t stored = 0;
-	int err;
-
-	err = td_holders_scan(&h, "/proc", td_clock_ns(CLOCK_MONOTONIC) + TD_SEED_SCAN_NS);
-	for (size_t i = 0; i < h.n; i++) {
-		struct td_seed_holder v = { .pid = (__u32)h.v[i].pid };
-
-		memcpy(v.comm, h.v[i].comm, sizeof(v.comm));
-		if (bpf_map_update_elem(fd, &h.v[i].ino, &v, BPF_NOEXIST) == 0)
-			stored++;
-		else if (errno == E2BIG)
-			err = -E2BIG;
-	}
-	if (err == -ETIME)
-		td_warn("the /proc scan for the holders of existing sockets took over %d ms and stopped: "
-			"some sockets that predate this tracer have no owner", (int)(TD_SEED_SCAN_NS / 1000000));
-	else if (err)
-		td_warn("found the holders of only %zu existing socket files (%s): some sockets that predate this "
-			"tracer have no owner", stored, strerror(-err));
-	td_holders_free(&h);
-}
-
 /* A timewait sock keeps no cgroup and no owner (struct inet_timewait_sock
  * has neither; both went with the full socket): with -c or -p, the
  * TIME_WAITs seeded at start can never pass. Says how many. */
@@ -131,7 +98,7 @@ void td_seed_sockets(struct tcpdwell_bpf *skel, struct td_nsiter *walk)
 {
 	int err;
 
-	find_holders(skel);
+	td_holders_seed(skel);
 	err = td_nsiter_run(walk, skel->links.seed_tcp, drain, NULL);
 	if (err)
 		td_warn("cannot seed the sockets that exist now: %s; their first times in state are unknown",

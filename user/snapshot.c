@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "filter.h"
 #include "holders.h"
+#include "holders_iter.h"
 #include "nsiter.h"
 #include "opts.h"
 #include "pins.h"
@@ -59,7 +60,7 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 	return 0;
 }
 
-int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer)
+int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid_t tracer, bool holders)
 {
 	struct tcpdwell_bpf *skel = tcpdwell_bpf__open();
 	struct bpf_program *prog;
@@ -70,6 +71,8 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.snapshot_tcp);
+	if (holders)
+		td_holders_prepare(skel, false);
 	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
 		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
@@ -325,7 +328,7 @@ int td_snapshot_main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	if (td_require_btf() || find_tracer(&o, &tracer))
 		return 1;
-	err = td_snapshot_open(&skel, &o.cfg, tracer);
+	err = td_snapshot_open(&skel, &o.cfg, tracer, true);
 	if (err) {
 		char hint[160];
 
@@ -341,7 +344,7 @@ int td_snapshot_main(int argc, char **argv)
 	l.src.pid = tracer;
 	if (tracer)
 		read_filters(&l.src);
-	(void)td_holders_scan(&l.holders, "/proc", 0);
+	(void)td_holders_collect(&l.holders, skel, 0);
 	/* No cgroup2 mount: no identities, the sockets are still listed. */
 	(void)td_cgroups_init(&l.cgroups, NULL);
 	l.now = td_clock_ns(CLOCK_MONOTONIC);

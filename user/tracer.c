@@ -24,6 +24,7 @@
 #include "census.h"
 #include "listeners.h"
 #include "nsiter.h"
+#include "holders_iter.h"
 #include "hooks.h"
 #include "kread.h"
 #include "privs.h"
@@ -491,6 +492,11 @@ bool td_tracer_enters_netns(const struct td_tracer *t)
 unsigned long td_tracer_bad_records(const struct td_tracer *t)
 {
 	return t->bad_records;
+}
+
+int td_tracer_holders(struct td_tracer *t, struct td_holders *h)
+{
+	return td_holders_collect(h, t->skel, 0);
 }
 
 void td_tracer_close(struct td_tracer *t)

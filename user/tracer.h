@@ -61,6 +61,10 @@ struct td_listeners;
 const struct td_listeners *td_tracer_listeners(const struct td_tracer *t);
 /* Records rejected by the decoder (should stay 0). */
 unsigned long td_tracer_bad_records(const struct td_tracer *t);
+/* Who holds each socket file now, by the tracer's walk of open files (or
+ * /proc): td_holders_collect's. */
+struct td_holders;
+int td_tracer_holders(struct td_tracer *t, struct td_holders *h);
 void td_tracer_close(struct td_tracer *t);
 
 /* A BPF program's cost as the kernel counts it while BPF statistics are on
