@@ -23,6 +23,10 @@
 
 /* Written by userspace after load: sk_infos' map id. */
 __u32 sk_infos_id;
+/* Set once an accept has handed an owner over through `accepted`: until
+ * then handle_set_state skips its lookup there (the usual server accepts
+ * what its own listener queued, and hands nothing over). */
+__u32 accepted_used;
 
 /* The context of syscalls:sys_exit_* (see its format file in tracefs). */
 struct td_sys_exit {
@@ -47,9 +51,9 @@ struct {
 	__type(value, struct td_accepted);
 } accepted SEC(".maps");
 
-/* --kernel-agg: the accept waits of TD_ACCEPT_PORTS listener ports, first
- * come first served, then of every other port together. Userspace shrinks
- * accept_ports to one entry without --kernel-agg. */
+/* With accept_agg: the accept waits of TD_ACCEPT_PORTS listener ports,
+ * first come first served, then of every other port together. Userspace
+ * shrinks accept_ports to one entry when each accept is a record. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -73,6 +77,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct td_kaccept);
 } accept_zero SEC(".maps");
+
+#ifdef TD_ACCEPT_RECORDS /* bench knob, bpf/tcpdwell.bpf.c */
+#define TD_ACCEPT_AGG kernel_agg
+#else
+#define TD_ACCEPT_AGG accept_agg
+#endif
 
 /* One accept, filled step by step. */
 struct acc {
@@ -182,8 +192,12 @@ static __always_inline bool acc_read(struct acc *a, struct sock *sk, const bool 
 		if (sk->sk_protocol != IPPROTO_TCP)
 			return false;
 		a->t.family = skc_family_btf(&sk->__sk_common);
-		if (a->t.family)
-			sk_tuple(sk, a->t.family, sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport), &a->t);
+		a->t.sport = sk->__sk_common.skc_num;
+		a->t.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+		/* Aggregated waits need the port only, unless a filter reads
+		 * the addresses or the namespace. */
+		if (a->t.family && (!TD_ACCEPT_AGG || filter_reads_tuple()))
+			sk_tuple(sk, a->t.family, a->t.sport, a->t.dport, &a->t);
 	} else {
 		if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 			return false;
@@ -196,12 +210,21 @@ static __always_inline bool acc_read(struct acc *a, struct sock *sk, const bool 
 	a->tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!filter_owner(true, a->tgid))
 		return false;
-	if (filt.cgroup_id || !kernel_agg)
-		a->cgid = cast ? td_sock_cgroup_id_btf(sk) : td_sock_cgroup_id(sk);
-	if (!filter_cgroup(a->cgid, true))
-		return false;
 	a->sk = sk;
 	return true;
+}
+
+/* The child's cgroup id: its storage's copy (fsk_consts, which a child
+ * gets with its listener's clone) when known, else through the socket. */
+static __always_inline bool acc_cgroup(struct acc *a, const struct sk_info *info, bool found, const bool cast)
+{
+	if (!filt.cgroup_id && TD_ACCEPT_AGG)
+		return true;
+	if (found && info->consts_known)
+		a->cgid = info->cgroup_id;
+	else
+		a->cgid = cast ? td_sock_cgroup_id_btf(a->sk) : td_sock_cgroup_id(a->sk);
+	return filter_cgroup(a->cgid, true);
 }
 
 /* The accepter becomes the child's owner (claimed by accept_claim). */
@@ -213,10 +236,12 @@ static __always_inline void acc_own(const struct acc *a)
 	if (!a->queued_ns || a->owned || (kernel_agg && !filt.tgid))
 		return;
 	bpf_get_current_comm(v.comm, sizeof(v.comm));
+	if (!accepted_used)
+		accepted_used = 1;
 	bpf_map_update_elem(&accepted, &key, &v, BPF_ANY);
 }
 
-/* --kernel-agg: the wait into its port's histogram, or "other" once
+/* accept_agg: the wait into its port's histogram, or "other" once
  * TD_ACCEPT_PORTS ports have one. */
 static __noinline void acc_aggregate(__u32 port, __u64 queued_ns, __u64 wait)
 {
@@ -272,17 +297,21 @@ static __always_inline int accept_exit(__s64 fd, const bool cast)
 {
 	struct sk_info info;
 	struct acc a = {};
+	bool found;
 
 	if (fd < 0 || !acc_read(&a, fd_sock(fd, cast), cast))
 		return 0;
+	found = storage_info(a.sk, &info, cast);
+	if (!acc_cgroup(&a, &info, found, cast))
+		return 0;
 	a.now = bpf_ktime_get_ns();
-	if (storage_info(a.sk, &info, cast)) {
+	if (found) {
 		a.queued_ns = info.queued_ns > a.now ? 0 : info.queued_ns;
 		/* The usual server: it accepts what its own listener queued. */
 		a.owned = info.owner_known && info.tgid == a.tgid;
 	}
 	acc_own(&a);
-	if (kernel_agg)
+	if (TD_ACCEPT_AGG)
 		acc_aggregate(a.t.sport, a.queued_ns, a.now - a.queued_ns);
 	else
 		acc_emit(&a);
@@ -299,6 +328,10 @@ static __always_inline void accept_claim(const struct trans *x, struct sk_info *
 
 	if (x->oldstate != TCP_ESTABLISHED || x->newstate == TCP_FIN_WAIT1 || !info->queued_ns)
 		return;
+#ifndef TD_CLAIM_ALWAYS /* bench knob, bpf/tcpdwell.bpf.c */
+	if (!accepted_used)
+		return;
+#endif
 	if (kernel_agg && !filt.tgid)
 		return;
 	key = (__u64)x->sk;

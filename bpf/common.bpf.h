@@ -26,6 +26,9 @@ const volatile __u64 tw_timer_fn;     /* &tw_timer_handler */
 const volatile __u64 reqsk_timer_fn;  /* &reqsk_timer_handler */
 const volatile __u32 nr_cpus = 1;     /* possible CPUs */
 const volatile bool  kernel_agg;      /* --kernel-agg: histograms here, no records */
+/* Accept waits aggregated here (accept.bpf.h), no record per accept:
+ * --kernel-agg, and the default mode unless -e prints each accept. */
+const volatile bool  accept_agg;
 /* TD_PORT_* bits per port; read only when a port filter is on. */
 const volatile __u8  port_filter[65536];
 

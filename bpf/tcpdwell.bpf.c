@@ -34,7 +34,11 @@ char LICENSE[] SEC("license") = "GPL";
  *   TD_SKIP_CONSTS   cgroup id and netns read at every transition, not
  *                    once into the socket's storage
  *   TD_SKIP_OWNER    no owner kept at the owner's own transitions
- *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition */
+ *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition
+ *   TD_ACCEPT_RECORDS  a record per accept even where the kernel keeps
+ *                    the waits (the build before: -e's path for every run)
+ *   TD_CLAIM_ALWAYS  handle_set_state looks an accepted child up in
+ *                    `accepted` whether or not an accept ever wrote there */
 #ifdef TD_ACCEPT_PROBE
 #define TD_ACCEPT_CAST false
 #else

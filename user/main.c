@@ -119,6 +119,15 @@ static int read_kernel_agg(void *ctx, struct td_agg *out)
 	return td_tracer_read_kernel_agg(r->t, out);
 }
 
+/* Without -e the kernel aggregates the accept waits (no record per
+ * accept): the view's kernel part is those alone. */
+static int read_kernel_accepts(void *ctx, struct td_agg *out)
+{
+	struct run *r = ctx;
+
+	return td_tracer_read_kernel_accepts(r->t, out);
+}
+
 /* The losses this report shows; *total becomes r->reported after it. */
 static void interval_loss(struct run *r, struct td_loss *total, struct td_loss *delta)
 {
@@ -233,7 +242,7 @@ static int alloc_state(struct run *r)
 	struct td_view_opts vo = {
 		.cumulative = cfg->cumulative,
 		.since_start = cfg->prometheus.family != 0,
-		.read_kernel = cfg->kernel_agg ? read_kernel_agg : NULL,
+		.read_kernel = cfg->kernel_agg ? read_kernel_agg : cfg->accepts_in_kernel ? read_kernel_accepts : NULL,
 		.kernel_ctx = r,
 	};
 
@@ -464,6 +473,9 @@ int main(int argc, char **argv)
 	err = td_parse_args(&cfg, argc, argv, stdout, stderr);
 	if (err)
 		return td_output_status(&out, err == 1 ? 0 : err);
+	/* Only -e shows each accept: otherwise the kernel keeps their waits,
+	 * which spares a record per accept (doctor keeps its records). */
+	cfg.accepts_in_kernel = !cfg.events;
 	err = td_http_resolve(&cfg.prometheus);
 	if (err)
 		return td_output_status(&out, err);

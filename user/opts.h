@@ -35,6 +35,8 @@ struct td_config {
 	bool verbose;            /* -v: libbpf's log */
 	bool timers;             /* --timers: TIME_WAIT and handshakes via timer hooks */
 	bool kernel_agg;         /* --kernel-agg: histograms built in the kernel */
+	bool accepts_in_kernel;  /* accept waits aggregated in the kernel, no record
+				    per accept (set by main when -e is off) */
 	uint64_t interval_ns;    /* -i: 0 = report only at exit */
 	uint64_t duration_ns;    /* -d: 0 = until a signal */
 	uint32_t pid;            /* -p: 0 = any */

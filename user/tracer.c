@@ -26,6 +26,7 @@
 #include "nsiter.h"
 #include "holders_iter.h"
 #include "hooks.h"
+#include "kread.h"
 #include "privs.h"
 #include "tcpdwell.skel.h"
 
@@ -155,6 +156,7 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	skel->rodata->timers_on = t->timers;
 	skel->rodata->nr_cpus = (__u32)t->ncpus;
 	skel->rodata->kernel_agg = cfg->kernel_agg;
+	skel->rodata->accept_agg = cfg->kernel_agg || cfg->accepts_in_kernel;
 	/* Wake the consumer when a quarter of the ring is full; the poll
 	 * timeout covers quiet periods. */
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
@@ -178,8 +180,10 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 		td_err("failed to size the timewait map: %s", strerror(-err));
 		return err;
 	}
-	/* Accept waits per port are kept in the kernel with --kernel-agg only. */
-	err = bpf_map__set_max_entries(t->skel->maps.accept_ports, cfg->kernel_agg ? TD_ACCEPT_PORTS : 1);
+	/* Accept waits per port are kept in the kernel unless each accept is a
+	 * record (-e, doctor). */
+	err = bpf_map__set_max_entries(t->skel->maps.accept_ports,
+				       cfg->kernel_agg || cfg->accepts_in_kernel ? TD_ACCEPT_PORTS : 1);
 	if (err) {
 		td_err("failed to size the accept-wait map: %s", strerror(-err));
 		return err;
@@ -450,63 +454,14 @@ void td_tracer_on_accept(struct td_tracer *t, td_accept_fn fn, void *ctx)
 	t->accept_ctx = ctx;
 }
 
-/* --kernel-agg: each listener port's accept waits, then "other"; vals
- * holds a td_kaccept per CPU. */
-static int read_kernel_accepts(struct td_tracer *t, struct td_accept_waits *w, void *vals)
-{
-	const size_t sz = sizeof(struct td_kaccept);
-	int fd = bpf_map__fd(t->skel->maps.accept_ports);
-	__u32 key, next, zero = 0;
-	const __u32 *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			return -errno;
-		for (int cpu = 0; cpu < t->ncpus; cpu++)
-			td_accept_add_kernel(w, (uint16_t)key, (const void *)((const char *)vals + (size_t)cpu * sz));
-	}
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.accept_other), &zero, vals))
-		return -errno;
-	for (int cpu = 0; cpu < t->ncpus; cpu++)
-		td_accept_add_kernel(w, 0, (const void *)((const char *)vals + (size_t)cpu * sz));
-	return 0;
-}
-
-/* Sums the per-CPU in-kernel aggregation into *out (totals since start). */
 int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out)
 {
-	size_t hsz = sizeof(struct td_khist), csz = sizeof(struct td_kcounts);
-	/* td_kaccept is the largest value: a td_khist and a counter. */
-	void *vals = calloc((size_t)t->ncpus, sizeof(struct td_kaccept) > csz ? sizeof(struct td_kaccept) : csz);
-	__u32 zero = 0;
-	int err = 0;
+	return td_kread(t->skel, t->ncpus, out, false);
+}
 
-	if (!vals)
-		return -ENOMEM;
-	td_agg_reset(out);
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_counts), &zero, vals)) {
-		err = -errno;
-		goto out;
-	}
-	for (int cpu = 0; cpu < t->ncpus; cpu++)
-		td_agg_add_kcounts(out, (const void *)((const char *)vals + (size_t)cpu * csz));
-	for (__u32 key = 1; key < TD_KHIST_MAX && !err; key++) {
-		struct hist *dst = td_agg_khist(out, key);
-
-		if (!dst)
-			continue;
-		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.agg_hists), &key, vals))
-			err = -errno;
-		for (int cpu = 0; cpu < t->ncpus && !err; cpu++)
-			td_agg_add_khist(dst, (const void *)((const char *)vals + (size_t)cpu * hsz));
-	}
-	if (!err)
-		err = read_kernel_accepts(t, &out->accept, vals);
-out:
-	free(vals);
-	return err;
+int td_tracer_read_kernel_accepts(struct td_tracer *t, struct td_agg *out)
+{
+	return td_kread(t->skel, t->ncpus, out, true);
 }
 
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX])

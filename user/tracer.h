@@ -37,6 +37,9 @@ int td_tracer_loss(struct td_tracer *t, struct td_loss *out);
 bool td_tracer_timers(const struct td_tracer *t);
 /* --kernel-agg: the in-kernel totals since start; 0 or -errno. */
 int td_tracer_read_kernel_agg(struct td_tracer *t, struct td_agg *out);
+/* cfg->accepts_in_kernel: the kernel's accept waits since start, the rest
+ * of *out zero; 0 or -errno. */
+int td_tracer_read_kernel_accepts(struct td_tracer *t, struct td_agg *out);
 /* Counts the live TCP sockets of every network namespace (or -N's) per
  * state (see TD_CENSUS_*), and settles orphaned FIN_WAIT2s; 0 or -errno. */
 int td_tracer_census(struct td_tracer *t, uint64_t out[TD_CENSUS_MAX]);

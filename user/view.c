@@ -63,11 +63,12 @@ void td_view_add_accept(struct td_view *v, const struct td_accept *r)
 		td_agg_add_accept(v->total, r);
 }
 
-/* Under --kernel-agg, kernel holds the kernel's part (its totals, or an
- * interval's share of them); add what userspace counted itself. The ring
- * buffer then carries only what the kernel did not count, the TIME_WAITs the
- * userspace sweep saw killed early (user/tracer.c), so the sum counts each
- * transition once. */
+/* kernel holds the kernel's part (its totals, or an interval's share of
+ * them); add what userspace counted itself. Under --kernel-agg the ring
+ * buffer carries only what the kernel did not count, the TIME_WAITs the
+ * userspace sweep saw killed early (user/tracer.c); without it the kernel
+ * keeps only the accept waits, which then have no records. Either way the
+ * sum counts each transition and each accept once. */
 static const struct td_agg *plus_own(struct td_agg *kernel, const struct td_agg *own)
 {
 	td_agg_merge(kernel, own);

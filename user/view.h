@@ -14,8 +14,9 @@ typedef int (*td_kernel_read_fn)(void *ctx, struct td_agg *out);
 struct td_view_opts {
 	bool cumulative;  /* -C: an interval is everything since start */
 	bool since_start; /* keep the totals since start (the exporter's scrapes) */
-	/* --kernel-agg: where the kernel's totals come from; NULL when
-	 * userspace counts every record. */
+	/* Where the kernel's totals come from (--kernel-agg: everything;
+	 * else the accept waits, which the kernel keeps without -e); NULL
+	 * when userspace counts every record. */
 	td_kernel_read_fn read_kernel;
 	void *kernel_ctx;
 };

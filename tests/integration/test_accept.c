@@ -1,8 +1,11 @@
 /* Accept-queue waits against ground truth the test makes: a server that
  * sleeps a chosen time between the handshake and accept(), a pre-fork
  * server whose listener one process made and another accepts from, and the
- * in-kernel per-port histogram's count against the accepts made. */
+ * in-kernel per-port histogram's count against the accepts made (with
+ * --kernel-agg, and in the binary's report without -e). */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -197,4 +200,63 @@ Test(accept, kernel_agg_counts_every_accept_v6, .timeout = 30)
 {
 	require_root();
 	kernel_count(6);
+}
+
+/* The binary without -e: no record per accept, the kernel keeps the waits
+ * (accepts_in_kernel), and the report at exit shows them all, each at
+ * least the sleep between the handshakes and the accepts. */
+static void report_counts(int family)
+{
+	enum { N = 5 };
+	uint16_t port = free_port(family);
+	char portarg[8], line[4096];
+	char *args[] = { "-j", "-L", portarg, NULL };
+	unsigned ms = pick_ms(30, 120);
+	uint64_t count = 0, unknown = 1, min_ns = 0, v;
+	int lfd, cfd[N], afd[N], lines = 0;
+	struct run r;
+
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	run_start(&r, args, -1);
+	cr_assert(run_wait_stderr(&r, "tcpdwell: tracing", 15000), "tcpdwell did not start: %s", r.err);
+	lfd = tcp_listen(family, &port, N);
+	for (int i = 0; i < N; i++)
+		cfd[i] = tcp_connect(family, port);
+	sleep_ms(ms);
+	for (int i = 0; i < N; i++) {
+		afd[i] = accept(lfd, NULL, NULL);
+		cr_assert_geq(afd[i], 0, "accept: %s", strerror(errno));
+	}
+	cr_assert_eq(run_finish(&r, SIGINT), 0, "SIGINT must exit 0; stderr: %s", r.err);
+	while (fgets(line, sizeof(line), r.out)) {
+		cr_assert(!json_is(line, "type", "accept"), "an accept record without -e: %s", line);
+		if (!json_is(line, "type", "accept_wait") || json_u64(line, "port", &v) != 1 || v != port)
+			continue;
+		lines++;
+		cr_assert_eq(json_u64(line, "count", &count), 1, "%s", line);
+		cr_assert_eq(json_u64(line, "unknown", &unknown), 1, "%s", line);
+		cr_assert_eq(json_u64(line, "min_ns", &min_ns), 1, "%s", line);
+	}
+	fclose(r.out);
+	cr_assert_eq(lines, 1, "%d accept_wait lines for port %u", lines, port);
+	cr_assert_eq(count, N, "%llu accepts counted, %d made", (unsigned long long)count, N);
+	cr_assert_eq(unknown, 0);
+	cr_assert_geq(min_ns, (uint64_t)ms * 1000000ull, "shortest wait %.3f ms, slept %u ms", min_ns / 1e6, ms);
+	for (int i = 0; i < N; i++) {
+		close(afd[i]);
+		close(cfd[i]);
+	}
+	close(lfd);
+}
+
+Test(accept, report_without_e_counts_every_accept_v4, .timeout = 30)
+{
+	require_root();
+	report_counts(4);
+}
+
+Test(accept, report_without_e_counts_every_accept_v6, .timeout = 30)
+{
+	require_root();
+	report_counts(6);
 }
