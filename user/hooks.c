@@ -63,9 +63,6 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 	td_walker_wanted(skel); /* the census walk needs bpf_rdonly_cast */
 }
 
-/* The accept programs come in two flavours (bpf/accept.bpf.h): loads
- * through the bpf_rdonly_cast kfunc (v6.2), and probe reads for kernels
- * without it. on: load one of them. */
 bool td_hooks_rdonly_cast(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -75,6 +72,9 @@ bool td_hooks_rdonly_cast(void)
 	return cast;
 }
 
+/* The accept programs come in two flavours (bpf/accept.bpf.h): loads
+ * through the bpf_rdonly_cast kfunc (v6.2), and probe reads for kernels
+ * without it. on: load one of them. */
 static void td_hooks_accept_flavour(struct tcpdwell_bpf *skel, bool on)
 {
 	bool cast = on && td_hooks_rdonly_cast();
