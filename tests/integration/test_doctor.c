@@ -320,8 +320,9 @@ Test(doctor, finds_what_the_test_built, .init = require_root, .timeout = 60)
 {
 	static struct scene s;
 	char ports[128];
-	char *args[] = { "doctor", "-d", "3", "-j", "-P", ports, "--fail-on", "warning", "--threshold",
-			 "fin_wait2_age=1s", "--threshold", "resets=1",
+	/* -N self: a parallel test's namespace may use the same port numbers. */
+	char *args[] = { "doctor", "-d", "3", "-j", "-N", "self", "-P", ports, "--fail-on", "warning",
+			 "--threshold", "fin_wait2_age=1s", "--threshold", "resets=1",
 			 "--threshold", "slow_accept=200ms", "--threshold", "unacked_fin_age=1s", NULL };
 	struct run r;
 	int status;
