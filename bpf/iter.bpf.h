@@ -111,22 +111,36 @@ static __always_inline bool iter_who_passes(struct sock_common *skc)
 	return filter_owner(w.known, w.tgid) && filter_cgroup(w.cgid, w.cgid_known);
 }
 
-/* Every filter but -s (the census counts every state): family, ports and,
- * when filtered on, addresses with plain loads, then owner and cgroup. */
+/* The tuple a census filters on, with plain loads (through an iterator's
+ * socket, or one census_walk casts): family, ports, netns and, when
+ * filtered on, addresses. False for a family no census counts. */
+static __always_inline bool census_tuple(struct sock_common *skc, struct td_tuple *t)
+{
+	t->family = skc_family_btf(skc);
+	if (!t->family)
+		return false;
+	t->sport = skc->skc_num;
+	t->dport = bpf_ntohs(skc->skc_dport);
+	t->netns = skc->skc_net.net->ns.inum;
+	if (!filter_addrs_on())
+		return true;
+	if (t->family == 4) {
+		*(__u32 *)t->saddr = skc->skc_rcv_saddr;
+		*(__u32 *)t->daddr = skc->skc_daddr;
+	} else {
+		__builtin_memcpy(t->saddr, &skc->skc_v6_rcv_saddr, sizeof(t->saddr));
+		__builtin_memcpy(t->daddr, &skc->skc_v6_daddr, sizeof(t->daddr));
+	}
+	return true;
+}
+
+/* Every filter but -s (the census counts every state): the tuple's, then
+ * owner and cgroup. */
 static __always_inline bool iter_passes(struct sock_common *skc)
 {
 	struct td_tuple t = {};
 
-	t.family = skc_family_btf(skc);
-	if (!t.family)
-		return false;
-	t.sport = skc->skc_num;
-	t.dport = bpf_ntohs(skc->skc_dport);
-	if (filter_addrs_on())
-		read_addrs(skc, &t);
-	else if (filt.netns)
-		t.netns = skc->skc_net.net->ns.inum; /* a plain load, no probe read */
-	return filter_tuple(&t) && iter_who_passes(skc);
+	return census_tuple(skc, &t) && filter_tuple(&t) && iter_who_passes(skc);
 }
 
 /* A listener's record: its drops and its accept queue. */

@@ -110,27 +110,12 @@ static __always_inline bool walk_who_passes(struct sock_common *skc, int state)
 	return filter_owner(w.known, w.tgid) && filter_cgroup(w.cgid, w.cgid_known);
 }
 
-/* Every filter but -s, as iter_passes; netns is the socket's. */
-static __always_inline bool walk_passes(struct sock_common *skc, int state, __u32 netns)
+/* Every filter but -s, as iter_passes. */
+static __always_inline bool walk_passes(struct sock_common *skc, int state)
 {
 	struct td_tuple t = {};
 
-	t.family = skc_family_btf(skc);
-	if (!t.family)
-		return false;
-	t.sport = skc->skc_num;
-	t.dport = bpf_ntohs(skc->skc_dport);
-	t.netns = netns;
-	if (filter_addrs_on()) {
-		if (t.family == 4) {
-			*(__u32 *)t.saddr = skc->skc_rcv_saddr;
-			*(__u32 *)t.daddr = skc->skc_daddr;
-		} else {
-			__builtin_memcpy(t.saddr, &skc->skc_v6_rcv_saddr, sizeof(t.saddr));
-			__builtin_memcpy(t.daddr, &skc->skc_v6_daddr, sizeof(t.daddr));
-		}
-	}
-	return filter_tuple(&t) && walk_who_passes(skc, state);
+	return census_tuple(skc, &t) && filter_tuple(&t) && walk_who_passes(skc, state);
 }
 
 /* The counts of namespace netns, created empty on first use. */
@@ -192,7 +177,7 @@ static __always_inline void walk_sock(struct walk *w, struct sock_common *skc)
 	struct td_walk_counts *c;
 	__u32 idx = state;
 
-	if (state <= 0 || state >= TD_MAX_STATES || !walk_passes(skc, state, netns))
+	if (state <= 0 || state >= TD_MAX_STATES || !walk_passes(skc, state))
 		return;
 	c = walk_ns(w, netns);
 	if (!c)
