@@ -17,6 +17,7 @@
 #include "holders.h"
 #include "nsiter.h"
 #include "pins.h"
+#include "signals.h"
 #include "record.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -256,16 +257,12 @@ static void name_containers(struct td_findings *fs)
 						 sizeof(fs->v[i].owners[k].container));
 }
 
+/* A closed terminal (SIGHUP) ends the run as Ctrl-C does. */
 static void catch_signals(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = 0;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL); /* a closed terminal ends it as Ctrl-C does */
+	td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 /* One progress line per second on a terminal, else at the start only. */

@@ -20,6 +20,7 @@
 #include "prom.h"
 #include "privs.h"
 #include "render.h"
+#include "signals.h"
 #include "series.h"
 #include "holders.h"
 #include "snapshot.h"
@@ -278,18 +279,12 @@ static int drop_privileges(const struct run *r)
 	return td_drop_privileges(keep, n);
 }
 
+/* SIGUSR1 asks for a report of the interval so far; the others stop. */
 static void catch_signals(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 
-	/* No SA_RESTART: the poll returns at once on Ctrl-C. */
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = 0;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 /* Exporter bound, tracer attached, privileges dropped; 0 or 1 after one
