@@ -8,41 +8,18 @@
 #define S(x) ((uint64_t)(x) * 1000000000ull)
 #define MS(x) ((uint64_t)(x) * 1000000ull)
 
-/* A run's input, built by each test. */
-struct fx {
-	struct td_doc_sock socks[512];
-	struct td_doc_input in;
-	struct td_doc_events ev;
-	struct td_doc_thresholds th;
-	struct td_listeners ls;
-	struct td_agg *agg;
-	struct td_findings out;
-};
-
+/* A 10 s run in a namespace whose port range is 40000-40099 and whose
+ * tcp_fin_timeout is 60 s. */
 static struct fx *fx_new(void)
 {
-	struct fx *x = calloc(1, sizeof(*x));
+	struct fx *x = doc_fx_new(S(10));
 
-	cr_assert_not_null(x);
-	x->agg = new_agg();
-	td_doc_thresholds_default(&x->th);
-	x->in.socks = x->socks;
-	x->in.agg = x->agg;
-	x->in.ev = &x->ev;
-	x->in.listeners = &x->ls;
-	x->in.duration_ns = S(10);
 	x->in.sys.v[TD_SC_PORT_RANGE] = 40000;
 	x->in.sys.port_hi = 40099;
 	x->in.sys.known[TD_SC_PORT_RANGE] = true;
 	x->in.sys.v[TD_SC_FIN_TIMEOUT] = 60;
 	x->in.sys.known[TD_SC_FIN_TIMEOUT] = true;
 	return x;
-}
-
-static void fx_free(struct fx *x)
-{
-	free(x->agg);
-	free(x);
 }
 
 static struct td_doc_sock *sock(struct fx *x, int state, uint64_t age_ns, uint32_t pid, const char *comm)

@@ -7,33 +7,9 @@
 
 #define MS(x) ((uint64_t)(x) * 1000000ull)
 
-struct fx {
-	struct td_doc_input in;
-	struct td_doc_events ev;
-	struct td_doc_thresholds th;
-	struct td_listeners ls;
-	struct td_agg *agg;
-	struct td_findings out;
-};
-
 static struct fx *fx_new(void)
 {
-	struct fx *x = calloc(1, sizeof(*x));
-
-	cr_assert_not_null(x);
-	x->agg = new_agg();
-	td_doc_thresholds_default(&x->th);
-	x->in.agg = x->agg;
-	x->in.ev = &x->ev;
-	x->in.listeners = &x->ls;
-	x->in.duration_ns = 2000000000ull;
-	return x;
-}
-
-static void fx_free(struct fx *x)
-{
-	free(x->agg);
-	free(x);
+	return doc_fx_new(2000000000ull);
 }
 
 /* One record into the run's totals and tallies, as doctor_main feeds them. */
