@@ -117,8 +117,9 @@ static __always_inline void read_addrs(const struct sock_common *skc, struct td_
 /* The whole 4-tuple and netns of any sock_common (v4-mapped peers as 4);
  * skc_num is the local port of mini socks and of hashed full sockets. One
  * probe read copies the sock_common: a read per field costs as much as
- * the whole copy. */
-static __always_inline void read_tuple(const struct sock_common *skc, struct td_tuple *t)
+ * the whole copy. Not inlined: the copy's 136 bytes are on this function's
+ * own stack frame, not on each caller's (see tw_end). */
+static __noinline void read_tuple(const struct sock_common *skc, struct td_tuple *t)
 {
 	struct sock_common c;
 

@@ -17,11 +17,13 @@ __u64 census[16]; /* TD_CENSUS_MAX used; a power of two for the verifier */
  * then does the census look up each timewait sock in tw_socks. */
 bool settle_on;
 
-/* Socket inode -> holder, filled by a starting tracer from /proc just before
- * seed_tcp runs, where the kernel cannot walk open files (seed_owners does
- * it then; user/holders_iter.c); else, and in the snapshot, one entry. */
+/* Socket inode -> holder, filled by a starting tracer just before seed_tcp
+ * runs: by seed_owners (the kernel's walk of open files), or from /proc
+ * where the kernel cannot walk them (user/holders_iter.c); emptied after.
+ * Entries are allocated as they come; the snapshot sizes it to one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, TD_SEED_HOLDERS_MAX);
 	__type(key, __u64);
 	__type(value, struct td_seed_holder);
@@ -29,9 +31,9 @@ struct {
 
 /* The inode of a full socket's file (0: none), which names it in
  * /proc/PID/fd as socket:[INODE]. */
-static __always_inline __u64 sock_ino(struct tcp_sock *tp)
+static __always_inline __u64 sock_ino(const struct sock *sk)
 {
-	struct socket *so = tp->inet_conn.icsk_inet.sk.sk_socket;
+	struct socket *so = sk->sk_socket;
 
 	return so ? BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino) : 0;
 }
@@ -264,7 +266,7 @@ static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc
 		r->flags |= TD_F_PID_KNOWN;
 		__builtin_memcpy(r->comm, info->comm, sizeof(r->comm));
 	}
-	r->ino = sock_ino(tp);
+	r->ino = sock_ino((struct sock *)tp);
 	r->cgroup_id = td_sock_cgroup_id_btf((struct sock *)tp);
 	return true;
 }
@@ -299,7 +301,7 @@ static __always_inline bool snap_fill(struct td_snap *r, struct sock_common *skc
  * tracer has not seen one. */
 static __always_inline void seed_owner(struct tcp_sock *tp, struct sk_info *info)
 {
-	__u64 ino = sock_ino(tp);
+	__u64 ino = sock_ino((struct sock *)tp);
 	struct td_seed_holder *h;
 
 	if (info->owner_known || !ino)

@@ -244,23 +244,23 @@ int holders_file(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct tcp_sock *tp;
+	struct sock *sk;
 
-	if (task && file && (tp = holders_tcp(task, file)))
-		holders_record(ctx->meta->seq, task, tp);
+	if (task && file && (sk = holders_tcp(task, file)))
+		holders_record(ctx->meta->seq, task, sk);
 	return 0;
 }
 
 /* Run once by a starting tracer, before seed_tcp: the holders of the
- * sockets that exist already become their owners. */
+ * sockets that exist already, for seed_tcp to make them their owners. */
 SEC("iter/task_file")
 int seed_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct tcp_sock *tp;
+	struct sock *sk;
 
-	if (task && file && (tp = holders_tcp(task, file)))
-		holders_seed(task, tp);
+	if (task && file && (sk = holders_tcp(task, file)))
+		holders_seed(task, sk);
 	return 0;
 }

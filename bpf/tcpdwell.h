@@ -277,8 +277,9 @@ struct td_holder_rec {
 	char  comm[TD_COMM_LEN];
 };
 
-/* seed_holders' size: the socket files a start-up /proc scan may name. */
-#define TD_SEED_HOLDERS_MAX 16384
+/* seed_holders' size: the TCP socket files a starting tracer may find the
+ * holders of (entries are allocated as they come, and freed after). */
+#define TD_SEED_HOLDERS_MAX (1 << 22)
 
 /* Slots of the per-CPU counter array. */
 enum td_counter {

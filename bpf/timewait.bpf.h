@@ -149,8 +149,12 @@ static __always_inline void tw_settle(__u64 tw, __u64 now)
 }
 
 /* The timewait sock's life is over. The map delete is the claim: whoever
- * deletes the entry (here, another CPU, or userspace's sweep) reports it. */
-static __always_inline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_entry)
+ * deletes the entry (here, another CPU, or userspace's sweep) reports it.
+ * A function of its own, not inlined: its copy of the entry and its record
+ * are on its own stack frame, not added to each timer hook's, whose frames
+ * and their callees' must fit 512 bytes together (a kernel without the
+ * JIT's private stacks, such as 6.18.44 here, counts them so). */
+static __noinline void tw_end(__u64 tw, __u64 ts, __u8 reason, bool need_entry)
 {
 	struct inet_timewait_sock *t = (void *)tw;
 	struct td_tw w, *found;

@@ -57,9 +57,6 @@ void td_holders_prepare(struct tcpdwell_bpf *skel, bool seeding)
 	walk = way == TD_HOLDERS_KERNEL && kernel_walks();
 	bpf_program__set_autoload(skel->progs.holders_file, walk);
 	bpf_program__set_autoload(skel->progs.seed_owners, walk && seeding);
-	/* Only the /proc way seeds through the map. */
-	if (walk)
-		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
 	if (way == TD_HOLDERS_PROC)
 		td_err("%s=proc: finding the holders of sockets in /proc/*/fd", TD_HOLDERS_ENV);
 	else if (!walk)
@@ -118,9 +115,10 @@ int td_holders_collect(struct td_holders *h, struct tcpdwell_bpf *skel, uint64_t
  * sockets (the kernel's walk needs no budget: tens of ms at 120,000). */
 #define TD_SEED_SCAN_NS 250000000ull
 
-/* Without the walk: the holders /proc names, into seed_holders, which
- * seed_tcp reads; a scan cut short by its time budget, or a full map,
- * leaves the rest of the owners unknown until their next transition. */
+/* Without the walk: the holders /proc names, into seed_holders, as
+ * seed_owners does in the kernel; a scan cut short by its time budget, or
+ * a full map, leaves the rest of the owners unknown until their next
+ * transition. */
 static void seed_from_proc(struct tcpdwell_bpf *skel)
 {
 	struct td_holders h = { 0 };
@@ -166,8 +164,28 @@ void td_holders_seed(struct tcpdwell_bpf *skel)
 		seed_from_proc(skel);
 		return;
 	}
-	/* seed_owners does its work while it is read; it writes nothing. */
+	/* seed_owners fills seed_holders while it is read; it writes nothing. */
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
+}
+
+void td_holders_seeded(struct tcpdwell_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.seed_holders);
+	__u64 keys[1024], batch = 0;
+	struct td_seed_holder vals[1024];
+	bool first = true;
+	int err;
+
+	/* Each call deletes what it returns; ENOENT: the last of them. */
+	do {
+		__u32 n = 1024;
+
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch, keys, vals, &n, NULL);
+		first = false;
+	} while (!err);
+	if (errno != ENOENT)
+		td_warn("failed to empty the map of existing sockets' holders (%s): its memory stays in use",
+			strerror(errno));
 }

@@ -22,9 +22,11 @@ void td_holders_prepare(struct tcpdwell_bpf *skel, bool seeding);
  * td_holders_scan: -ETIME or -ENOMEM, with what was found kept. */
 int td_holders_collect(struct td_holders *h, struct tcpdwell_bpf *skel, uint64_t deadline_ns);
 /* A starting tracer's seeding, before seed_tcp: the holders of the
- * sockets that exist now become their owners (the walk writes them into
- * the sockets' storage; from /proc, through seed_holders, within a time
- * budget and the map's size; a warning says what was left out). */
+ * sockets that exist now, into seed_holders, which seed_tcp reads to make
+ * them their owners (by the kernel's walk, or from /proc within a time
+ * budget; the map's size bounds both; a warning says what was left out). */
 void td_holders_seed(struct tcpdwell_bpf *skel);
+/* After seed_tcp: seed_holders emptied, its memory given back. */
+void td_holders_seeded(struct tcpdwell_bpf *skel);
 
 #endif

@@ -100,6 +100,7 @@ void td_seed_sockets(struct tcpdwell_bpf *skel, struct td_nsiter *walk)
 
 	td_holders_seed(skel);
 	err = td_nsiter_run(walk, skel->links.seed_tcp, drain, NULL);
+	td_holders_seeded(skel);
 	if (err)
 		td_warn("cannot seed the sockets that exist now: %s; their first times in state are unknown",
 			strerror(-err));
