@@ -21,7 +21,7 @@ endif
 # BPF_EXTRA: -D knobs that compile steps out of the kernel side, for the
 # bench's variants (VARIANTS= in scripts/bench.sh); empty for every real build.
 BPF_EXTRA  ?=
-BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf $(BPF_EXTRA)
+BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf $(BPF_EXTRA)
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Ibpf -Iuser -I$(OUTPUT) -DTD_VERSION='"$(VERSION)"'
 LDLIBS     := -lbpf -lelf -lz -lm -lmicrohttpd -lcap-ng -lseccomp

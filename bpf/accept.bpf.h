@@ -52,31 +52,24 @@ struct {
 } accepted SEC(".maps");
 
 /* With accept_agg: the accept waits of TD_ACCEPT_PORTS listener ports,
- * first come first served, then of every other port together. Userspace
- * shrinks accept_ports to one entry when each accept is a record. */
+ * first come first served, one slot each, then of every other port
+ * together in slot TD_ACCEPT_OTHER. A port's slot is a lookup in a plain
+ * table, and its waits an element of a per-CPU array: no hashing on the
+ * way. Userspace shrinks accept_ports to one entry when each accept is a
+ * record. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, TD_ACCEPT_PORTS);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TD_ACCEPT_PORTS + 1);
 	__type(key, __u32);
 	__type(value, struct td_kaccept);
 } accept_ports SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct td_kaccept);
-} accept_other SEC(".maps");
-
-/* Never written: the zeroes a new port's entry starts from (too big for
- * the stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct td_kaccept);
-} accept_zero SEC(".maps");
+/* Port -> its slot + 1 (0: none yet); slot -> port, read by userspace
+ * (user/kread.c) for the slots below accept_slots_taken. Two CPUs may
+ * give one port a slot each at once: userspace adds slots by port. */
+__u8  accept_slot[65536];
+__u16 accept_slot_port[TD_ACCEPT_PORTS];
+__u32 accept_slots_taken;
 
 #ifdef TD_ACCEPT_RECORDS /* bench knob, bpf/tcpdwell.bpf.c */
 #define TD_ACCEPT_AGG kernel_agg
@@ -100,8 +93,9 @@ struct acc {
  * (BPF_PROBE_MEM: a fault reads 0), a few ns each, where every
  * bpf_probe_read_kernel is a helper call of tens of ns. Classic tracepoint
  * programs may call it (it is in the kfunc set of every program type).
- * Weak: on a kernel without it the *_probe flavour of the accept programs
- * is loaded instead (user/hooks.c), which never calls it. */
+ * storage_info also casts to void (btf_id 0: loads at any offset, v6.16).
+ * Weak: on a kernel without either the *_probe flavour of the accept
+ * programs is loaded instead (user/hooks.c), which never calls it. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define td_cast(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
 
@@ -141,6 +135,25 @@ static __always_inline struct sock *fd_sock(__s64 fd, const bool cast)
 	return BPF_CORE_READ(so, sk);
 }
 
+/* An sk_info in a storage element, copied out: with cast only the fields
+ * accept_exit reads (queued_ns, the owner, the cgroup id), by plain loads
+ * through a cast to void (btf_id 0: loads at any offset); else all of it
+ * by one probe read. */
+static __always_inline bool storage_copy(const void *data, struct sk_info *out, const bool cast)
+{
+	const struct sk_info *info;
+
+	if (!cast)
+		return bpf_probe_read_kernel(out, sizeof(*out), data) == 0;
+	info = bpf_rdonly_cast(data, 0);
+	out->queued_ns = info->queued_ns;
+	out->tgid = info->tgid;
+	out->owner_known = info->owner_known;
+	out->consts_known = info->consts_known;
+	out->cgroup_id = info->cgroup_id;
+	return true;
+}
+
 /* sk's sk_info, copied out of the socket's storage list
  * (bpf_local_storage.list of bpf_local_storage_elem, linked by snode);
  * false when the socket has no sk_infos element. A socket carries one
@@ -176,7 +189,7 @@ static __always_inline bool storage_info(const struct sock *sk, struct sk_info *
 			id = smap ? BPF_CORE_READ(smap, map.id) : 0;
 		}
 		if (id && id == sk_infos_id)
-			return bpf_probe_read_kernel(out, sizeof(*out), (void *)e + data) == 0;
+			return storage_copy((void *)e + data, out, cast);
 		n = cast ? n->next : BPF_CORE_READ(n, next);
 	}
 	return false;
@@ -235,29 +248,34 @@ static __always_inline void acc_own(const struct acc *a)
 
 	if (!a->queued_ns || a->owned || (kernel_agg && !filt.tgid))
 		return;
-	bpf_get_current_comm(v.comm, sizeof(v.comm));
+	current_comm(v.comm);
 	if (!accepted_used)
 		accepted_used = 1;
 	bpf_map_update_elem(&accepted, &key, &v, BPF_ANY);
 }
 
-/* accept_agg: the wait into its port's histogram, or "other" once
- * TD_ACCEPT_PORTS ports have one. */
-static __noinline void acc_aggregate(__u32 port, __u64 queued_ns, __u64 wait)
+/* A listener port's slot in accept_ports, taken at its first accept;
+ * TD_ACCEPT_OTHER once every slot is taken. */
+static __always_inline __u32 acc_slot(__u16 port)
 {
-	struct td_kaccept *k = bpf_map_lookup_elem(&accept_ports, &port);
-	__u32 zero = 0;
+	__u32 slot = accept_slot[port], n;
 
-	if (!k) {
-		void *z = bpf_map_lookup_elem(&accept_zero, &zero);
+	if (slot)
+		return slot - 1;
+	n = __sync_fetch_and_add(&accept_slots_taken, 1);
+	slot = n < TD_ACCEPT_PORTS ? n : TD_ACCEPT_OTHER;
+	if (slot < TD_ACCEPT_PORTS)
+		accept_slot_port[slot] = port;
+	accept_slot[port] = slot + 1;
+	return slot;
+}
 
-		/* E2BIG when full; EEXIST when another CPU was first. */
-		if (z)
-			bpf_map_update_elem(&accept_ports, &port, z, BPF_NOEXIST);
-		k = bpf_map_lookup_elem(&accept_ports, &port);
-	}
-	if (!k)
-		k = bpf_map_lookup_elem(&accept_other, &zero);
+/* accept_agg: the wait into its port's histogram. */
+static __noinline void acc_aggregate(__u16 port, __u64 queued_ns, __u64 wait)
+{
+	__u32 slot = acc_slot(port);
+	struct td_kaccept *k = bpf_map_lookup_elem(&accept_ports, &slot);
+
 	if (!k)
 		return;
 	if (queued_ns)
@@ -287,7 +305,7 @@ static __always_inline void acc_emit(const struct acc *a)
 	r->cgroup_id = a->cgid;
 	__builtin_memcpy(r->saddr, a->t.saddr, sizeof(r->saddr));
 	__builtin_memcpy(r->daddr, a->t.daddr, sizeof(r->daddr));
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	current_comm(r->comm);
 	submit(r);
 }
 

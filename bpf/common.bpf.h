@@ -63,6 +63,17 @@ static __always_inline struct td_scratch *cpu_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/* The current task's comm: two plain loads through its BTF pointer, where
+ * bpf_get_current_comm is a helper call that copies it byte by byte. The
+ * kernel keeps comm NUL-padded (__set_task_comm: strscpy_pad), so the
+ * bytes are the helper's. */
+static __always_inline void current_comm(char *dst)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	__builtin_memcpy(dst, task->comm, TD_COMM_LEN);
+}
+
 /* The records' family encoding (4 or 6) from an address family; 0: other. */
 static __always_inline __u8 td_family(__u16 af)
 {

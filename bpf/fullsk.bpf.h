@@ -200,7 +200,7 @@ static __always_inline void fsk_owner(struct trans *x, struct sk_info *info)
 	/* --kernel-agg needs owners only to filter on one. */
 	if ((!kernel_agg || filt.tgid) && owner_is_current(x->oldstate, x->newstate)) {
 		info->tgid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(info->comm, sizeof(info->comm));
+		current_comm(info->comm);
 		info->owner_known = 1;
 	}
 	if (info->owner_known)

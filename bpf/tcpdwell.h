@@ -436,6 +436,7 @@ struct td_khist {
  * ports, in the kernel (--kernel-agg) and in userspace alike; later ports
  * count under "other". */
 #define TD_ACCEPT_PORTS 16
+#define TD_ACCEPT_OTHER TD_ACCEPT_PORTS /* the slot of every later port */
 
 /* --kernel-agg: one listener port's accept waits (per CPU); unknown counts
  * the accepts whose queue entry was not seen. */

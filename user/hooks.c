@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "diag.h"
@@ -63,21 +64,49 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 	td_walker_wanted(skel); /* the census walk needs bpf_rdonly_cast */
 }
 
-bool td_hooks_rdonly_cast(void)
+/* bpf_rdonly_cast's BTF id in the running kernel; 0: it has none. */
+static int rdonly_cast_id(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	bool cast = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	int id = btf ? btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) : -1;
 
 	btf__free(btf);
-	return cast;
+	return id > 0 ? id : 0;
+}
+
+bool td_hooks_rdonly_cast(void)
+{
+	return rdonly_cast_id() > 0;
+}
+
+/* Whether bpf_rdonly_cast takes btf_id 0, a cast to void whose result
+ * loads at any offset (v6.16; earlier kernels refuse it): tried by loading
+ * r0 = bpf_rdonly_cast(0, 0); r0 = *(u64 *)(r0 + 8); return 0. */
+static bool rdonly_cast_void(int kfunc)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = kfunc },
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_0, .off = 8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, NULL, "GPL", insns, sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* The accept programs come in two flavours (bpf/accept.bpf.h): loads
- * through the bpf_rdonly_cast kfunc (v6.2), and probe reads for kernels
- * without it. on: load one of them. */
+ * through the bpf_rdonly_cast kfunc, cast to kernel types (v6.2) and to
+ * void (v6.16), and probe reads for kernels without them. on: load one. */
 static void td_hooks_accept_flavour(struct tcpdwell_bpf *skel, bool on)
 {
-	bool cast = on && td_hooks_rdonly_cast();
+	int kfunc = on ? rdonly_cast_id() : 0;
+	bool cast = kfunc && rdonly_cast_void(kfunc);
 
 	bpf_program__set_autoload(skel->progs.handle_accept4, on && cast);
 	bpf_program__set_autoload(skel->progs.handle_accept, on && cast);

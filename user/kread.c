@@ -8,27 +8,25 @@
 #include "kread.h"
 #include "tcpdwell.skel.h"
 
-/* The kernel's accept waits (accept_agg): each listener port's, then
- * "other"; vals holds a td_kaccept per CPU. */
+/* The kernel's accept waits (accept_agg): each taken slot's port, then
+ * "other" (port 0); vals holds a td_kaccept per CPU. A slot whose port is
+ * not written yet reads as other this once. */
 static int read_kernel_accepts(const struct tcpdwell_bpf *skel, int ncpus, struct td_accept_waits *w, void *vals)
 {
 	const size_t sz = sizeof(struct td_kaccept);
 	int fd = bpf_map__fd(skel->maps.accept_ports);
-	__u32 key, next, zero = 0;
-	const __u32 *prev = NULL;
+	__u32 taken = skel->bss->accept_slots_taken;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
+	for (__u32 slot = 0; slot <= TD_ACCEPT_OTHER; slot++) {
+		uint16_t port = slot < TD_ACCEPT_PORTS ? skel->bss->accept_slot_port[slot] : 0;
+
+		if (slot < TD_ACCEPT_OTHER && slot >= taken)
+			continue;
+		if (bpf_map_lookup_elem(fd, &slot, vals))
 			return -errno;
 		for (int cpu = 0; cpu < ncpus; cpu++)
-			td_accept_add_kernel(w, (uint16_t)key, (const void *)((const char *)vals + (size_t)cpu * sz));
+			td_accept_add_kernel(w, port, (const void *)((const char *)vals + (size_t)cpu * sz));
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.accept_other), &zero, vals))
-		return -errno;
-	for (int cpu = 0; cpu < ncpus; cpu++)
-		td_accept_add_kernel(w, 0, (const void *)((const char *)vals + (size_t)cpu * sz));
 	return 0;
 }
 

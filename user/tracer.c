@@ -183,7 +183,7 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 	/* Accept waits per port are kept in the kernel unless each accept is a
 	 * record (-e, doctor). */
 	err = bpf_map__set_max_entries(t->skel->maps.accept_ports,
-				       cfg->kernel_agg || cfg->accepts_in_kernel ? TD_ACCEPT_PORTS : 1);
+				       cfg->kernel_agg || cfg->accepts_in_kernel ? TD_ACCEPT_PORTS + 1 : 1);
 	if (err) {
 		td_err("failed to size the accept-wait map: %s", strerror(-err));
 		return err;

@@ -202,6 +202,57 @@ Test(accept, kernel_agg_counts_every_accept_v6, .timeout = 30)
 	kernel_count(6);
 }
 
+/* --kernel-agg: the first TD_ACCEPT_PORTS listener ports to see an accept
+ * get a histogram each, and every later port's accepts count as other
+ * (port 0); none is lost. In a namespace of the test's own, so that no
+ * other port takes a slot first. */
+Test(accept, kernel_agg_ports_past_the_cap_count_as_other, .timeout = 30)
+{
+	enum { N = TD_ACCEPT_PORTS + 3 };
+	struct td_agg *a = calloc(1, sizeof(*a));
+	uint16_t port[N];
+	int lfd[N], cfd[N], afd[N];
+	uint64_t total = 0;
+	struct td_config cfg;
+	struct capture c;
+
+	require_root();
+	cr_assert_not_null(a);
+	enter_netns();
+	config_for_port(&cfg, 0);
+	cfg.kernel_agg = true;
+	cfg.filter_either = true;
+	for (int i = 0; i < N; i++) {
+		port[i] = 0;
+		lfd[i] = tcp_listen(4, &port[i], 1);
+		cfg.port_filter[port[i]] |= TD_PORT_EITHER;
+	}
+	capture_start(&c, &cfg);
+	for (int i = 0; i < N; i++) {
+		cfd[i] = tcp_connect(4, port[i]);
+		afd[i] = accept(lfd[i], NULL, NULL);
+		cr_assert_geq(afd[i], 0, "accept: %s", strerror(errno));
+	}
+	cr_assert_eq(td_tracer_read_kernel_agg(c.tracer, a), 0);
+	cr_assert_eq(a->accept.n, TD_ACCEPT_PORTS, "%u ports with their own histogram", a->accept.n);
+	for (unsigned i = 0; i < a->accept.n; i++) {
+		/* The first ports accepted from, in order: one accept each. */
+		cr_expect_eq(a->accept.port[i].h.count, 1, "port %u", a->accept.port[i].port);
+		cr_expect_neq(a->accept.port[i].port, port[N - 1]);
+		total += a->accept.port[i].h.count;
+	}
+	cr_expect_eq(a->accept.other.h.count, N - TD_ACCEPT_PORTS);
+	total += a->accept.other.h.count;
+	cr_assert_eq(total, N, "%llu accepts counted, %d made", (unsigned long long)total, N);
+	capture_stop(&c);
+	for (int i = 0; i < N; i++) {
+		close(afd[i]);
+		close(cfd[i]);
+		close(lfd[i]);
+	}
+	free(a);
+}
+
 /* The binary without -e: no record per accept, the kernel keeps the waits
  * (accepts_in_kernel), and the report at exit shows them all, each at
  * least the sleep between the handshakes and the accepts. */
