@@ -113,6 +113,8 @@ static bool try_walk(struct td_census *c)
 {
 	int err = -EAGAIN;
 
+	if (!td_nsiter_covers_table(c->walk))
+		return false;
 	for (int i = 0; i < 2 && err == -EAGAIN && c->walker.on; i++)
 		err = td_walker_run(&c->walker);
 	if (c->walker.on && err && err != -EAGAIN) {

@@ -147,6 +147,13 @@ bool td_nsiter_same_table(struct td_nsiter *w, const struct td_netns *ns)
 	return !w->self_own && own_table(w, ns) == 0;
 }
 
+bool td_nsiter_covers_table(struct td_nsiter *w)
+{
+	struct td_netns one = { .ino = w->only };
+
+	return !w->only || td_nsiter_same_table(w, &one);
+}
+
 /* A reused inode must not inherit a gone namespace's table. */
 static void forget_gone(struct td_nsiter *w)
 {

@@ -55,6 +55,10 @@ int td_nsiter_fd(struct td_nsiter *w, const struct td_netns *ns, struct bpf_link
  * Entered once per namespace to read its tcp_ehash_entries; false when
  * that fails (the iterator then counts it). */
 bool td_nsiter_same_table(struct td_nsiter *w, const struct td_netns *ns);
+/* Whether any namespace the walks cover is in this thread's namespace's
+ * socket table: false only when -N names one with a table of its own,
+ * whose census the walk of this table cannot take. */
+bool td_nsiter_covers_table(struct td_nsiter *w);
 /* Runs link's iterator in each namespace in turn. A namespace that is gone
  * by the time it is entered is skipped; one that cannot be entered gets one
  * warning (once per errno) and is skipped. 0 or the first -errno of
