@@ -84,6 +84,17 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* Between two runs of a census walk: the records that came meanwhile
+ * (the walk's own orphan settling among them). A failing callback (the
+ * output gone) stops the drain; the loop's next poll meets it again and
+ * ends the run, so it is not kept here. */
+static void drain_during_walk(void *ctx)
+{
+	struct td_tracer *t = ctx;
+
+	(void)ring_buffer__consume(t->rb);
+}
+
 /* What a refusal for privileges needs; "" for other errors. */
 static const char *privilege_hint(char *buf, size_t len, int err, bool timers)
 {
@@ -356,6 +367,7 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	if (err)
 		goto cleanup;
 	td_census_init(&t->census, t->skel, &t->walk, t->timers);
+	td_walker_between(&t->census.walker, drain_during_walk, t);
 	share_and_seed(t, cfg);
 	first_census(t);
 	err = create_ring(t);

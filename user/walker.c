@@ -40,6 +40,12 @@ void td_walker_init(struct td_walker *w, struct tcpdwell_bpf *skel)
 	w->on = bpf_program__autoload(skel->progs.census_walk) && w->prog_fd >= 0;
 }
 
+void td_walker_between(struct td_walker *w, void (*fn)(void *ctx), void *ctx)
+{
+	w->between = fn;
+	w->between_ctx = ctx;
+}
+
 /* Empties walk_counts: the namespaces of the last census. */
 static int clear_counts(int fd)
 {
@@ -68,6 +74,8 @@ static int walk_table(struct td_walker *w, __u64 listen)
 		if (b->walk_next <= next && b->walk_next < b->walk_end)
 			return -EIO; /* no progress: never loop */
 		next = b->walk_next;
+		if (w->between && next < b->walk_end)
+			w->between(w->between_ctx);
 	} while (next < b->walk_end);
 	return 0;
 }

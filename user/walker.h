@@ -19,6 +19,9 @@ struct td_walker {
 	bool on;       /* loaded (bpf_rdonly_cast exists), and not TD_CENSUS=iter */
 	bool ran;      /* the last td_walker_run completed */
 	uint64_t runs; /* test runs of the last walk */
+	/* Called between two runs of a walk (see td_walker_between). */
+	void (*between)(void *ctx);
+	void *between_ctx;
 };
 
 /* Where census_walk may run: the kernel has bpf_rdonly_cast (v6.2), and
@@ -29,6 +32,10 @@ bool td_walker_wanted(struct tcpdwell_bpf *skel);
 int td_walker_env_check(void);
 /* After load. */
 void td_walker_init(struct td_walker *w, struct tcpdwell_bpf *skel);
+/* fn(ctx) runs between two runs of each walk: a tracer drains its ring
+ * buffer there, so that a walk of a large table, which runs on the
+ * consumer's thread, does not hold the consumer while the ring fills. */
+void td_walker_between(struct td_walker *w, void (*fn)(void *ctx), void *ctx);
 /* One walk of both tables (established, then listeners): 0; -EAGAIN when
  * it was incomplete (a chain changed under it, a map was full); -errno. */
 int td_walker_run(struct td_walker *w);
