@@ -77,7 +77,7 @@ struct walk {
 };
 
 /* -p and -c on a walked socket (see iter_who_passes): the full socket's
- * sk_info through storage_info's plain loads, a timewait sock's tw_socks
+ * sk_info through storage_info, a timewait sock's tw_socks
  * entry, a request sock's listener's owner. */
 static __always_inline bool walk_who_passes(struct sock_common *skc, int state)
 {
@@ -100,7 +100,9 @@ static __always_inline bool walk_who_passes(struct sock_common *skc, int state)
 		w.cgid_known = key != 0;
 	} else {
 		sk = td_cast(skc, struct sock);
-		if (storage_info(sk, &info, true)) {
+		/* Probe reads: the loads flavour casts to void, which kernels
+		 * before 6.16 refuse, and the walk loads from 6.2. */
+		if (storage_info(sk, &info, false)) {
 			w.known = info.owner_known;
 			w.tgid = info.tgid;
 		}

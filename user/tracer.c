@@ -92,7 +92,9 @@ static void drain_during_walk(void *ctx)
 {
 	struct td_tracer *t = ctx;
 
-	(void)ring_buffer__consume(t->rb);
+	/* The first census runs before the ring's consumer exists. */
+	if (t->rb)
+		(void)ring_buffer__consume(t->rb);
 }
 
 /* What a refusal for privileges needs; "" for other errors. */

@@ -273,6 +273,79 @@ Test(walk, own_table_by_its_iterator, .init = require_root, .timeout = 60)
 	nss_stop(&t);
 }
 
+/* More sockets than one run of the walk reads (TD_WALK_SOCKETS): the
+ * census takes several runs, and a tracer drains its ring buffer between
+ * them, from its first census on, which runs before the ring's consumer
+ * exists. The counts still equal ss -tan. TIME_WAITs, in a namespace of
+ * the test's own where none is reused. */
+#define MANY (TD_WALK_SOCKETS + 4096)
+
+/* Connection i from a source address and port of its own (127.0.1.x,
+ * 50,000 ports each): no search for a free port among thousands of
+ * TIME_WAITs, which makes connect() slow. */
+static int bound_connect(int i, uint16_t port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_storage dst;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	src.sin_addr.s_addr = htonl(0x7f000101 + (uint32_t)(i / 50000));
+	src.sin_port = htons((uint16_t)(10000 + i % 50000));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
+	    connect(fd, (struct sockaddr *)&dst, loopback(4, port, &dst))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+Test(walk, a_table_of_several_runs, .init = require_root, .timeout = 180)
+{
+	uint64_t total[TD_CENSUS_MAX], ss[TD_MAX_STATES];
+	const struct td_census_ns *per;
+	const struct td_census *cs;
+	uint16_t port[2] = { 0, 0 };
+	struct td_config cfg;
+	struct capture c;
+	int lfd[2];
+	struct stat st;
+	size_t n, k = 0;
+
+	enter_netns();
+	sysctl_set("/proc/sys/net/ipv4/tcp_tw_reuse", "0");
+	sysctl_set("/proc/sys/net/ipv4/tcp_max_tw_buckets", "262144");
+	for (int i = 0; i < 2; i++)
+		lfd[i] = tcp_listen(4, &port[i], 128);
+	for (int i = 0; i < MANY; i++) {
+		int cfd = bound_connect(i, port[i % 2]), afd = accept(lfd[i % 2], NULL, NULL);
+
+		cr_assert(cfd >= 0 && afd >= 0, "connection %d: %s", i, strerror(errno));
+		close(cfd); /* the client closes first: its TIME_WAIT */
+		close(afd);
+	}
+	cr_assert_eq(stat("/proc/self/ns/net", &st), 0);
+	config_for_port(&cfg, 0);
+	cfg.netns = (uint32_t)st.st_ino;
+	capture_start(&c, &cfg);
+	cr_assert_eq(td_tracer_census(c.tracer, total), 0);
+	cs = td_tracer_census_state(c.tracer);
+	cr_assert(cs->walked, "the census did not walk the table");
+	/* The established table in at least two runs, the listeners' in one. */
+	cr_assert_geq(cs->walker.runs, 3, "%llu runs of the walk", (unsigned long long)cs->walker.runs);
+	ss_counts(getpid(), ss);
+	cr_assert_geq(ss[TD_TIME_WAIT], TD_WALK_SOCKETS, "ss TIME-WAIT %llu", (unsigned long long)ss[TD_TIME_WAIT]);
+	n = td_tracer_census_ns(c.tracer, &per);
+	while (k < n && per[k].netns != st.st_ino)
+		k++;
+	cr_assert(k < n, "the census found no socket in netns %lu", (unsigned long)st.st_ino);
+	for (int s = 1; s < TD_MAX_STATES; s++)
+		cr_assert_eq(per[k].c[s], ss[s], "%s: %llu, ss -tan %llu", td_state_name(s),
+			     (unsigned long long)per[k].c[s], (unsigned long long)ss[s]);
+	capture_stop(&c);
+	for (int i = 0; i < 2; i++)
+		close(lfd[i]);
+}
+
 /* TD_CENSUS is a debug variable, but a bad value is refused: one line,
  * exit 2. */
 Test(walk, bad_td_census_refused, .init = require_root, .timeout = 30)
