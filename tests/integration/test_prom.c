@@ -403,7 +403,8 @@ Test(prom, real_prometheus_quantile_and_transitions, .init = setup, .fini = clea
 	enum { N_SHORT = 8, N_LONG = 12, N = N_SHORT + N_LONG };
 	unsigned short_ms = pick_ms(30, 39), long_ms = pick_ms(120, 181);
 	char listen_arg[32], port_arg[16], expr[256], check[4096];
-	char *args[] = { "--prometheus", listen_arg, "-D", port_arg, NULL };
+	/* -N self: another test's namespace may use the same port meanwhile. */
+	char *args[] = { "--prometheus", listen_arg, "-D", port_arg, "-N", "self", NULL };
 	char *buf = malloc(BUF_SIZE);
 	uint64_t t0[N], dwell[N], cum[TD_PROM_NBOUNDS + 1] = { 0 }, truth_sum = 0;
 	int cfd[N], sfd[N], lfd, stats_fd, near = 0;
