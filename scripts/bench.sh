@@ -42,6 +42,10 @@
 #                       system call on the host, not only accept's
 #   SYSCALL_CALLS [2000000] system calls per sysloop run
 #   CLIENTS [CPUs]  SERVERS [CLIENTS]  SOURCES [64]  CLOSER [client|server]
+#   PIN []              a CPU list (taskset -c) for every thread of the churn:
+#                       PIN=0 takes the scheduler's placement of its threads,
+#                       which makes the BPF figures bimodal on a 2-CPU
+#                       machine, out of them; empty: no pinning
 #   TCPSTATES [/usr/sbin/tcpstates]  empty skips it
 #   COOLDOWN [1]        seconds between runs (the last namespace is torn down)
 #   KEEP                a directory to keep every run's raw output in
@@ -70,6 +74,7 @@ BASE_MODES=${BASE_MODES:-}
 VARIANTS=${VARIANTS:-}
 SYSCALL_REPEATS=${SYSCALL_REPEATS:-5}
 SYSCALL_CALLS=${SYSCALL_CALLS:-2000000}
+PIN=${PIN:-}
 
 BENCH_OUT=.output/bench
 CHURN=$BENCH_OUT/churn
@@ -95,6 +100,12 @@ server) CHURN_ARGS=(-S) ;;
 *) die "CLOSER='$CLOSER': want client or server" ;;
 esac
 CHURN_ARGS+=(-c "$CLIENTS" -s "$SERVERS" -n "$SOURCES")
+CHURN_PRE=()
+if [ -n "$PIN" ]; then
+	[[ $PIN =~ ^[0-9]+([,-][0-9]+)*$ ]] || die "PIN='$PIN' is not a CPU list (e.g. 0 or 0-1)"
+	taskset -c "$PIN" true 2>/dev/null || die "PIN='$PIN': taskset cannot run on these CPUs"
+	CHURN_PRE=(taskset -c "$PIN")
+fi
 if [ -n "$BASE" ]; then
 	BASE_REV=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE='$BASE' is not a git commit here"
 elif [ -n "$BASE_MODES" ]; then
@@ -314,8 +325,17 @@ run_one() {
 	fi
 	foreign=$(foreign_progs "${ids[@]}")
 	((foreign > FOREIGN_MAX)) && FOREIGN_MAX=$foreign
+	# BPF statistics count from here: what a tracer ran while it started
+	# (its seeding, its first census) is not a cost per transition.
+	local -A stat0=()
+	if [ -n "$pid" ] && [[ $round == s* ]]; then
+		for id in "${ids[@]}"; do
+			stat0[$id,ns]=$(bpftool_sum run_time_ns "$id")
+			stat0[$id,cnt]=$(bpftool_sum run_cnt "$id")
+		done
+	fi
 
-	line=$("$CHURN" -d "$secs" "${CHURN_ARGS[@]}" 2>"$TMP/churn.err") ||
+	line=$("${CHURN_PRE[@]}" "$CHURN" -d "$secs" "${CHURN_ARGS[@]}" 2>"$TMP/churn.err") ||
 		die "churn failed under '$label': $(cat "$TMP/churn.err")"
 	[ -s "$TMP/churn.err" ] && note "churn under '$label': $(head -c 300 "$TMP/churn.err")"
 	echo "$line" >"$TMP/$i.$round.churn"
@@ -337,13 +357,16 @@ run_one() {
 		R[$i,$round,recursion_other]=$(bpftool_sum recursion_misses "${other_ids[@]}")
 		R[$i,$round,nprogs]=${#ids[@]}
 		if [[ $round == s* ]]; then
-			R[$i,$round,run_ns]=$(bpftool_sum run_time_ns "${ids[@]}")
-			R[$i,$round,run_cnt]=$(bpftool_sum run_cnt "${ids[@]}")
-			R[$i,$round,per_prog]=$(for id in "${ids[@]}"; do
-				bpftool -j prog show id "$id" 2>/dev/null | sed -n 's/.*"name":"\([^"]*\)".*/\1/p'
-				bpftool_sum run_time_ns "$id"
-				bpftool_sum run_cnt "$id"
-			done | paste -d' ' - - - | tr '\n' ';')
+			local run_ns=0 run_cnt=0 ns cnt per=""
+			for id in "${ids[@]}"; do
+				ns=$(( $(bpftool_sum run_time_ns "$id") - ${stat0[$id,ns]:-0} ))
+				cnt=$(( $(bpftool_sum run_cnt "$id") - ${stat0[$id,cnt]:-0} ))
+				run_ns=$((run_ns + ns)) run_cnt=$((run_cnt + cnt))
+				per+="$(bpftool -j prog show id "$id" 2>/dev/null | sed -n 's/.*"name":"\([^"]*\)".*/\1/p') $ns $cnt;"
+			done
+			R[$i,$round,run_ns]=$run_ns
+			R[$i,$round,run_cnt]=$run_cnt
+			R[$i,$round,per_prog]=$per
 		fi
 		rc=0
 		stop_tracer "$pid" || rc=$?
@@ -511,7 +534,7 @@ print_variants() {
 echo "bench: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 n=$(foreign_progs)
 ((n == 0)) || note "warning: $n tracing BPF programs of other processes are loaded; they will tax every run"
-echo "bench: churn $CLIENTS clients, $SERVERS servers, $SOURCES sources, $CLOSER closes first; ${DURATION}s x $REPEATS rounds, $NT tracers" >&2
+echo "bench: churn $CLIENTS clients, $SERVERS servers, $SOURCES sources, $CLOSER closes first${PIN:+, pinned to CPU $PIN}; ${DURATION}s x $REPEATS rounds, $NT tracers" >&2
 for ((round = 1; round <= REPEATS; round++)); do
 	for ((k = 0; k < NT; k++)); do
 		i=$(( (k + round - 1) % NT ))
@@ -633,7 +656,7 @@ pair_mode() {
 
 echo
 echo "tcpdwell bench $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) CPUs, kernel $(uname -r), tcpdwell $(git describe --always --dirty 2>/dev/null || echo unknown)${BASE:+, base $BASE (${BASE_REV:0:12})}"
-echo "churn: $CLIENTS clients / $SERVERS servers, $SOURCES sources, $CLOSER closes first, ${DURATION}s x $REPEATS rounds (interleaved); BPF statistics ${STATS_DURATION}s x $STATS_REPEATS rounds"
+echo "churn: $CLIENTS clients / $SERVERS servers, $SOURCES sources, $CLOSER closes first${PIN:+, pinned to CPU $PIN}, ${DURATION}s x $REPEATS rounds (interleaved); BPF statistics ${STATS_DURATION}s x $STATS_REPEATS rounds"
 echo
 printf '%-28s %9s %17s %9s %8s %10s %9s %8s\n' tracer conn/s "min-max" overhead "x floor" "CPU ns/ev" "(exact)" "RSS MB"
 for ((i = 0; i < NT; i++)); do
