@@ -92,9 +92,7 @@ static void drain_during_walk(void *ctx)
 {
 	struct td_tracer *t = ctx;
 
-	/* The first census runs before the ring's consumer exists. */
-	if (t->rb)
-		(void)ring_buffer__consume(t->rb);
+	(void)ring_buffer__consume(t->rb);
 }
 
 /* What a refusal for privileges needs; "" for other errors. */
@@ -369,12 +367,13 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 	if (err)
 		goto cleanup;
 	td_census_init(&t->census, t->skel, &t->walk, t->timers);
-	td_walker_between(&t->census.walker, drain_during_walk, t);
 	share_and_seed(t, cfg);
 	first_census(t);
 	err = create_ring(t);
 	if (err)
 		goto cleanup;
+	/* From now on: the first census ran before there was a ring to drain. */
+	td_walker_between(&t->census.walker, drain_during_walk, t);
 	*out = t;
 	return 0;
 

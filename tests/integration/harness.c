@@ -323,6 +323,23 @@ int tcp_connect(int family, uint16_t port)
 	return fd;
 }
 
+int tcp_connect_from(const char *src, uint16_t sport, uint16_t port)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(sport) };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1, "source address %s", src);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) || connect(fd, (struct sockaddr *)&to, sizeof(to))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 uint16_t free_port(int family)
 {
 	uint16_t port = 0;

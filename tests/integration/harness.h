@@ -82,6 +82,9 @@ socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss);
 /* Sockets on loopback; family is 4 or 6. Port 0 picks an ephemeral one. */
 int tcp_listen(int family, uint16_t *port, int backlog);
 int tcp_connect(int family, uint16_t port);
+/* A connection from src (an address of lo: 127.0.0.0/8 is all local), port
+ * sport (0: any), to 127.0.0.1:port; -1 when bind or connect fails. */
+int tcp_connect_from(const char *src, uint16_t sport, uint16_t port);
 /* A free loopback port (bound then released). */
 uint16_t free_port(int family);
 uint16_t local_port(int fd);

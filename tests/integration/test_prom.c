@@ -636,24 +636,6 @@ Test(prom, http_survives_bad_clients, .init = setup, .fini = cleanup, .timeout =
 	free(buf);
 }
 
-/* A connection from src (an address of lo: 127.0.0.0/8 is all local) to
- * 127.0.0.1:port, or -1. */
-static int dial_from(const char *src, uint16_t port)
-{
-	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) || connect(fd, (struct sockaddr *)&to, sizeof(to))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Reads until EOF, an error or timeout_ms; returns the HTTP status read (0
  * if none) and sets *err to 0 at EOF, else the errno (ETIMEDOUT). */
 static int read_status(int fd, char *buf, size_t cap, int timeout_ms, int *err)
@@ -789,7 +771,7 @@ Test(prom, http_budget_per_address, .init = setup, .fini = cleanup, .timeout = 6
 	}
 	/* Prometheus, from another address, while all of that is in flight. */
 	t = now_ns();
-	other = dial_from("127.0.0.2", port);
+	other = tcp_connect_from("127.0.0.2", 0, port);
 	cr_assert_geq(other, 0, "connect from 127.0.0.2: %s", strerror(errno));
 	send_all(other, req, sizeof(req) - 1);
 	status = read_status(other, buf, BUF_SIZE, 1000, &err);

@@ -285,20 +285,12 @@ Test(walk, own_table_by_its_iterator, .init = require_root, .timeout = 60)
  * TIME_WAITs, which makes connect() slow. */
 static int bound_connect(int i, uint16_t port)
 {
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_storage dst;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char src[16];
 
-	src.sin_addr.s_addr = htonl(0x7f000101 + (uint32_t)(i / 50000));
-	src.sin_port = htons((uint16_t)(10000 + i % 50000));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	    connect(fd, (struct sockaddr *)&dst, loopback(4, port, &dst))) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	snprintf(src, sizeof(src), "127.0.1.%d", 1 + i / 50000);
+	return tcp_connect_from(src, (uint16_t)(10000 + i % 50000), port);
 }
+
 Test(walk, a_table_of_several_runs, .init = require_root, .timeout = 180)
 {
 	uint64_t total[TD_CENSUS_MAX], ss[TD_MAX_STATES];
