@@ -32,6 +32,14 @@
  * are. */
 #define CENSUS_PERIOD_NS 1000000000ull
 
+/* How long the loop sleeps while nothing happens: events on stdout (-e)
+ * are printed within POLL_EVENTS_MS of their records; otherwise the loop
+ * wakes once a second, or sooner for a deadline (see sleep_ms). Records
+ * never wait on it: the kernel side wakes the loop when a quarter of the
+ * ring is full, and a scrape drains the ring before it is answered. */
+#define POLL_EVENTS_MS 100
+#define POLL_IDLE_MS   1000
+
 /* The only mutable globals: set by the signal handler, acted on by the
  * loop. SIGUSR1 asks for a report now (as dd does); the others, to stop. */
 static volatile sig_atomic_t stop_requested, report_requested;
@@ -357,13 +365,33 @@ static void teardown(struct run *r)
 /* Waits for records (and, with the exporter, for clients at once), then
  * drains them into the view and flushes the events printed for them; 0 or 1
  * after one line on stderr. */
+/* The loop's next sleep: see POLL_IDLE_MS; never past the next report,
+ * the end of -d, or the census that settles orphans. */
+static int sleep_ms(const struct run *r)
+{
+	uint64_t now = td_clock_ns(CLOCK_MONOTONIC), due = UINT64_MAX;
+	int ms = r->cfg->events ? POLL_EVENTS_MS : POLL_IDLE_MS;
+
+	if (r->next_report)
+		due = r->next_report;
+	if (r->end && r->end < due)
+		due = r->end;
+	if (td_tracer_orphans_pending(r->t) && r->next_census < due)
+		due = r->next_census;
+	if (due == UINT64_MAX)
+		return ms;
+	if (due <= now)
+		return 0;
+	return (due - now) / 1000000 < (uint64_t)ms ? (int)((due - now + 999999) / 1000000) : ms;
+}
+
 static int drain(struct run *r)
 {
-	int n;
+	int ms = sleep_ms(r), n;
 
 	if (r->http)
-		td_http_wait(r->http, td_tracer_epoll_fd(r->t), 100);
-	n = td_tracer_poll(r->t, r->http ? 0 : 100);
+		td_http_wait(r->http, td_tracer_epoll_fd(r->t), ms);
+	n = td_tracer_poll(r->t, r->http ? 0 : ms);
 	if (n < 0) {
 		td_err("failed to poll ring buffer: %s", strerror(-n));
 		return 1;
