@@ -310,7 +310,7 @@ struct td_walk_counts {
 #define TD_WALK_CHAIN     4096
 #define TD_WALK_BUCKETS   (1 << 18) /* per run: a run holds its CPU well under 1 ms */
 #define TD_WALK_SOCKETS   (1 << 16)
-#define TD_WALK_AHEAD     16 /* buckets whose sockets are loaded ahead (walk.bpf.h) */
+#define TD_WALK_BATCH     64 /* buckets whose sockets are loaded together (walk.bpf.h) */
 _Static_assert(TD_CENSUS_MAX <= 16, "TD_CENSUS_MAX outgrew struct td_walk_counts");
 
 /* A connection's identity: addresses in network order, ports in host order. */

@@ -67,7 +67,6 @@ struct walk {
 	__u64 node_off;  /* offsetof(struct sock_common, skc_nulls_node) */
 	__u64 state_off; /* offsetof(struct sock_common, skc_state) */
 	__u64 substate_off; /* offsetof(struct inet_timewait_sock, tw_substate) */
-	__u64 node;      /* the chain's next node */
 	__u64 budget;    /* sockets this run may read */
 	__u64 seen;      /* sockets read */
 	__u32 bucket;
@@ -205,68 +204,148 @@ static __always_inline void walk_sock(struct walk *w, struct sock_common *skc)
 	c->c[idx & 15]++;
 }
 
-/* One step along a chain (bpf_loop callback): 1 ends the chain. */
-static long walk_step(__u32 i, struct walk *w)
+/* A walk spends its time on memory: every socket is a cache and (in a VM)
+ * a TLB miss. Misses overlap only when the loads that take them are
+ * independent and no branch waits on them: a branch on a missed load's
+ * value (the socket's state, the chain's end) that goes the wrong way
+ * stalls the walk until that load completes, one socket after another.
+ * So the walk takes buckets in batches of TD_WALK_BATCH: it lists the
+ * batch's first sockets from the bucket heads (a sequential read), loads
+ * every listed socket's lines (state and namespace, chain link, timewait
+ * substate) in one loop with no branch on what it loads, then counts them,
+ * all cache hits now, listing each chain's next socket for the batch's next
+ * round. */
+__u64 walk_node[TD_WALK_BATCH];   /* the round's sockets (chain nodes) */
+__u32 walk_owner[TD_WALK_BATCH];  /* the bucket each came from */
+/* Counters that the callbacks change are globals, not members of struct
+ * walk on the stack: the verifier tracks a stack slot's value and would
+ * follow each count on its own path, and these counts take many values. */
+__u32 walk_listed;                /* sockets in walk_node this round */
+__u32 walk_kept;                  /* of them, chains that go on */
+__u64 walk_touched;               /* keeps the loads; nothing reads it */
+
+/* The chain's end in bucket b, and whether node is it. */
+static __always_inline bool walk_is_end(const struct walk *w, __u64 node, __u32 b)
 {
-	if (w->node & 1 || !w->node)
+	return node == ((((__u64)b + w->nulls) << 1) | 1);
+}
+
+/* Lists bucket b's first socket, if it has one, without a branch on the
+ * bucket (which has a socket about as often as not): the slot is written
+ * either way, and counted only for a socket. A head that is neither a
+ * socket nor this bucket's end is a broken chain; a head of 0 (a load that
+ * faulted) is listed, and walk_count finds its chain broken. */
+static __always_inline void walk_list_one(const struct walk *w, __u32 b)
+{
+	__u64 node = td_word(w->base + (__u64)b * w->stride); /* hlist_nulls_head.first */
+	__u64 sock = ~node & 1, other = node ^ ((((__u64)b + w->nulls) << 1) | 1);
+	__u32 k = walk_listed & (TD_WALK_BATCH - 1);
+
+	walk_node[k] = node;
+	walk_owner[k] = b;
+	walk_listed += sock;
+	walk_broken += (1 - sock) & ((other | -other) >> 63);
+}
+
+/* Lists the first sockets of buckets 8g to 8g+7 of the batch (bpf_loop
+ * callback); 1 past the table's end. */
+static long walk_list(__u32 g, struct walk *w)
+{
+	__u32 b = w->bucket + (g << 3);
+
+	if (b > w->mask)
 		return 1;
-	walk_sock(w, td_cast(w->node - w->node_off, struct sock_common));
-	w->seen++;
-	w->node = td_word(w->node); /* hlist_nulls_node.next */
+	if (b + 7 > w->mask) { /* the end of a table of fewer than 8 buckets */
+		for (__u32 j = 0; j < 8; j++)
+			if (b + j <= w->mask)
+				walk_list_one(w, b + j);
+		return 1;
+	}
+	walk_list_one(w, b);
+	walk_list_one(w, b + 1);
+	walk_list_one(w, b + 2);
+	walk_list_one(w, b + 3);
+	walk_list_one(w, b + 4);
+	walk_list_one(w, b + 5);
+	walk_list_one(w, b + 6);
+	walk_list_one(w, b + 7);
 	return 0;
 }
 
-/* A walk spends its time on memory, not work: perf puts most of it on the
- * first load from each socket, a cache and (in a VM) TLB miss, one socket
- * after another. So every TD_WALK_AHEAD buckets, the first two sockets of
- * each of the next TD_WALK_AHEAD buckets are loaded in tight loops of
- * independent loads, the lines walk_sock reads (state and namespace, the
- * chain's link, a timewait sock's substate), and their misses overlap.
- * walk_touched keeps the loads from being dropped; nothing reads it. */
-__u64 walk_touched;
-
-static __always_inline __u64 walk_touch_sock(const struct walk *w, __u64 node)
+/* One socket's lines, loaded; node 0 (a slot past those listed) loads
+ * from near 0, which the probe-load check skips. */
+static __always_inline __u64 walk_touch_one(const struct walk *w, __u64 node)
 {
 	__u64 sk = node - w->node_off;
 
-	return td_word(node) + td_word((sk + w->state_off) & ~7ull) + td_word((sk + w->substate_off) & ~7ull);
+	return td_word(node) + td_word((sk + w->state_off) & ~7ull) +
+	       td_word((sk + w->substate_off) & ~7ull);
 }
 
-static __always_inline void walk_touch(struct walk *w)
+/* Loads the lines of listed sockets 8g to 8g+7 (bpf_loop callback):
+ * independent loads, no branch on what they load, and few instructions
+ * between them, so that many misses are in flight at once. */
+static long walk_touch(__u32 g, struct walk *w)
 {
-	__u64 acc = 0, b, n;
-	int j;
+	__u32 k = (g << 3) & (TD_WALK_BATCH - 8);
 
-	for (j = 0, b = w->bucket; j < TD_WALK_AHEAD && b <= w->mask; j++, b++) {
-		n = td_word(w->base + b * w->stride);
-		if (n && !(n & 1))
-			acc += walk_touch_sock(w, n);
-	}
-	/* The second socket of a chain, through the first's link (loaded above). */
-	for (j = 0, b = w->bucket; j < TD_WALK_AHEAD && b <= w->mask; j++, b++) {
-		n = td_word(w->base + b * w->stride);
-		n = n && !(n & 1) ? td_word(n) : 1;
-		if (n && !(n & 1))
-			acc += walk_touch_sock(w, n);
-	}
-	walk_touched += acc;
+	walk_touched += walk_touch_one(w, walk_node[k]) + walk_touch_one(w, walk_node[k + 1]) +
+		      walk_touch_one(w, walk_node[k + 2]) + walk_touch_one(w, walk_node[k + 3]) +
+		      walk_touch_one(w, walk_node[k + 4]) + walk_touch_one(w, walk_node[k + 5]) +
+		      walk_touch_one(w, walk_node[k + 6]) + walk_touch_one(w, walk_node[k + 7]);
+	return 0;
 }
 
-/* One bucket (bpf_loop callback): its chain, checked to have ended in its
- * own nulls value; 1 ends the run (table done, or budget spent). */
-static long walk_bucket(__u32 i, struct walk *w)
+/* Counts listed socket i and lists the next one of its chain in its place
+ * (bpf_loop callback). */
+static long walk_count(__u32 i, struct walk *w)
+{
+	__u32 k = i & (TD_WALK_BATCH - 1), b = walk_owner[k];
+	__u64 node = walk_node[k];
+
+	walk_sock(w, td_cast(node - w->node_off, struct sock_common));
+	w->seen++;
+	node = td_word(node); /* hlist_nulls_node.next */
+	if (node & 1 || !node) {
+		if (!walk_is_end(w, node, b))
+			walk_broken++;
+		return 0;
+	}
+	k = walk_kept & (TD_WALK_BATCH - 1);
+	walk_node[k] = node;
+	walk_owner[k] = b;
+	walk_kept++;
+	return 0;
+}
+
+/* One round of a batch (bpf_loop callback): its listed sockets loaded,
+ * then counted; 1 when no chain goes on. */
+static long walk_round(__u32 i, struct walk *w)
+{
+	__u32 n = walk_listed;
+
+	if (!n)
+		return 1;
+	bpf_loop((n + 7) / 8, walk_touch, w, 0);
+	walk_kept = 0;
+	bpf_loop(n, walk_count, w, 0);
+	walk_listed = walk_kept;
+	return 0;
+}
+
+/* One batch of buckets (bpf_loop callback): 1 ends the run (table done,
+ * or budget spent). A chain longer than TD_WALK_CHAIN is broken. */
+static long walk_batch(__u32 i, struct walk *w)
 {
 	if (w->bucket > w->mask || w->seen >= w->budget)
 		return 1;
-	if (!(w->bucket % TD_WALK_AHEAD))
-		walk_touch(w);
-	w->node = td_word(w->base + (__u64)w->bucket * w->stride); /* hlist_nulls_head.first */
-	/* Most buckets of a sparse table are empty: no chain to walk. */
-	if (!(w->node & 1))
-		bpf_loop(TD_WALK_CHAIN, walk_step, w, 0);
-	if (w->node != (((__u64)(w->bucket + w->nulls) << 1) | 1))
+	walk_listed = 0;
+	__builtin_memset(walk_node, 0, sizeof(walk_node));
+	bpf_loop(TD_WALK_BATCH / 8, walk_list, w, 0);
+	bpf_loop(TD_WALK_CHAIN, walk_round, w, 0);
+	if (walk_listed)
 		walk_broken++;
-	w->bucket++;
+	w->bucket += TD_WALK_BATCH;
 	return 0;
 }
 
@@ -303,9 +382,9 @@ static __always_inline int walk_run(__u32 listen, __u32 start, __u64 budget)
 		w.base = arr + bpf_core_field_offset(struct inet_ehash_bucket, chain);
 		w.stride = bpf_core_type_size(struct inet_ehash_bucket);
 	}
-	bpf_loop(TD_WALK_BUCKETS, walk_bucket, &w, 0);
+	bpf_loop(TD_WALK_BUCKETS / TD_WALK_BATCH, walk_batch, &w, 0);
 	walk_socks = w.seen;
-	walk_next = w.bucket;
+	walk_next = w.bucket < walk_end ? w.bucket : walk_end;
 	return 0;
 }
 
