@@ -212,9 +212,9 @@ static __always_inline void walk_sock(struct walk *w, struct sock_common *skc)
  * So the walk takes buckets in batches of TD_WALK_BATCH: it lists the
  * batch's first sockets from the bucket heads (a sequential read), loads
  * every listed socket's lines (state and namespace, chain link, timewait
- * substate) in one loop with no branch on what it loads, then counts them,
- * all cache hits now, listing each chain's next socket for the batch's next
- * round. */
+ * substate) in straight-line groups of eight with no branch on what they
+ * load, then counts them from cache, listing each chain's next socket for
+ * the batch's next round. (Timings: doc/kernel-notes.md.) */
 __u64 walk_node[TD_WALK_BATCH];   /* the round's sockets (chain nodes) */
 __u32 walk_owner[TD_WALK_BATCH];  /* the bucket each came from */
 /* Counters that the callbacks change are globals, not members of struct

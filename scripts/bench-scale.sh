@@ -5,18 +5,21 @@
 # (and the BASE build, if given), side by side with ss in the same run:
 #   - the exporter's own CPU per second while idle, scraped every 15 s;
 #   - the same for -T (no exporter);
-#   - one census's cost per socket it counted;
+#   - a census's cost per socket it counted (the CPU of a scrape, median of
+#     SCRAPES: one scrape is a noisy sample on a shared machine);
 #   - `tcpdwell snapshot` wall time and peak RSS against ss -tan and ss -tanp;
 #   - the gauges against ss -tan in that namespace at the scrape.
 # A TIME_WAIT lives 60 s: each idle measurement starts on a fresh set (the
 # last one drained first), so none expires inside a window.
 #
 # Environment: SCALE_PAIRS [60000]  SCALE_TW [100000]  SCALE_WINDOW [30]
-# (seconds per idle measurement; a scrape at its start and every 15 s).
+# (seconds per idle measurement; a scrape at its start and every 15 s)
+# SCRAPES [5].
 
 SCALE_PAIRS=${SCALE_PAIRS:-60000}
 SCALE_TW=${SCALE_TW:-100000}
 SCALE_WINDOW=${SCALE_WINDOW:-30}
+SCRAPES=${SCRAPES:-5}
 FILL=$BENCH_OUT/fill
 FILL_PID=
 
@@ -92,11 +95,12 @@ wait_quiet() {
 # idle_run LABEL BIN ARGS...: starts BIN ARGS, waits until it is attached, and
 # measures its CPU (all threads, exact) over SCALE_WINDOW seconds, scraping
 # it every 15 s when it serves metrics. Sets R_cpu (ms/s) and, with an
-# exporter, R_scrape_ns (CPU of the first scrape), R_counted (sockets its
+# exporter, R_scrape_ns (CPU of a scrape: the median of the first and of
+# SCRAPES - 1 more after the window, a second apart), R_counted (sockets its
 # gauges counted), R_gauge/R_ss (the fill namespace's gauges and ss),
 # R_mine (ss's sockets on the exporter's port there).
 idle_run() {
-	local label=$1 bin=$2 port="" t0 c0 c1 s0 s1 next end
+	local label=$1 bin=$2 port="" t0 c0 c1 s0 s1 next end scr=()
 	shift 2
 	R_cpu= R_scrape_ns= R_counted= R_gauge= R_ss= R_mine=
 	if [ "$1" = --prometheus ]; then port=${2##*:}; fi
@@ -119,7 +123,7 @@ idle_run() {
 		# census, when the scrape's connection was an ESTABLISHED pair.
 		R_ss=$(nsenter -t "$FILL_PID" -n ss -tanH "not ( sport = :$port or dport = :$port )" | wc -l)
 		R_mine=$(nsenter -t "$FILL_PID" -n ss -tanH "( sport = :$port or dport = :$port )" | wc -l)
-		R_scrape_ns=$((s1 - s0))
+		scr+=($((s1 - s0)))
 		R_counted=$(awk '/^tcpdwell_sockets\{/ { s += $2 } END { print s + 0 }' "$TMP/scale-$label.prom")
 		# Per namespace where the build has it; else its total (one namespace).
 		R_gauge=$(awk -v ns="netns=\"$SCALE_NS\"" 'index($0, "tcpdwell_netns_sockets{" ns) == 1 { s += $2; n = 1 }
@@ -139,11 +143,28 @@ idle_run() {
 	done
 	c1=$(cpu_ns "$TRACER_PID")
 	R_cpu=$(calc "($c1 - $c0) / 1e6 / ($(date +%s.%N) - $t0)")
+	if [ -n "$port" ]; then
+		scr+=($(scrape_cpu "$TRACER_PID" "$port" $((SCRAPES - 1))))
+		R_scrape_ns=$(printf '%s\n' "${scr[@]}" | median)
+	fi
 	stop_tracer "$TRACER_PID" || true
 }
 
-# census_all BIN: the CPU of one scrape of an exporter in the host's
-# namespace that counts every namespace. Sets R_all_ns, and HOST_*.
+# scrape_cpu PID PORT N: the CPU of each of N scrapes, 1.1 s apart (past
+# the once-a-second limit: each counts anew), one per line.
+scrape_cpu() {
+	local i s0 s1
+	for ((i = 0; i < $3; i++)); do
+		sleep 1.1
+		s0=$(cpu_ns "$1")
+		scrape "$2" "$TMP/scale-cpu.prom"
+		s1=$(cpu_ns "$1")
+		echo $((s1 - s0))
+	done
+}
+
+# census_all BIN: the CPU of a scrape (median of SCRAPES) of an exporter in
+# the host's namespace that counts every namespace. Sets R_all_ns, and HOST_*.
 census_all() {
 	local port s0 s1
 	port=$(free_tcp_port)
@@ -152,12 +173,8 @@ census_all() {
 	wait_attached "$TRACER_PID" || die "the all-namespace exporter did not start: $(head -3 "$TMP/scale-all.err")"
 	host_tcp
 	wait_quiet "$TRACER_PID"
-	sleep 1.1
-	s0=$(cpu_ns "$TRACER_PID")
-	scrape "$port" "$TMP/scale-all.prom"
-	s1=$(cpu_ns "$TRACER_PID")
-	R_all_ns=$((s1 - s0))
-	note "scale: one scrape counting every namespace: $s0 -> $s1 ns of CPU"
+	R_all_ns=$(scrape_cpu "$TRACER_PID" "$port" "$SCRAPES" | median)
+	note "scale: a scrape counting every namespace: $R_all_ns ns of CPU (median of $SCRAPES)"
 	stop_tracer "$TRACER_PID" || true
 }
 
@@ -215,7 +232,7 @@ scale_main() {
 		fi
 		R[$label,snap]=$T_wall R[$label,snap_rss]=$T_rss
 	done
-	note "scale: tcpdwell exporter in the host's namespace, one scrape counting every namespace"
+	note "scale: tcpdwell exporter in the host's namespace, $SCRAPES scrapes counting every namespace"
 	census_all ./tcpdwell
 	timed ss nsenter -t "$FILL_PID" -n ss -tan
 	R[ss,wall]=$T_wall R[ss,rss]=$T_rss
@@ -243,13 +260,13 @@ scale_main() {
 	row "sockets in the namespace (ss -tan)" sockets "%d"
 	row "exporter idle CPU, scrape every 15 s (ms/s)" prom "%.2f"
 	row "-T idle CPU (ms/s)" T "%.2f"
-	row "CPU of one scrape (ms)" scrape_ms "%.1f"
+	row "CPU of a scrape, median of $SCRAPES (ms)" scrape_ms "%.1f"
 	row "  per socket counted (ns)" per_sock "%.0f"
 	row "gauges for the namespace at the scrape" gauge "%d"
 	row "ss -tan there, without the exporter's port" ss "%d"
 	row "snapshot of the namespace, wall (s)" snap "%.2f"
 	row "snapshot peak RSS (MiB)" snap_rss "%.1f"
-	printf '%-44s %14s\n' "one scrape counting every namespace (ms)" "$(printf %.1f "$(calc "$R_all_ns / 1e6")")"
+	printf '%-44s %14s\n' "a scrape counting every namespace (ms)" "$(printf %.1f "$(calc "$R_all_ns / 1e6")")"
 	printf '%-44s %14s\n' "  host TCP sockets x namespaces holding any" "$HOST_SOCKETS x $HOST_NS"
 	printf '%-44s %14s\n' "  per socket walked (ns)" "$(printf %.0f "$(calc "$R_all_ns / ($HOST_SOCKETS * $HOST_NS)")")"
 	printf '%-44s %14s %14s\n' "ss -tan / ss -tanp wall (s)" "$(printf %.2f "${R[ss,wall]}")" "$(printf %.2f "${R[ssp,wall]}")"
