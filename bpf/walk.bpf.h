@@ -272,8 +272,10 @@ static long walk_list(__u32 g, struct walk *w)
 	return 0;
 }
 
-/* One socket's lines, loaded; node 0 (a slot past those listed) loads
- * from near 0, which the probe-load check skips. */
+/* One socket's lines, loaded. A slot past those listed holds 0 or a
+ * bucket's nulls marker, whose addresses fall at the bottom or, wrapped,
+ * the top of the address space: the x86 JIT's probe-load check skips both
+ * without a fault, and elsewhere a faulting probe load reads 0. */
 static __always_inline __u64 walk_touch_one(const struct walk *w, __u64 node)
 {
 	__u64 sk = node - w->node_off;

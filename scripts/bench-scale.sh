@@ -20,6 +20,9 @@ SCALE_PAIRS=${SCALE_PAIRS:-60000}
 SCALE_TW=${SCALE_TW:-100000}
 SCALE_WINDOW=${SCALE_WINDOW:-30}
 SCRAPES=${SCRAPES:-5}
+for v in SCALE_PAIRS SCALE_TW SCALE_WINDOW SCRAPES; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v='${!v}' is not a positive integer"
+done
 FILL=$BENCH_OUT/fill
 FILL_PID=
 
