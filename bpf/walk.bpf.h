@@ -224,10 +224,10 @@ __u32 walk_listed;                /* sockets in walk_node this round */
 __u32 walk_kept;                  /* of them, chains that go on */
 __u64 walk_touched;               /* keeps the loads; nothing reads it */
 
-/* The chain's end in bucket b, and whether node is it. */
-static __always_inline bool walk_is_end(const struct walk *w, __u64 node, __u32 b)
+/* The nulls marker that ends bucket b's chain. */
+static __always_inline __u64 walk_end_of(const struct walk *w, __u32 b)
 {
-	return node == ((((__u64)b + w->nulls) << 1) | 1);
+	return (((__u64)b + w->nulls) << 1) | 1;
 }
 
 /* Lists bucket b's first socket, if it has one, without a branch on the
@@ -238,7 +238,7 @@ static __always_inline bool walk_is_end(const struct walk *w, __u64 node, __u32 
 static __always_inline void walk_list_one(const struct walk *w, __u32 b)
 {
 	__u64 node = td_word(w->base + (__u64)b * w->stride); /* hlist_nulls_head.first */
-	__u64 sock = ~node & 1, other = node ^ ((((__u64)b + w->nulls) << 1) | 1);
+	__u64 sock = ~node & 1, other = node ^ walk_end_of(w, b);
 	__u32 k = walk_listed & (TD_WALK_BATCH - 1);
 
 	walk_node[k] = node;
@@ -309,7 +309,7 @@ static long walk_count(__u32 i, struct walk *w)
 	w->seen++;
 	node = td_word(node); /* hlist_nulls_node.next */
 	if (node & 1 || !node) {
-		if (!walk_is_end(w, node, b))
+		if (node != walk_end_of(w, b))
 			walk_broken++;
 		return 0;
 	}

@@ -362,14 +362,11 @@ static void teardown(struct run *r)
 	td_cgroups_free(&r->cgroups);
 }
 
-/* Waits for records (and, with the exporter, for clients at once), then
- * drains them into the view and flushes the events printed for them; 0 or 1
- * after one line on stderr. */
 /* The loop's next sleep: see POLL_IDLE_MS; never past the next report,
  * the end of -d, or the census that settles orphans. */
 static int sleep_ms(const struct run *r)
 {
-	uint64_t now = td_clock_ns(CLOCK_MONOTONIC), due = UINT64_MAX;
+	uint64_t now = td_clock_ns(CLOCK_MONOTONIC), due = UINT64_MAX, left;
 	int ms = r->cfg->events ? POLL_EVENTS_MS : POLL_IDLE_MS;
 
 	if (r->next_report)
@@ -382,9 +379,13 @@ static int sleep_ms(const struct run *r)
 		return ms;
 	if (due <= now)
 		return 0;
-	return (due - now) / 1000000 < (uint64_t)ms ? (int)((due - now + 999999) / 1000000) : ms;
+	left = (due - now + 999999) / 1000000; /* rounded up: never wakes early */
+	return left < (uint64_t)ms ? (int)left : ms;
 }
 
+/* Waits for records (and, with the exporter, for clients at once), then
+ * drains them into the view and flushes the events printed for them; 0 or 1
+ * after one line on stderr. */
 static int drain(struct run *r)
 {
 	int ms = sleep_ms(r), n;
