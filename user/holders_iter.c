@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "holders.h"
 #include "holders_iter.h"
+#include "hooks.h"
 #include "record.h"
 #include "tcpdwell.skel.h"
 
@@ -38,12 +39,10 @@ static bool enum_has(const struct btf *btf, const char *name, const char *value)
  * in BTF) and bpf_sock_from_file (v5.11). */
 static bool kernel_walks(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok = btf && btf__find_by_name_kind(btf, "bpf_iter_task_file", BTF_KIND_FUNC) > 0 &&
-		  enum_has(btf, "bpf_func_id", "BPF_FUNC_sock_from_file");
+	const struct btf *btf = td_vmlinux_btf();
 
-	btf__free(btf);
-	return ok;
+	return btf && btf__find_by_name_kind(btf, "bpf_iter_task_file", BTF_KIND_FUNC) > 0 &&
+	       enum_has(btf, "bpf_func_id", "BPF_FUNC_sock_from_file");
 }
 
 void td_holders_prepare(struct tcpdwell_bpf *skel, bool seeding)

@@ -19,6 +19,21 @@
 #include "tcpdwell.h"
 #include "tcpdwell.skel.h"
 
+static struct btf *vmlinux_btf;
+
+const struct btf *td_vmlinux_btf(void)
+{
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	return vmlinux_btf;
+}
+
+void td_vmlinux_btf_release(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+}
+
 /* Whether the running kernel has tracepoint tp with at least nargs
  * arguments (its btf_trace_<tp> typedef: a pointer to a prototype whose
  * first parameter is the context). */
@@ -50,7 +65,7 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 		{ skel->progs.handle_send_reset, "tcp_send_reset", 3, "reset_sent causes and RST reasons" },
 		{ skel->progs.handle_receive_reset, "tcp_receive_reset", 1, "reset_received causes" },
 	};
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = td_vmlinux_btf();
 
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		if (btf && tracepoint_has(btf, hooks[i].tp, hooks[i].nargs))
@@ -59,7 +74,6 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 		td_warn("this kernel has no tracepoint tcp:%s with the arguments tcpdwell reads: no %s",
 			hooks[i].tp, hooks[i].lost);
 	}
-	btf__free(btf);
 	td_holders_prepare(skel, true);
 	td_walker_wanted(skel); /* the census walk needs bpf_rdonly_cast */
 }
@@ -67,10 +81,9 @@ void td_hooks_drop_missing(struct tcpdwell_bpf *skel)
 /* bpf_rdonly_cast's BTF id in the running kernel; 0: it has none. */
 static int rdonly_cast_id(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = td_vmlinux_btf();
 	int id = btf ? btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) : -1;
 
-	btf__free(btf);
 	return id > 0 ? id : 0;
 }
 

@@ -6,7 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct btf;
 struct tcpdwell_bpf;
+
+/* The running kernel's BTF, parsed on first use and shared by every check
+ * between open and load (which hooks and kfuncs the kernel has); NULL when
+ * it cannot be read. td_vmlinux_btf_release gives its memory back once the
+ * skeleton is loaded (a later call parses it again). */
+const struct btf *td_vmlinux_btf(void);
+void td_vmlinux_btf_release(void);
 
 /* The reset hooks, and the walk of open files (user/holders_iter.c
  * decides): unloaded, with a warning, when the kernel lacks them. */

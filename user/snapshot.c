@@ -16,6 +16,7 @@
 #include "filter.h"
 #include "holders.h"
 #include "holders_iter.h"
+#include "hooks.h"
 #include "nsiter.h"
 #include "opts.h"
 #include "pins.h"
@@ -83,6 +84,7 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 	}
 	if (!err)
 		err = tcpdwell_bpf__load(skel);
+	td_vmlinux_btf_release(); /* td_holders_prepare's checks are done */
 	if (err) {
 		tcpdwell_bpf__destroy(skel);
 		return err;

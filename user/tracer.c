@@ -230,6 +230,7 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 	int err;
 
 	err = tcpdwell_bpf__load(t->skel);
+	td_vmlinux_btf_release(); /* the hooks' checks are done */
 	if (err) {
 		/* The verifier log is no help to a refusal for privileges. */
 		privilege_hint(hint, sizeof(hint), err, t->timers);
