@@ -199,6 +199,11 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 		td_err("failed to size the accept-wait map: %s", strerror(-err));
 		return err;
 	}
+	err = bpf_map__set_max_entries(t->skel->maps.cli_infos, cfg->active_opens ? cfg->active_opens : TD_CLI_INFOS);
+	if (err) {
+		td_err("failed to size the active opens' map: %s", strerror(-err));
+		return err;
+	}
 	/* --kernel-agg sends no records: the smallest ring will do. */
 	err = bpf_map__set_max_entries(t->skel->maps.events,
 				       cfg->kernel_agg ? 4096 : (__u32)cfg->ringbuf_bytes);
