@@ -286,12 +286,10 @@ static __noinline void acc_aggregate(__u16 port, __u64 queued_ns, __u64 wait)
 
 static __always_inline void acc_emit(const struct acc *a)
 {
-	struct td_accept *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct td_accept *r = ring_reserve(sizeof(*r));
 
-	if (!r) {
-		count(TD_CNT_RB_DROPS);
+	if (!r)
 		return;
-	}
 	r->type = TD_REC_ACCEPT;
 	r->family = a->t.family;
 	r->flags = TD_F_PID_KNOWN | (a->queued_ns ? TD_F_DWELL_KNOWN : 0);

@@ -20,10 +20,41 @@ struct marks {
 	__u8 rst_reason;  /* enum td_rst_reason */
 };
 
-struct {
+/* One ring buffer per CPU, which userspace creates and puts in `rings`
+ * (user/rings.c): a transition reserves its record on its own CPU's ring,
+ * so CPUs never contend for one ring's lock and positions. A ring shared
+ * by every CPU cost about twice as much per record whenever two CPUs
+ * emitted at once (the bench's shared-ring floor, in its slow passes). */
+struct td_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024); /* resized by userspace */
-} events SEC(".maps");
+	__uint(max_entries, 4096); /* each ring's size, set by userspace */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* possible CPUs, set by userspace */
+	__type(key, __u32);
+	__array(values, struct td_ring);
+} rings SEC(".maps");
+
+/* This CPU's ring (a program runs on one CPU from start to end). */
+static __always_inline void *cpu_ring(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&rings, &cpu);
+}
+
+/* A record of size bytes on this CPU's ring; NULL, counted, when full. */
+static __always_inline void *ring_reserve(const __u64 size)
+{
+	void *rb = cpu_ring();
+	void *e = rb ? bpf_ringbuf_reserve(rb, size, 0) : NULL;
+
+	if (!e)
+		count(TD_CNT_RB_DROPS);
+	return e;
+}
 
 /* --kernel-agg: a histogram per old state and the counters, per CPU. */
 struct {
@@ -128,7 +159,7 @@ static __always_inline void fill_header(struct td_event *e, __u64 ts, int oldsta
 }
 
 /* Reserves and fills the common part of a record; NULL when -s filters it
- * out, when the ring is full (counted), and always with --kernel-agg,
+ * out, when this CPU's ring is full (counted), and always with --kernel-agg,
  * which aggregates here instead. */
 static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int newstate, __u64 dwell,
 						const struct marks *m)
@@ -141,12 +172,9 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
 		kernel_aggregate(oldstate, newstate, dwell, m);
 		return NULL;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TD_CNT_RB_DROPS);
-		return NULL;
-	}
-	fill_header(e, ts, oldstate, newstate, dwell, m);
+	e = ring_reserve(sizeof(*e));
+	if (e)
+		fill_header(e, ts, oldstate, newstate, dwell, m);
 	return e;
 }
 
@@ -154,7 +182,8 @@ static __always_inline struct td_event *reserve(__u64 ts, int oldstate, int news
  * still reports promptly without a wakeup per record. */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+	void *rb = cpu_ring();
+	__u64 flags = rb && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
 	bpf_ringbuf_submit(e, flags);
@@ -218,11 +247,9 @@ static __noinline void emit_held(const struct td_event *ev)
 		kernel_aggregate(ev->oldstate, ev->newstate, ev->dwell_ns, &m);
 		return;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TD_CNT_RB_DROPS);
+	e = ring_reserve(sizeof(*e));
+	if (!e)
 		return;
-	}
 	__builtin_memcpy(e, ev, sizeof(*e));
 	submit(e);
 }

@@ -487,7 +487,8 @@ const struct td_optrow td_trace_rows[] = {
 	OPT(TUNING, 0, "no-timers", NULL, td_opt_flag, CFG(timers), 0, "only the state tracepoint (the default)",
 	    .excl = EXCL_TIMERS),
 	OPT(TUNING, 'r', "ringbuf-size", "N", ringbuf, CFG(ringbuf_bytes), 0,
-	    "ring buffer size, power of two (default 8M; K/M/G)"),
+	    "ring buffers' total: one per CPU (one with -e or\n"
+	    "--prometheus-by); power of two (default 8M; K/M/G)"),
 	OPT(TUNING, 'v', "verbose", NULL, td_opt_flag, CFG(verbose), 1, "print libbpf's log"),
 	TD_OPT_INCLUDE(help_rows),
 	OPT(TUNING, 'V', "version", NULL, td_opt_version, 0, 0, "version"),

@@ -77,7 +77,6 @@ int td_snapshot_open(struct tcpdwell_bpf **out, const struct td_config *cfg, pid
 	err = td_filter_from_config(&filt, cfg);
 	if (!err) {
 		td_filter_store(&skel->rodata->filt, skel->rodata->port_filter, &filt, cfg->port_filter);
-		bpf_map__set_max_entries(skel->maps.events, 4096);
 		/* Only a starting tracer fills it. */
 		bpf_map__set_max_entries(skel->maps.seed_holders, 1);
 		err = reuse_pins(skel, tracer);

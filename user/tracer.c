@@ -28,11 +28,15 @@
 #include "hooks.h"
 #include "kread.h"
 #include "privs.h"
+#include "rings.h"
 #include "tcpdwell.skel.h"
 
 struct td_tracer {
 	struct tcpdwell_bpf *skel;
-	struct ring_buffer *rb;
+	struct td_rings *rings;   /* one ring buffer per CPU */
+	struct ring_buffer *rb;   /* their consumer (rings owns it) */
+	int nrings;               /* ncpus, or 1 that all share */
+	uint32_t ring_bytes;      /* each ring's size */
 	struct td_twsweep *sweep; /* NULL without the timer programs */
 	struct td_closesweep *closes;
 	struct td_nsiter walk;    /* the namespaces the census and seeding walk */
@@ -168,9 +172,15 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	skel->rodata->nr_cpus = (__u32)t->ncpus;
 	skel->rodata->kernel_agg = cfg->kernel_agg;
 	skel->rodata->accept_agg = cfg->kernel_agg || cfg->accepts_in_kernel;
-	/* Wake the consumer when a quarter of the ring is full; the poll
+	/* A ring per CPU, which no two CPUs contend for, unless the output
+	 * depends on the records' order: -e's lines, --prometheus-by's
+	 * first-come series; one ring all CPUs share keeps it. -r is their
+	 * total. --kernel-agg sends no records: the smallest rings will do.
+	 * Wake the consumer when a quarter of a ring is full; the poll
 	 * timeout covers quiet periods. */
-	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	t->nrings = cfg->events || cfg->series_kind ? 1 : t->ncpus;
+	t->ring_bytes = td_ring_bytes(cfg->kernel_agg ? 4096 : cfg->ringbuf_bytes, t->nrings);
+	skel->rodata->wakeup_bytes = t->ring_bytes / 4;
 	t->accepts = td_hooks_accepts(skel, t->accepts_missing, sizeof(t->accepts_missing));
 	if (!t->timers) {
 		bpf_program__set_autoload(skel->progs.handle_timer_start, false);
@@ -204,11 +214,14 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 		td_err("failed to size the active opens' map: %s", strerror(-err));
 		return err;
 	}
-	/* --kernel-agg sends no records: the smallest ring will do. */
-	err = bpf_map__set_max_entries(t->skel->maps.events,
-				       cfg->kernel_agg ? 4096 : (__u32)cfg->ringbuf_bytes);
-	if (err)
-		td_err("failed to size ring buffer: %s", strerror(-err));
+	t->rings = td_rings_new(t->skel, t->ncpus, t->nrings, t->ring_bytes);
+	if (!t->rings) {
+		char hint[160];
+
+		err = -errno;
+		td_err("failed to create %d ring buffer(s) of %u bytes: %s%s", t->nrings, t->ring_bytes, strerror(-err),
+		       privilege_hint(hint, sizeof(hint), err, t->timers));
+	}
 	return err;
 }
 
@@ -246,6 +259,11 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 	err = set_sk_infos_id(t);
 	if (err)
 		return err;
+	err = td_rings_install(t->rings, t->skel);
+	if (err) {
+		td_err("failed to install the ring buffers: %s", strerror(-err));
+		return err;
+	}
 	err = tcpdwell_bpf__attach(t->skel);
 	if (err) {
 		td_err("failed to attach to tracepoints sock:inet_sock_set_state%s%s: %s%s",
@@ -313,7 +331,7 @@ static int start_close_sweep(struct td_tracer *t)
 
 static int create_ring(struct td_tracer *t)
 {
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	t->rb = td_rings_consumer(t->rings, on_record, t);
 	if (!t->rb) {
 		int err = -errno;
 
@@ -527,7 +545,7 @@ void td_tracer_close(struct td_tracer *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
+	td_rings_free(t->rings);
 	if (t->pinned_pid)
 		td_pin_dir_remove(t->pinned_pid);
 	td_twsweep_free(t->sweep);

@@ -1,6 +1,8 @@
 /* Event counts, owner attribution, kernel-side filters and loss accounting,
  * each checked against connections the test makes. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -116,6 +118,9 @@ Test(events, exact_sequence_of_one_connection, .init = require_root, .timeout = 
 	 * listener exists, so it sees every transition. */
 	sa.port = free_port(4);
 	config_for_port(&cfg, sa.port);
+	/* The order is -e's promise: its records share one ring buffer (the
+	 * totals take a ring per CPU, which keeps each CPU's order only). */
+	cfg.events = true;
 	capture_start(&c, &cfg);
 	child_start(&srv, listen_and_serve, &sa);
 	(void)child_read_u64(&srv);
@@ -144,6 +149,51 @@ Test(events, exact_sequence_of_one_connection, .init = require_root, .timeout = 
 	cr_assert(find_event(&c, sa.port, 0, TD_LISTEN, TD_CLOSE)->flags & TD_F_DWELL_KNOWN);
 	cr_assert_not(lst->flags & TD_F_DWELL_KNOWN);
 	capture_stop(&c);
+}
+
+/* Without -e each CPU has a ring of its own: a connection closed from each
+ * CPU in turn (close() moves it to FIN_WAIT1 on that CPU) reaches
+ * userspace through every ring. */
+Test(events, every_cpu_ring_is_read, .init = require_root, .timeout = 30)
+{
+	struct td_config cfg;
+	struct capture c;
+	cpu_set_t all, one;
+	uint16_t port = 0, cport[64];
+	int lfd, n = 0, cpus[64];
+	size_t found = 0;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	lfd = tcp_listen(4, &port, 128);
+	config_for_port(&cfg, port);
+	capture_start(&c, &cfg);
+	for (int cpu = 0; cpu < CPU_SETSIZE && n < 64; cpu++) {
+		int fd, afd;
+
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0, "CPU %d: %s", cpu, strerror(errno));
+		fd = tcp_connect(4, port);
+		afd = accept(lfd, NULL, NULL);
+		cr_assert_geq(afd, 0);
+		cport[n] = local_port(fd);
+		cpus[n++] = cpu;
+		close(fd);
+		close(afd);
+	}
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	capture_wait(&c, 10 * (size_t)n, 3000);
+	for (int i = 0; i < n; i++) {
+		bool seen = find_event(&c, cport[i], port, TD_ESTABLISHED, TD_FIN_WAIT1) != NULL;
+
+		cr_log_info("CPU %d: %s", cpus[i], seen ? "seen" : "missing");
+		found += seen;
+	}
+	assert_all_seen(&c, found, (size_t)n, "one close() per CPU");
+	capture_stop(&c);
+	close(lfd);
 }
 
 /* Every transition of a socket carries its owner's pid and comm, including

@@ -1,0 +1,30 @@
+/* The per-CPU ring buffers that carry records to userspace (emit.bpf.h's
+ * `rings`): made before the skeleton's load, installed after it (before
+ * attach, so that no record finds its CPU without a ring), and
+ * consumed together through one libbpf ring_buffer. The rings are made
+ * before the load, since the slots' map needs one as its template. */
+#ifndef TD_RINGS_H
+#define TD_RINGS_H
+
+#include <stdint.h>
+#include <bpf/libbpf.h>
+
+struct tcpdwell_bpf;
+struct td_rings;
+
+/* Each ring's size for a total of total_bytes over ncpus rings: an even
+ * share, rounded down to a power of two, at least one page. */
+uint32_t td_ring_bytes(uint64_t total_bytes, int ncpus);
+/* Before load: nrings rings of ring_bytes for ncpus CPUs' slots, the first
+ * ring also the template the slots are made for: one ring per CPU, or one
+ * that every CPU shares, whose records come in the order they were
+ * reserved (what -e prints needs that; totals do not). NULL with errno set. */
+struct td_rings *td_rings_new(struct tcpdwell_bpf *skel, int ncpus, int nrings, uint32_t ring_bytes);
+/* After load, before attach: CPU i's slot gets ring i % nrings. 0 or -errno. */
+int td_rings_install(const struct td_rings *r, struct tcpdwell_bpf *skel);
+/* A consumer of every ring, handing each record to fn(ctx, ...). NULL with
+ * errno set. Freed by td_rings_free. */
+struct ring_buffer *td_rings_consumer(struct td_rings *r, ring_buffer_sample_fn fn, void *ctx);
+void td_rings_free(struct td_rings *r);
+
+#endif
