@@ -151,7 +151,10 @@ fi
 # The tracers, in run order: "label|kind|command"; kind picks the parser of
 # the tracer's output. A base entry follows the same mode of the current build;
 # BASE_OF[i] is the index of the current entry that base entry i pairs with.
-TRACERS=("none|none|" "null probe|floor|$FLOOR null" "ringbuf floor|floor|$FLOOR ringbuf")
+# The floors come first: none, the null probe, the ring buffer shared by
+# every CPU, and a ring per CPU (tcpdwell's own layout without -e).
+TRACERS=("none|none|" "null probe|floor|$FLOOR null" "ringbuf floor|floor|$FLOOR ringbuf"
+	"ringbuf floor per CPU|floor|$FLOOR ringbuf-percpu")
 declare -A BASE_OF=()
 for m in "${TD_MODES[@]}"; do
 	TRACERS+=("tcpdwell${m:+ $m}|tcpdwell|./tcpdwell -j $m")
@@ -606,8 +609,8 @@ for ((i = 0; i < NT; i++)); do
 		done | median)
 	fi
 done
-FLOOR_I=2 NULL_I=1
-for i in 0 $NULL_I $FLOOR_I; do
+FLOOR_I=2 NULL_I=1 PCPU_I=3
+for i in 0 $NULL_I $FLOOR_I $PCPU_I; do
 	[ -z "${SKIP[$i]:-}" ] || die "no runs of '${TRACERS[$i]%%|*}' to compare with: ${SKIP[$i]}"
 done
 BASE_CPS=${S[0,cps]}
@@ -770,7 +773,7 @@ for i in $(printf '%s\n' "${!BASE_OF[@]}" | sort -n); do
 			"$(f1 "${S[$c,bpf_ns]}") vs $(f1 "${S[$i,bpf_ns]}") ns ($(f2 "${S[$c,bpf_ns]} / ${S[$i,bpf_ns]}")x), noise $(f1 "100 * ${S[$i,pair_noise]}")% (at least 5%)"
 	fi
 done
-for ((i = 3; i < NT; i++)); do
+for ((i = PCPU_I + 1; i < NT; i++)); do
 	IFS='|' read -r label kind _ <<<"${TRACERS[$i]}"
 	[ "$kind" = tcpdwell ] || continue
 	[ -z "${BASE_OF[$i]:-}" ] || continue # the base build: compared with the current one above
@@ -786,6 +789,11 @@ for ((i = 3; i < NT; i++)); do
 				"$(f1 "${S[$i,bpf_ns]}") vs $(f1 "${S[$FLOOR_I,bpf_ns]}") ns ($(f1 "${S[$i,bpf_ns]} / ${S[$FLOOR_I,bpf_ns]}")x)"
 		else
 			skip_target "$label: BPF ns/event <= 1.3x ringbuf floor" "no statistics pass"
+		fi
+		# The same floor with tcpdwell's ring layout: a ring per CPU.
+		if have_bpf "$i" && have_bpf $PCPU_I; then
+			target "$label: BPF ns/event <= 1.3x per-CPU ringbuf floor" "${S[$i,bpf_ns]} <= 1.3 * ${S[$PCPU_I,bpf_ns]}" \
+				"$(f1 "${S[$i,bpf_ns]}") vs $(f1 "${S[$PCPU_I,bpf_ns]}") ns ($(f1 "${S[$i,bpf_ns]} / ${S[$PCPU_I,bpf_ns]}")x)"
 		fi
 		target "$label: consumer CPU <= 150 ns/event" "${S[$i,cpu_per_ev]} <= 150 && ${S[$i,cpu_exact_per_ev]} <= 150" \
 			"$(f1 "${S[$i,cpu_per_ev]}") ns (utime+stime), $(f1 "${S[$i,cpu_exact_per_ev]}") ns (exact)"

@@ -33,7 +33,10 @@ static const char usage[] =
 "Modes:\n"
 "  null      count runs in a per-CPU array, nothing else\n"
 "  ringbuf   push a sizeof(struct td_event) record per transition through a\n"
-"            ring buffer with batched wakeups, and consume it\n";
+"            ring buffer with batched wakeups, and consume it\n"
+"  ringbuf-percpu\n"
+"            the same through a ring per CPU (each an even share of the\n"
+"            total, as tcpdwell's default mode does)\n";
 
 /* The only mutable global: set by the signal handler. */
 static volatile sig_atomic_t stop_requested;
@@ -84,6 +87,37 @@ static int percpu_sum(int map_fd, __u32 slot, uint64_t *sum)
 	return 0;
 }
 
+/* ringbuf-percpu: a ring per possible CPU, the first also the template of
+ * the rings map's slots; fds[] gets them. 0 or -errno. */
+static int make_rings(struct floor_bpf *skel, int *fds, int ncpus)
+{
+	__u32 bytes = RINGBUF_BYTES;
+
+	while (bytes > 4096 && bytes * (__u64)ncpus > RINGBUF_BYTES)
+		bytes /= 2;
+	for (int i = 0; i < ncpus; i++) {
+		fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes, NULL);
+		if (fds[i] < 0)
+			return -errno;
+	}
+	if (bpf_map__set_max_entries(skel->maps.rings, (__u32)ncpus))
+		return -EINVAL;
+	skel->rodata->wakeup_bytes = bytes / 4;
+	return bpf_map__set_inner_map_fd(skel->maps.rings, fds[0]);
+}
+
+static int install_rings(struct floor_bpf *skel, const int *fds, int ncpus, struct ring_buffer *rb,
+			 struct consumer *cons)
+{
+	for (__u32 i = 0; i < (__u32)ncpus; i++) {
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &i, &fds[i], BPF_ANY))
+			return -errno;
+		if (i && ring_buffer__add(rb, fds[i], on_record, cons))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
@@ -102,18 +136,26 @@ int main(int argc, char **argv)
 	__u32 info_len = sizeof(info);
 	struct sigaction sa;
 	uint64_t runs = 0, drops = 0;
-	bool ringbuf;
+	bool ringbuf, percpu;
+	int ncpus = libbpf_num_possible_cpus(), fds[1024];
 	int err;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (argc != 2 || (strcmp(argv[1], "null") && strcmp(argv[1], "ringbuf"))) {
-		fprintf(stderr, "floor: want one MODE, null or ringbuf; see --help\n");
+	if (argc != 2 || (strcmp(argv[1], "null") && strcmp(argv[1], "ringbuf") && strcmp(argv[1], "ringbuf-percpu"))) {
+		fprintf(stderr, "floor: want one MODE, null, ringbuf or ringbuf-percpu; see --help\n");
 		return 2;
 	}
-	ringbuf = !strcmp(argv[1], "ringbuf");
+	if (ncpus < 1 || ncpus > 1024) {
+		fprintf(stderr, "floor: failed to count CPUs\n");
+		return 1;
+	}
+	percpu = !strcmp(argv[1], "ringbuf-percpu");
+	ringbuf = percpu || !strcmp(argv[1], "ringbuf");
+	for (int i = 0; i < ncpus; i++)
+		fds[i] = -1;
 	if (!getenv("FLOOR_VERBOSE"))
 		libbpf_set_print(libbpf_quiet);
 
@@ -130,11 +172,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: failed to open BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	prog = ringbuf ? skel->progs.floor_ringbuf : skel->progs.floor_null;
-	bpf_program__set_autoload(ringbuf ? skel->progs.floor_null : skel->progs.floor_ringbuf, false);
+	prog = percpu ? skel->progs.floor_ringbuf_percpu : ringbuf ? skel->progs.floor_ringbuf : skel->progs.floor_null;
+	bpf_program__set_autoload(skel->progs.floor_null, prog == skel->progs.floor_null);
+	bpf_program__set_autoload(skel->progs.floor_ringbuf, prog == skel->progs.floor_ringbuf);
+	bpf_program__set_autoload(skel->progs.floor_ringbuf_percpu, prog == skel->progs.floor_ringbuf_percpu);
 	skel->rodata->wakeup_bytes = RINGBUF_BYTES / 4;
-	/* The null probe never touches the ring: keep it small. */
-	err = bpf_map__set_max_entries(skel->maps.events, ringbuf ? RINGBUF_BYTES : 4096);
+	/* Only the shared ring's mode uses it: else keep it small. */
+	err = bpf_map__set_max_entries(skel->maps.events, ringbuf && !percpu ? RINGBUF_BYTES : 4096);
+	if (!err && percpu)
+		err = make_rings(skel, fds, ncpus);
 	if (err) {
 		fprintf(stderr, "floor: failed to size ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -152,10 +198,15 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (ringbuf) {
-		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &cons, NULL);
+		rb = ring_buffer__new(percpu ? fds[0] : bpf_map__fd(skel->maps.events), on_record, &cons, NULL);
 		if (!rb) {
 			err = -errno;
 			fprintf(stderr, "floor: failed to create ring buffer consumer: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		err = percpu ? install_rings(skel, fds, ncpus, rb, &cons) : 0;
+		if (err) {
+			fprintf(stderr, "floor: failed to install the per-CPU rings: %s\n", strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -200,6 +251,9 @@ int main(int argc, char **argv)
 
 cleanup:
 	ring_buffer__free(rb);
+	for (int i = 0; i < ncpus && i < 1024; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	floor_bpf__destroy(skel);
 	return err ? 1 : 0;
 }
