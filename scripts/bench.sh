@@ -155,6 +155,7 @@ fi
 # every CPU, and a ring per CPU (tcpdwell's own layout without -e).
 TRACERS=("none|none|" "null probe|floor|$FLOOR null" "ringbuf floor|floor|$FLOOR ringbuf"
 	"ringbuf floor per CPU|floor|$FLOOR ringbuf-percpu")
+NULL_I=1 FLOOR_I=2 PCPU_I=3 # their indices; tcpdwell's entries follow
 declare -A BASE_OF=()
 for m in "${TD_MODES[@]}"; do
 	TRACERS+=("tcpdwell${m:+ $m}|tcpdwell|./tcpdwell -j $m")
@@ -199,8 +200,8 @@ add_variants() {
 		mode=$(xargs <<<"${mode:-}")
 		[[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || die "VARIANTS: '$spec': want NAME:FLAGS[:MODE], NAME of letters, digits, _.-"
 		build_variant "$name" "$flags"
-		at=3
-		for ((j = 3; j < ${#TRACERS[@]}; j++)); do
+		at=$((PCPU_I + 1))
+		for ((j = PCPU_I + 1; j < ${#TRACERS[@]}; j++)); do
 			[ "${TRACERS[$j]%%|*}" = "tcpdwell${mode:+ $mode}" ] && at=$j
 		done
 		VAR_OF[${#TRACERS[@]}]=$at
@@ -609,7 +610,6 @@ for ((i = 0; i < NT; i++)); do
 		done | median)
 	fi
 done
-FLOOR_I=2 NULL_I=1 PCPU_I=3
 for i in 0 $NULL_I $FLOOR_I $PCPU_I; do
 	[ -z "${SKIP[$i]:-}" ] || die "no runs of '${TRACERS[$i]%%|*}' to compare with: ${SKIP[$i]}"
 done
@@ -794,6 +794,8 @@ for ((i = PCPU_I + 1; i < NT; i++)); do
 		if have_bpf "$i" && have_bpf $PCPU_I; then
 			target "$label: BPF ns/event <= 1.3x per-CPU ringbuf floor" "${S[$i,bpf_ns]} <= 1.3 * ${S[$PCPU_I,bpf_ns]}" \
 				"$(f1 "${S[$i,bpf_ns]}") vs $(f1 "${S[$PCPU_I,bpf_ns]}") ns ($(f1 "${S[$i,bpf_ns]} / ${S[$PCPU_I,bpf_ns]}")x)"
+		else
+			skip_target "$label: BPF ns/event <= 1.3x per-CPU ringbuf floor" "no statistics pass"
 		fi
 		target "$label: consumer CPU <= 150 ns/event" "${S[$i,cpu_per_ev]} <= 150 && ${S[$i,cpu_exact_per_ev]} <= 150" \
 			"$(f1 "${S[$i,cpu_per_ev]}") ns (utime+stime), $(f1 "${S[$i,cpu_exact_per_ev]}") ns (exact)"

@@ -14,6 +14,13 @@ struct td_rings {
 	int fds[];              /* the rings; the slots hold them too */
 };
 
+int td_rings_per_cpu(int ncpus)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return online > 0 && online < ncpus ? (int)online : ncpus;
+}
+
 uint32_t td_ring_bytes(uint64_t total_bytes, int ncpus)
 {
 	uint64_t share = total_bytes / (uint64_t)(ncpus > 0 ? ncpus : 1), bytes = 1;

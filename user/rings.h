@@ -12,6 +12,9 @@
 struct tcpdwell_bpf;
 struct td_rings;
 
+/* How many rings for ncpus possible CPUs: one per online CPU (a CPU beyond
+ * shares one by its number), never more than ncpus. */
+int td_rings_per_cpu(int ncpus);
 /* Each ring's size for a total of total_bytes over ncpus rings: an even
  * share, rounded down to a power of two, at least one page. */
 uint32_t td_ring_bytes(uint64_t total_bytes, int ncpus);

@@ -35,7 +35,7 @@ struct td_tracer {
 	struct tcpdwell_bpf *skel;
 	struct td_rings *rings;   /* one ring buffer per CPU */
 	struct ring_buffer *rb;   /* their consumer (rings owns it) */
-	int nrings;               /* ncpus, or 1 that all share */
+	int nrings;               /* one per online CPU, or 1 that all share */
 	uint32_t ring_bytes;      /* each ring's size */
 	struct td_twsweep *sweep; /* NULL without the timer programs */
 	struct td_closesweep *closes;
@@ -178,7 +178,7 @@ static void configure_knobs(struct td_tracer *t, const struct td_config *cfg, co
 	 * total. --kernel-agg sends no records: the smallest rings will do.
 	 * Wake the consumer when a quarter of a ring is full; the poll
 	 * timeout covers quiet periods. */
-	t->nrings = cfg->events || cfg->series_kind ? 1 : t->ncpus;
+	t->nrings = cfg->events || cfg->series_kind ? 1 : td_rings_per_cpu(t->ncpus);
 	t->ring_bytes = td_ring_bytes(cfg->kernel_agg ? 4096 : cfg->ringbuf_bytes, t->nrings);
 	skel->rodata->wakeup_bytes = t->ring_bytes / 4;
 	t->accepts = td_hooks_accepts(skel, t->accepts_missing, sizeof(t->accepts_missing));

@@ -106,15 +106,21 @@ static int make_rings(struct floor_bpf *skel, int *fds, int ncpus)
 	return bpf_map__set_inner_map_fd(skel->maps.rings, fds[0]);
 }
 
-static int install_rings(struct floor_bpf *skel, const int *fds, int ncpus, struct ring_buffer *rb,
-			 struct consumer *cons)
+/* After load, before attach: each CPU's ring in its slot. */
+static int install_rings(struct floor_bpf *skel, const int *fds, int ncpus)
 {
-	for (__u32 i = 0; i < (__u32)ncpus; i++) {
+	for (__u32 i = 0; i < (__u32)ncpus; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &i, &fds[i], BPF_ANY))
 			return -errno;
-		if (i && ring_buffer__add(rb, fds[i], on_record, cons))
+	return 0;
+}
+
+/* The consumer of every ring but the first, which made it. */
+static int consume_rings(struct ring_buffer *rb, const int *fds, int ncpus, struct consumer *cons)
+{
+	for (int i = 1; i < ncpus; i++)
+		if (ring_buffer__add(rb, fds[i], on_record, cons))
 			return -EINVAL;
-	}
 	return 0;
 }
 
@@ -191,6 +197,11 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto cleanup;
 	}
+	err = percpu ? install_rings(skel, fds, ncpus) : 0;
+	if (err) {
+		fprintf(stderr, "floor: failed to install the per-CPU rings: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	/* The skeleton's attach skips programs that were not loaded. */
 	err = floor_bpf__attach(skel);
 	if (err) {
@@ -204,9 +215,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "floor: failed to create ring buffer consumer: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		err = percpu ? install_rings(skel, fds, ncpus, rb, &cons) : 0;
+		err = percpu ? consume_rings(rb, fds, ncpus, &cons) : 0;
 		if (err) {
-			fprintf(stderr, "floor: failed to install the per-CPU rings: %s\n", strerror(-err));
+			fprintf(stderr, "floor: failed to consume the per-CPU rings: %s\n", strerror(-err));
 			goto cleanup;
 		}
 	}
