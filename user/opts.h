@@ -46,8 +46,6 @@ struct td_config {
 	uint32_t netns;          /* -N: namespace inode; 0 = every namespace */
 	const char *netns_path;  /* -N PATH: the file that opens it; NULL: found by inode */
 	uint64_t ringbuf_bytes;  /* -r: power of two */
-	uint32_t active_opens;   /* connecting sockets the kernel's hash holds
-				    (cli_infos); 0: TD_CLI_INFOS. Tests only */
 	bool filter_lport, filter_rport, filter_either;
 	struct td_cidr laddr, raddr; /* -A, -R; family 0 = off */
 	struct td_listen prometheus; /* --prometheus; family 0 = off */

@@ -209,11 +209,6 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 		td_err("failed to size the accept-wait map: %s", strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(t->skel->maps.cli_infos, cfg->active_opens ? cfg->active_opens : TD_CLI_INFOS);
-	if (err) {
-		td_err("failed to size the active opens' map: %s", strerror(-err));
-		return err;
-	}
 	t->rings = td_rings_new(t->skel, t->ncpus, t->nrings, t->ring_bytes);
 	if (!t->rings) {
 		char hint[160];

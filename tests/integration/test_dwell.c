@@ -8,12 +8,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <criterion/criterion.h>
 #include "harness.h"
-#include "pins.h"
 
 static void assert_dwell(const struct td_event *e, uint64_t expected, uint64_t lo, uint64_t hi,
 			 const char *what)
@@ -214,84 +211,3 @@ BOTH_FAMILIES(dwell, established, 30)
 BOTH_FAMILIES(dwell, close_wait, 30)
 BOTH_FAMILIES(dwell, fin_wait2, 30)
 BOTH_FAMILIES(dwell, syn_sent, 30)
-
-/* Elements of the tracer's cli_infos (its pinned copy) still held. */
-static unsigned active_opens_held(void)
-{
-	char path[256];
-	uint64_t key, next;
-	unsigned n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%d/cli_infos", TD_PIN_ROOT, (int)getpid());
-	fd = bpf_obj_get(path);
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	for (int err = bpf_map_get_next_key(fd, NULL, &next); !err; err = bpf_map_get_next_key(fd, &key, &next)) {
-		key = next;
-		n++;
-	}
-	close(fd);
-	return n;
-}
-
-static bool closed(const struct capture *c, uint16_t lport, uint16_t rport)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (c->ev[i].sport == lport && c->ev[i].dport == rport && c->ev[i].newstate == TD_CLOSE)
-			return true;
-	return false;
-}
-
-/* Connecting sockets keep their state in a kernel hash, here sized to two:
- * the other three fall back to socket storage. Every client's ESTABLISHED
- * is still timed, and no element outlives its socket's CLOSE. In a
- * namespace of its own (-N), so that no other test's socket enters. */
-static void active_opens_overflow(int family)
-{
-	enum { CLIENTS = 5 };
-	struct td_config cfg;
-	struct capture c;
-	struct stat st;
-	uint16_t port = 0, cport[CLIENTS];
-	uint64_t t0, t1, t2, t3;
-	unsigned hold = pick_ms(100, 300);
-	int lfd, fd[CLIENTS];
-
-	enter_netns();
-	cr_assert_eq(stat("/proc/self/ns/net", &st), 0);
-	lfd = tcp_listen(family, &port, 16);
-	config_for_port(&cfg, port);
-	cfg.netns = (uint32_t)st.st_ino;
-	cfg.active_opens = 2;
-	capture_start(&c, &cfg);
-
-	t0 = now_ns();
-	for (int i = 0; i < CLIENTS; i++) {
-		fd[i] = tcp_connect(family, port);
-		cport[i] = local_port(fd[i]);
-	}
-	t1 = now_ns();
-	cr_assert_eq(active_opens_held(), 2, "the hash should be full");
-	sleep_ms(hold);
-	t2 = now_ns();
-	for (int i = 0; i < CLIENTS; i++)
-		close(fd[i]);
-	t3 = now_ns();
-	close(lfd); /* resets the unaccepted children: each client ends in CLOSE */
-	capture_wait(&c, 1000, 1000);
-
-	for (int i = 0; i < CLIENTS; i++) {
-		const struct td_event *e = find_event(&c, cport[i], port, TD_ESTABLISHED, TD_FIN_WAIT1);
-
-		cr_assert_not_null(e, "client %d: ESTABLISHED -> FIN_WAIT1 not seen", i);
-		cr_assert(e->flags & TD_F_DWELL_KNOWN, "client %d: dwell unknown", i);
-		cr_assert(e->dwell_ns >= t2 - t1 && e->dwell_ns <= t3 - t0,
-			  "client %d: ESTABLISHED %.3f ms outside [%.3f, %.3f] ms", i, e->dwell_ns / 1e6,
-			  (t2 - t1) / 1e6, (t3 - t0) / 1e6);
-		cr_assert(closed(&c, cport[i], port), "client %d never closed", i);
-	}
-	cr_assert_eq(active_opens_held(), 0, "elements outlived their sockets");
-	capture_stop(&c);
-}
-
-BOTH_FAMILIES(dwell, active_opens_overflow, 30)
