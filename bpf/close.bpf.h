@@ -114,7 +114,7 @@ static __always_inline void close_rst_sent(const struct sock *sk, __u32 kreason)
 	}
 	if (!close_synchronized(sk->__sk_common.skc_state))
 		return;
-	info = sk_info_get(sk);
+	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (info) {
 		info->rst_sent = 1;
 		info->rst_reason = rst_reason_of(kreason);
@@ -123,7 +123,7 @@ static __always_inline void close_rst_sent(const struct sock *sk, __u32 kreason)
 
 static __always_inline void close_rst_received(struct sock *sk)
 {
-	struct sk_info *info = sk_info_get(sk);
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 
 	if (info)
 		info->rst_received = 1;

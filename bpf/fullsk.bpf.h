@@ -36,64 +36,6 @@ struct {
 	__type(value, struct sk_info);
 } sk_infos SEC(".maps");
 
-/* An active open's sk_info, from its connect() (CLOSE -> SYN_SENT) to its
- * move to CLOSE, by socket address: an element of this preallocated hash
- * costs a fraction of creating socket storage, which allocates twice and
- * charges the socket (the bench's `clientstorage` variant). Listeners'
- * children keep storage: theirs is the listener's clone, made by the
- * kernel, and accept.bpf.h finds it there. The move to CLOSE removes the
- * element; a full hash leaves the socket to storage. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TD_CLI_INFOS);
-	__type(key, __u64);
-	__type(value, struct sk_info);
-} cli_infos SEC(".maps");
-
-/* A socket's sk_info wherever it is, or NULL; *in_hash says where. */
-static __always_inline struct sk_info *sk_info_find(const struct sock *sk, bool *in_hash)
-{
-	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
-	__u64 key = (__u64)sk;
-
-	*in_hash = false;
-	if (info)
-		return info;
-	info = bpf_map_lookup_elem(&cli_infos, &key);
-	*in_hash = info != NULL;
-	return info;
-}
-
-/* A socket's sk_info, made in its storage if it has none. */
-static __always_inline struct sk_info *sk_info_get(const struct sock *sk)
-{
-	bool in_hash;
-	struct sk_info *info = sk_info_find(sk, &in_hash);
-
-	if (!info)
-		info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	return info;
-}
-
-/* A new cli_infos element, zeroed (BPF_ANY: an element left behind by a
- * missed move to CLOSE at this address is stale). */
-static __always_inline struct sk_info *cli_info_new(const struct sock *sk)
-{
-	struct sk_info zero = {};
-	__u64 key = (__u64)sk;
-
-	if (bpf_map_update_elem(&cli_infos, &key, &zero, BPF_ANY))
-		return NULL;
-	return bpf_map_lookup_elem(&cli_infos, &key);
-}
-
-static __always_inline void cli_info_drop(const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	bpf_map_delete_elem(&cli_infos, &key);
-}
-
 /* One transition of a full socket, filled step by step. */
 struct trans {
 	const struct sock *sk;
@@ -105,7 +47,6 @@ struct trans {
 	int   oldstate;
 	int   newstate;
 	int   reported;         /* newstate, or TIME_WAIT at a timewait hand-off */
-	bool  in_hash;          /* info is the socket's cli_infos element */
 	__u16 lport, rport;
 	__u8  family;           /* 4 or 6 */
 	enum port_verdict ports;
@@ -152,13 +93,8 @@ static __always_inline bool fsk_filter(struct trans *x)
 	x->ports = PORTS_MATCH;
 	if (filter_ports_on()) {
 		x->ports = filter_ports(x->lport, x->rport);
-		if (x->ports == PORTS_NEVER) {
-			/* Its ports were unknown at its connect(): the
-			 * element kept then is not needed. */
-			if (x->oldstate == TCP_SYN_SENT)
-				cli_info_drop(x->sk);
+		if (x->ports == PORTS_NEVER)
 			return false;
-		}
 	}
 	/* --kernel-agg keeps no cgroup id unless it filters on one. */
 	/* Read here only to filter on it: else fsk_consts keeps it. */
@@ -176,46 +112,18 @@ static __always_inline bool fsk_filter(struct trans *x)
 	return true;
 }
 
-/* An active open: connect() moves a closed socket to SYN_SENT. */
-static __always_inline bool fsk_is_birth(const struct trans *x)
-{
-	return x->oldstate == TCP_CLOSE && x->newstate == TCP_SYN_SENT;
-}
-
 static __always_inline struct sk_info *fsk_storage(struct trans *x)
 {
-	struct sk_info *info = NULL;
-
-#ifndef TD_CLIENT_STORAGE /* bench knob, bpf/tcpdwell.bpf.c */
-	if (fsk_is_birth(x)) {
-		info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, 0);
-		if (!info) {
-			info = cli_info_new(x->sk);
-			x->in_hash = info != NULL;
-		}
-	} else {
-		info = sk_info_find(x->sk, &x->in_hash);
-	}
-#endif
 #ifdef TD_SKIP_CREATE /* bench knob, bpf/tcpdwell.bpf.c */
-	if (!info)
-		info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, 0);
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, 0);
 #else
-	if (!info)
-		info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	struct sk_info *info = bpf_sk_storage_get(&sk_infos, (void *)x->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 #endif
+
 	if (!info)
 		count(TD_CNT_NO_STORAGE);
 	x->info = info;
 	return info;
-}
-
-/* After the transition's record: an active open's element goes with its
- * move to CLOSE. */
-static __always_inline void fsk_release(const struct trans *x)
-{
-	if (x->in_hash && x->newstate == TCP_CLOSE)
-		cli_info_drop(x->sk);
 }
 
 /* What never changes for a socket, its cgroup and netns, read once into

@@ -57,11 +57,10 @@ static __always_inline void who_full(struct sock_common *skc, struct iter_who *w
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 	struct sk_info *info;
-	bool in_hash;
 
 	if (!tp)
 		return;
-	info = sk_info_find((struct sock *)tp, &in_hash);
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
 	w->known = info && info->owner_known;
 	w->tgid = info ? info->tgid : 0;
 	w->cgid = td_sock_cgroup_id_btf((struct sock *)tp);
@@ -253,12 +252,11 @@ static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 	struct sk_info *info;
-	bool in_hash;
 
 	if (!tp)
 		return false;
 	r->state = skc->skc_state;
-	info = sk_info_find((struct sock *)tp, &in_hash);
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
 	if (info && info->entered_ns) {
 		r->since_ns = info->entered_ns;
 		r->flags |= info->at_least ? TD_F_AT_LEAST : TD_F_DWELL_KNOWN;
@@ -337,7 +335,7 @@ static __always_inline void seed_one(struct sock_common *skc)
 		bpf_map_update_elem(&tw_socks, &key, &w, BPF_NOEXIST);
 	} else if (skc->skc_state != TCP_NEW_SYN_RECV) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
-		struct sk_info *info = tp ? sk_info_get((struct sock *)tp) : NULL;
+		struct sk_info *info = tp ? bpf_sk_storage_get(&sk_infos, tp, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 
 		/* A fresh storage is zeroed: the tracer has not seen it. */
 		if (info && !info->entered_ns) {

@@ -37,8 +37,6 @@ char LICENSE[] SEC("license") = "GPL";
  *   TD_SKIP_EMIT     no record (nor in-kernel aggregate) of a transition
  *   TD_ACCEPT_RECORDS  a record per accept even where the kernel keeps
  *                    the waits (the build before: -e's path for every run)
- *   TD_CLIENT_STORAGE  active opens keep their sk_info in socket storage,
- *                    created at connect(), not in cli_infos
  *   TD_CLAIM_ALWAYS  handle_set_state looks an accepted child up in
  *                    `accepted` whether or not an accept ever wrote there */
 #ifdef TD_ACCEPT_PROBE
@@ -64,7 +62,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* A TCP state change of a full socket: filter, update its storage (dwell,
  * owner), the hand-offs between full and mini socks, what ended the state,
- * then the record, and an active open's sk_info released at its end. */
+ * then the record. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -91,15 +89,14 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		if (timers_on)
 			listener_upkeep(&x, x.info);
 	}
-	if (!tw || !tw_take_over(tw, &x)) {
-		connect_marks(&x);
-		synack_marks(&x);
-		if (close_marks(&x))
-			close_hold(&x);
-		else if (TD_DO_EMIT)
-			fsk_emit(&x);
-	}
-	fsk_release(&x);
+	if (tw && tw_take_over(tw, &x))
+		return 0;
+	connect_marks(&x);
+	synack_marks(&x);
+	if (close_marks(&x))
+		close_hold(&x);
+	else if (TD_DO_EMIT)
+		fsk_emit(&x);
 	return 0;
 }
 

@@ -433,10 +433,6 @@ struct td_khist {
 	__u64 buckets[TD_HIST_NBUCKETS];
 };
 
-/* Active opens tracked at once in the kernel's cli_infos hash (about 110
- * bytes each, preallocated); past it, a connecting socket gets storage. */
-#define TD_CLI_INFOS 65536
-
 /* Accept-queue waits are kept per listener port for at most this many
  * ports, in the kernel (--kernel-agg) and in userspace alike; later ports
  * count under "other". */

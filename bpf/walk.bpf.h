@@ -78,7 +78,7 @@ struct walk {
 };
 
 /* -p and -c on a walked socket (see iter_who_passes): the full socket's
- * sk_info through storage_info or cli_infos, a timewait sock's tw_socks
+ * sk_info through storage_info, a timewait sock's tw_socks
  * entry, a request sock's listener's owner. */
 static __always_inline bool walk_who_passes(struct sock_common *skc, int state)
 {
@@ -106,12 +106,6 @@ static __always_inline bool walk_who_passes(struct sock_common *skc, int state)
 		if (storage_info(sk, &info, false)) {
 			w.known = info.owner_known;
 			w.tgid = info.tgid;
-		} else {
-			__u64 key = (__u64)sk;
-			struct sk_info *ci = bpf_map_lookup_elem(&cli_infos, &key);
-
-			w.known = ci && ci->owner_known;
-			w.tgid = ci ? ci->tgid : 0;
 		}
 		w.cgid = td_sock_cgroup_id_btf(sk);
 		w.cgid_known = true;
