@@ -21,9 +21,9 @@ int td_rings_per_cpu(int ncpus)
 	return online > 0 && online < ncpus ? (int)online : ncpus;
 }
 
-uint32_t td_ring_bytes(uint64_t total_bytes, int ncpus)
+uint32_t td_ring_bytes(uint64_t total_bytes, int nrings)
 {
-	uint64_t share = total_bytes / (uint64_t)(ncpus > 0 ? ncpus : 1), bytes = 1;
+	uint64_t share = total_bytes / (uint64_t)(nrings > 0 ? nrings : 1), bytes = 1;
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t least = page > 0 ? (uint64_t)page : 4096;
 

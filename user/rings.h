@@ -1,8 +1,8 @@
 /* The per-CPU ring buffers that carry records to userspace (emit.bpf.h's
- * `rings`): made before the skeleton's load, installed after it (before
- * attach, so that no record finds its CPU without a ring), and
- * consumed together through one libbpf ring_buffer. The rings are made
- * before the load, since the slots' map needs one as its template. */
+ * `rings`): made before the skeleton's load (the slots' map needs one as
+ * its template), installed after it and before attach (so that no record
+ * finds its CPU without a ring), and consumed together through one libbpf
+ * ring_buffer. */
 #ifndef TD_RINGS_H
 #define TD_RINGS_H
 
@@ -15,9 +15,9 @@ struct td_rings;
 /* How many rings for ncpus possible CPUs: one per online CPU (a CPU beyond
  * shares one by its number), never more than ncpus. */
 int td_rings_per_cpu(int ncpus);
-/* Each ring's size for a total of total_bytes over ncpus rings: an even
+/* Each ring's size for a total of total_bytes over nrings rings: an even
  * share, rounded down to a power of two, at least one page. */
-uint32_t td_ring_bytes(uint64_t total_bytes, int ncpus);
+uint32_t td_ring_bytes(uint64_t total_bytes, int nrings);
 /* Before load: nrings rings of ring_bytes for ncpus CPUs' slots, the first
  * ring also the template the slots are made for: one ring per CPU, or one
  * that every CPU shares, whose records come in the order they were

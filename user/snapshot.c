@@ -51,11 +51,6 @@ static int reuse_pins(struct tcpdwell_bpf *skel, pid_t tracer)
 		}
 		td_pin_path(path, sizeof(path), tracer, td_pinned_maps[i]);
 		fd = bpf_obj_get(path);
-		if (fd < 0 && errno == ENOENT && bpf_map__type(m) == BPF_MAP_TYPE_HASH) {
-			/* A tracer from before this map: none of its sockets are in it. */
-			bpf_map__set_max_entries(m, 1);
-			continue;
-		}
 		if (fd < 0)
 			return -errno;
 		err = bpf_map__reuse_fd(m, fd);

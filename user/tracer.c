@@ -33,7 +33,7 @@
 
 struct td_tracer {
 	struct tcpdwell_bpf *skel;
-	struct td_rings *rings;   /* one ring buffer per CPU */
+	struct td_rings *rings;   /* the ring buffers (rings.h) */
 	struct ring_buffer *rb;   /* their consumer (rings owns it) */
 	int nrings;               /* one per online CPU, or 1 that all share */
 	uint32_t ring_bytes;      /* each ring's size */
