@@ -101,11 +101,12 @@ $(BENCH_OUT)/floor.skel.h: $(BENCH_OUT)/floor.bpf.o | $(BENCH_OUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
 
-$(BENCH_OUT)/floor.o: tests/bench/floor.c tests/bench/floor.h $(BENCH_OUT)/floor.skel.h bpf/tcpdwell.h | $(BENCH_OUT)
+$(BENCH_OUT)/floor.o: tests/bench/floor.c tests/bench/floor.h $(BENCH_OUT)/floor.skel.h bpf/tcpdwell.h user/ringsize.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/bench -I$(BENCH_OUT) -c $< -o $@
 
-$(BENCH_OUT)/floor: $(BENCH_OUT)/floor.o
+# The floor sizes its per-CPU rings by tcpdwell's own rule (user/ringsize.c).
+$(BENCH_OUT)/floor: $(BENCH_OUT)/floor.o $(OUTPUT)/user/ringsize.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -27,7 +27,7 @@ struct marks {
  * emitted at once (the bench's shared-ring floor, in its slow passes). */
 struct td_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096); /* each ring's size, set by userspace */
+	__uint(max_entries, 4096); /* the template's; userspace gives its own (rings.c) */
 };
 
 struct {

@@ -35,8 +35,8 @@
 /* How long the loop sleeps while nothing happens: events on stdout (-e)
  * are printed within POLL_EVENTS_MS of their records; otherwise the loop
  * wakes once a second, or sooner for a deadline (see sleep_ms). Records
- * never wait on it: the kernel side wakes the loop when a quarter of the
- * ring is full, and a scrape drains the ring before it is answered. */
+ * never wait on it: the kernel side wakes the loop when a quarter of a
+ * ring is full, and a scrape drains the rings before it is answered. */
 #define POLL_EVENTS_MS 100
 #define POLL_IDLE_MS   1000
 

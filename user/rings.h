@@ -8,16 +8,11 @@
 
 #include <stdint.h>
 #include <bpf/libbpf.h>
+#include "ringsize.h" /* their count and size */
 
 struct tcpdwell_bpf;
 struct td_rings;
 
-/* How many rings for ncpus possible CPUs: one per online CPU (a CPU beyond
- * shares one by its number), never more than ncpus. */
-int td_rings_per_cpu(int ncpus);
-/* Each ring's size for a total of total_bytes over nrings rings: an even
- * share, rounded down to a power of two, at least one page. */
-uint32_t td_ring_bytes(uint64_t total_bytes, int nrings);
 /* Before load: nrings rings of ring_bytes for ncpus CPUs' slots, the first
  * ring also the template the slots are made for: one ring per CPU, or one
  * that every CPU shares, whose records come in the order they were

@@ -205,18 +205,23 @@ static int size_maps(struct td_tracer *t, const struct td_config *cfg)
 	 * record (-e, doctor). */
 	err = bpf_map__set_max_entries(t->skel->maps.accept_ports,
 				       cfg->kernel_agg || cfg->accepts_in_kernel ? TD_ACCEPT_PORTS + 1 : 1);
-	if (err) {
+	if (err)
 		td_err("failed to size the accept-wait map: %s", strerror(-err));
-		return err;
-	}
-	t->rings = td_rings_new(t->skel, t->ncpus, t->nrings, t->ring_bytes);
-	if (!t->rings) {
-		char hint[160];
+	return err;
+}
 
-		err = -errno;
-		td_err("failed to create %d ring buffer(s) of %u bytes: %s%s", t->nrings, t->ring_bytes, strerror(-err),
-		       privilege_hint(hint, sizeof(hint), err, t->timers));
-	}
+/* The ring buffers, before load: the rings map needs one as its template. */
+static int make_rings(struct td_tracer *t)
+{
+	char hint[160];
+	int err;
+
+	t->rings = td_rings_new(t->skel, t->ncpus, t->nrings, t->ring_bytes);
+	if (t->rings)
+		return 0;
+	err = -errno;
+	td_err("failed to create %d ring buffer(s) of %u bytes: %s%s", t->nrings, t->ring_bytes, strerror(-err),
+	       privilege_hint(hint, sizeof(hint), err, t->timers));
 	return err;
 }
 
@@ -375,6 +380,8 @@ int td_tracer_open(struct td_tracer **out, const struct td_config *cfg, td_event
 		goto cleanup;
 	configure_knobs(t, cfg, &filt);
 	err = size_maps(t, cfg);
+	if (!err)
+		err = make_rings(t);
 	if (!err)
 		err = load_and_attach(t, cfg);
 	if (!err)

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "tcpdwell.h"
 #include "floor.h"
+#include "ringsize.h"
 #include "floor.skel.h"
 
 /* Same as tcpdwell's default ring and its wakeup threshold (a quarter). */
@@ -87,15 +88,14 @@ static int percpu_sum(int map_fd, __u32 slot, uint64_t *sum)
 	return 0;
 }
 
-/* ringbuf-percpu: a ring per possible CPU, the first also the template of
- * the rings map's slots; fds[] gets them. 0 or -errno. */
-static int make_rings(struct floor_bpf *skel, int *fds, int ncpus)
+/* ringbuf-percpu: tcpdwell's rings (user/ringsize.h), nrings of them for
+ * ncpus slots, the first also the template of the rings map's slots; fds[]
+ * gets them. 0 or -errno. */
+static int make_rings(struct floor_bpf *skel, int *fds, int nrings, int ncpus)
 {
-	__u32 bytes = RINGBUF_BYTES;
+	__u32 bytes = td_ring_bytes(RINGBUF_BYTES, nrings);
 
-	while (bytes > 4096 && bytes * (__u64)ncpus > RINGBUF_BYTES)
-		bytes /= 2;
-	for (int i = 0; i < ncpus; i++) {
+	for (int i = 0; i < nrings; i++) {
 		fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes, NULL);
 		if (fds[i] < 0)
 			return -errno;
@@ -106,19 +106,19 @@ static int make_rings(struct floor_bpf *skel, int *fds, int ncpus)
 	return bpf_map__set_inner_map_fd(skel->maps.rings, fds[0]);
 }
 
-/* After load, before attach: each CPU's ring in its slot. */
-static int install_rings(struct floor_bpf *skel, const int *fds, int ncpus)
+/* After load, before attach: CPU i's slot gets ring i % nrings. */
+static int install_rings(struct floor_bpf *skel, const int *fds, int nrings, int ncpus)
 {
 	for (__u32 i = 0; i < (__u32)ncpus; i++)
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &i, &fds[i], BPF_ANY))
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &i, &fds[i % nrings], BPF_ANY))
 			return -errno;
 	return 0;
 }
 
 /* The consumer of every ring but the first, which made it. */
-static int consume_rings(struct ring_buffer *rb, const int *fds, int ncpus, struct consumer *cons)
+static int consume_rings(struct ring_buffer *rb, const int *fds, int nrings, struct consumer *cons)
 {
-	for (int i = 1; i < ncpus; i++)
+	for (int i = 1; i < nrings; i++)
 		if (ring_buffer__add(rb, fds[i], on_record, cons))
 			return -EINVAL;
 	return 0;
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	uint64_t runs = 0, drops = 0;
 	bool ringbuf, percpu;
-	int ncpus = libbpf_num_possible_cpus(), fds[1024];
+	int ncpus = libbpf_num_possible_cpus(), nrings, fds[1024];
 	int err;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -160,7 +160,8 @@ int main(int argc, char **argv)
 	}
 	percpu = !strcmp(argv[1], "ringbuf-percpu");
 	ringbuf = percpu || !strcmp(argv[1], "ringbuf");
-	for (int i = 0; i < ncpus; i++)
+	nrings = td_rings_per_cpu(ncpus);
+	for (int i = 0; i < nrings; i++)
 		fds[i] = -1;
 	if (!getenv("FLOOR_VERBOSE"))
 		libbpf_set_print(libbpf_quiet);
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 	/* Only the shared ring's mode uses it: else keep it small. */
 	err = bpf_map__set_max_entries(skel->maps.events, ringbuf && !percpu ? RINGBUF_BYTES : 4096);
 	if (!err && percpu)
-		err = make_rings(skel, fds, ncpus);
+		err = make_rings(skel, fds, nrings, ncpus);
 	if (err) {
 		fprintf(stderr, "floor: failed to size ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -197,7 +198,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto cleanup;
 	}
-	err = percpu ? install_rings(skel, fds, ncpus) : 0;
+	err = percpu ? install_rings(skel, fds, nrings, ncpus) : 0;
 	if (err) {
 		fprintf(stderr, "floor: failed to install the per-CPU rings: %s\n", strerror(-err));
 		goto cleanup;
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "floor: failed to create ring buffer consumer: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		err = percpu ? consume_rings(rb, fds, ncpus, &cons) : 0;
+		err = percpu ? consume_rings(rb, fds, nrings, &cons) : 0;
 		if (err) {
 			fprintf(stderr, "floor: failed to consume the per-CPU rings: %s\n", strerror(-err));
 			goto cleanup;
@@ -262,7 +263,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	ring_buffer__free(rb);
-	for (int i = 0; i < ncpus && i < 1024; i++)
+	for (int i = 0; i < nrings && i < 1024; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	floor_bpf__destroy(skel);

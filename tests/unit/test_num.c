@@ -7,6 +7,7 @@
 #include "test_util.h"
 #include "kfacts.h"
 #include "num.h"
+#include "ringsize.h"
 #include "opts.h"
 #include "series.h"
 
@@ -160,4 +161,25 @@ Test(num, pids_above_pid_max_are_refused)
 		cr_expect_str_eq(r.err.buf, want);
 		run_free(&r);
 	}
+}
+
+/* The rings' sizes (user/ringsize.c): an even share of the total, a power
+ * of two, never under a page. */
+Test(ringsize, an_even_power_of_two_share)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	cr_assert_eq(td_ring_bytes(8u << 20, 1), 8u << 20);
+	cr_assert_eq(td_ring_bytes(8u << 20, 2), 4u << 20);
+	cr_assert_eq(td_ring_bytes(8u << 20, 3), 2u << 20, "a third rounds down to a power of two");
+	cr_assert_eq(td_ring_bytes(4096, 2), (uint32_t)(page > 4096 ? page : 4096), "at least a page");
+	cr_assert_eq(td_ring_bytes(1u << 30, 0), 1u << 30, "no ring count is one ring");
+}
+
+Test(ringsize, one_ring_per_online_cpu_at_most)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cr_assert_eq(td_rings_per_cpu(1), 1);
+	cr_assert_eq(td_rings_per_cpu(4096), online > 0 && online < 4096 ? online : 4096);
 }
