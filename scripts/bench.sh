@@ -35,6 +35,13 @@
 #                       same mode of the current build, and the summary gives
 #                       its BPF ns/event beside that mode's (issue 13's
 #                       breakdown). Example: VARIANTS="probe:-DTD_ACCEPT_PROBE"
+#   BOUNDS []           set: add the lower-bound variants to VARIANTS, in the
+#                       default mode and with --kernel-agg: no storage created
+#                       for clients (nocreate), no socket storage at all
+#                       (nostate), and neither storage nor record or aggregate
+#                       (bare). The summary gives each one's ratio to its
+#                       mode's floor beside the target, so a run shows what
+#                       the targets leave for the work that keeps the outputs
 #   SYSCALL_REPEATS [5] rounds of the syscall-cost pass: a getppid() loop
 #                       (tests/bench/sysloop) under no tracer and each tracer
 #                       but tcpstates, interleaved; 0 skips it. Attaching any
@@ -72,6 +79,7 @@ KEEP=${KEEP:-}
 BASE=${BASE:-}
 BASE_MODES=${BASE_MODES:-}
 VARIANTS=${VARIANTS:-}
+BOUNDS=${BOUNDS:-}
 SYSCALL_REPEATS=${SYSCALL_REPEATS:-5}
 SYSCALL_CALLS=${SYSCALL_CALLS:-2000000}
 PIN=${PIN:-}
@@ -167,8 +175,15 @@ for m in "${TD_MODES[@]}"; do
 done
 # ---- Variants (issue 13): the current tree with -D knobs ----------------------
 # VAR_OF[i]: the index of the current build's entry that variant entry i pairs
-# with; VAR_FLAGS[i]: its BPF_EXTRA.
-declare -A VAR_OF=() VAR_FLAGS=()
+# with; VAR_FLAGS[i]: its BPF_EXTRA; VAR_MODE[i]: its tcpdwell flags.
+declare -A VAR_OF=() VAR_FLAGS=() VAR_MODE=()
+if [ -n "$BOUNDS" ]; then
+	for m in "" "--kernel-agg"; do
+		VARIANTS+="${VARIANTS:+;}nocreate${m:+-agg}:-DTD_SKIP_CREATE:$m"
+		VARIANTS+=";nostate${m:+-agg}:-DTD_SKIP_STORAGE:$m"
+		VARIANTS+=";bare${m:+-agg}:-DTD_SKIP_STORAGE -DTD_SKIP_EMIT:$m"
+	done
+fi
 # build_variant NAME FLAGS: tcpdwell built from a copy of this tree with
 # BPF_EXTRA=FLAGS, as $BENCH_OUT/tcpdwell-var-NAME. The copy reuses the pure
 # modules' objects (their timestamps kept), so only the BPF side and the
@@ -206,6 +221,7 @@ add_variants() {
 		done
 		VAR_OF[${#TRACERS[@]}]=$at
 		VAR_FLAGS[${#TRACERS[@]}]=$flags
+		VAR_MODE[${#TRACERS[@]}]=$mode
 		TRACERS+=("tcpdwell var $name${mode:+ $mode}|tcpdwell|$BENCH_OUT/tcpdwell-var-$name -j $mode")
 	done
 }
@@ -520,7 +536,24 @@ print_syscalls() {
 	done
 }
 
-# print_variants: each variant's BPF ns/event beside its mode's, per program.
+# variant_floor I: variant I's BPF ns/event as a ratio to its mode's floor
+# and that mode's target (default: both ring-buffer floors, 1.3x;
+# --kernel-agg: the null probe, 2.5x); nothing for other modes.
+variant_floor() {
+	local i=$1 f
+	case ${VAR_MODE[$i]} in
+	"") for f in $FLOOR_I $PCPU_I; do
+		have_bpf "$f" || continue
+		printf '; %sx %s (target 1.3x)' "$(f2 "${S[$i,bpf_ns]} / ${S[$f,bpf_ns]}")" "${TRACERS[$f]%%|*}"
+	done ;;
+	--kernel-agg) if have_bpf $NULL_I; then
+		printf '; %sx %s (target 2.5x)' "$(f2 "${S[$i,bpf_ns]} / ${S[$NULL_I,bpf_ns]}")" "${TRACERS[$NULL_I]%%|*}"
+	fi ;;
+	esac
+}
+
+# print_variants: each variant's BPF ns/event beside its mode's, per program,
+# and its ratio to its mode's floor.
 print_variants() {
 	local i c
 	((${#VAR_OF[@]})) || return 0
@@ -531,7 +564,7 @@ print_variants() {
 			echo "${TRACERS[$i]%%|*} (BPF_EXTRA=${VAR_FLAGS[$i]}): no BPF statistics pass"
 			continue
 		fi
-		echo "${TRACERS[$i]%%|*} (BPF_EXTRA=${VAR_FLAGS[$i]}): BPF ns/event $(f1 "${S[$i,bpf_ns]}") (min-max $(round0 "${S[$i,bpf_min]}")-$(round0 "${S[$i,bpf_max]}")) vs ${TRACERS[$c]%%|*} $(f1 "${S[$c,bpf_ns]}") ($(round0 "${S[$c,bpf_min]}")-$(round0 "${S[$c,bpf_max]}")): current - variant $(f1 "${S[$c,bpf_ns]} - ${S[$i,bpf_ns]}") ns, ratio $(f2 "${S[$i,bpf_ns]} / ${S[$c,bpf_ns]}")"
+		echo "${TRACERS[$i]%%|*} (BPF_EXTRA=${VAR_FLAGS[$i]}): BPF ns/event $(f1 "${S[$i,bpf_ns]}") (min-max $(round0 "${S[$i,bpf_min]}")-$(round0 "${S[$i,bpf_max]}")) vs ${TRACERS[$c]%%|*} $(f1 "${S[$c,bpf_ns]}") ($(round0 "${S[$c,bpf_min]}")-$(round0 "${S[$c,bpf_max]}")): current - variant $(f1 "${S[$c,bpf_ns]} - ${S[$i,bpf_ns]}") ns, ratio $(f2 "${S[$i,bpf_ns]} / ${S[$c,bpf_ns]}")$(variant_floor "$i")"
 	done
 }
 
