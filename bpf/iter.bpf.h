@@ -233,17 +233,18 @@ static __always_inline bool snap_timewait(struct td_snap *r, struct sock_common 
 	return true;
 }
 
+/* A request sock's record: its SYN's time is its own (reqsk.bpf.h), so it
+ * is known with or without a tracer running. */
 static __always_inline void snap_request(struct td_snap *r, struct sock_common *skc)
 {
-	__u64 key = (__u64)skc;
-	struct td_req *q = bpf_map_lookup_elem(&req_socks, &key);
+	struct tcp_request_sock *req = bpf_skc_to_tcp_request_sock(skc);
 
 	r->state = TD_SYN_RECV;
 	r->flags |= TD_F_MINI;
 	if (skc->skc_listener)
 		r->cgroup_id = td_sock_cgroup_id(skc->skc_listener);
-	if (q) {
-		r->since_ns = q->syn_ns;
+	if (req && req->snt_synack) {
+		r->since_ns = req->snt_synack * 1000;
 		r->flags |= TD_F_DWELL_KNOWN;
 	}
 }

@@ -1,6 +1,12 @@
 /* Request socks: the server's real SYN_RECV, from the SYN to the child
  * socket (or to the request's death), followed through the request's timer
- * and handed to the child at its birth. */
+ * and handed to the child at its birth. The request sock carries what this
+ * needs, so no map does: tcp_make_synack stamps the first SYN-ACK's
+ * departure in tcp_rsk(req)->snt_synack (microseconds of tcp_clock_ns(),
+ * CLOCK_MONOTONIC like bpf_ktime_get_ns; sent in the softirq that took the
+ * SYN, microseconds after it), and inet_rtx_syn_ack counts the SYN-ACKs
+ * retransmitted in num_retrans, which the child's total_retrans starts
+ * from. */
 #ifndef TD_REQSK_BPF_H
 #define TD_REQSK_BPF_H
 
@@ -8,20 +14,6 @@
 #include "filter.bpf.h"
 #include "emit.bpf.h"
 #include "fullsk.bpf.h"
-
-/* Request socks by address: the SYN's arrival and the SYN-ACK retransmits. */
-struct td_req {
-	__u64 syn_ns;
-	__u32 retrans;
-	__u32 _pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct td_req);
-} req_socks SEC(".maps");
 
 struct owner {
 	__u32 tgid;
@@ -44,23 +36,36 @@ static __always_inline __u64 req_of(const struct timer_list *timer)
 	return (__u64)timer - bpf_core_field_offset(struct request_sock, rsk_timer);
 }
 
-/* A request sock died without a child: report SYN_RECV -> CLOSE. Its tuple
- * and listener were read while it was alive. */
-static __always_inline void req_end(__u64 req, const struct td_tuple *t, __u64 listener, __u64 now,
-				    __u8 outcome)
+/* When a request sock's SYN came (its first SYN-ACK left); 0: unknown, no
+ * SYN-ACK sent. */
+static __always_inline __u64 req_syn_ns(__u64 req)
 {
-	struct td_req *found = bpf_map_lookup_elem(&req_socks, &req);
-	struct marks m = { .flags = TD_F_DWELL_KNOWN | TD_F_MINI, .hs_outcome = outcome };
+	struct tcp_request_sock *r = (void *)req;
+
+	return BPF_CORE_READ(r, snt_synack) * 1000;
+}
+
+static __always_inline __u8 req_retrans(__u64 req)
+{
+	struct request_sock *r = (void *)req;
+
+	return BPF_CORE_READ(r, num_retrans);
+}
+
+/* A request sock died without a child: report SYN_RECV -> CLOSE. Its tuple,
+ * listener, SYN time and retransmits were read while it was alive. */
+static __always_inline void req_end(const struct td_tuple *t, __u64 listener, __u64 now, __u64 syn_ns,
+				    __u8 retrans, __u8 outcome)
+{
+	struct marks m = { .flags = TD_F_MINI, .hs_outcome = outcome, .retrans = retrans };
 	struct who who = {};
 	struct owner *o;
-	__u64 syn_ns;
+	__u64 dwell = 0;
 
-	if (!found)
-		return;
-	syn_ns = found->syn_ns;
-	m.retrans = found->retrans > 255 ? 255 : found->retrans;
-	if (bpf_map_delete_elem(&req_socks, &req))
-		return;
+	if (syn_ns && syn_ns <= now) {
+		m.flags |= TD_F_DWELL_KNOWN;
+		dwell = now - syn_ns;
+	}
 	o = bpf_map_lookup_elem(&listeners, &listener);
 	if (o) {
 		who.known = true;
@@ -72,36 +77,16 @@ static __always_inline void req_end(__u64 req, const struct td_tuple *t, __u64 l
 	}
 	if (!filter_owner(who.known, who.tgid) || !filter_cgroup(who.cgroup_id, true) || !filter_tuple(t))
 		return;
-	emit_tuple(now, TD_SYN_RECV, TD_CLOSE, now - syn_ns, &m, t, 0, &who);
+	emit_tuple(now, TD_SYN_RECV, TD_CLOSE, dwell, &m, t, 0, &who);
 }
 
 /* A SYN arrived (reqsk_queue_hash_req arms the timer), or the handler
- * re-armed it after a SYN-ACK retransmit. Filters that need the tuple read
- * it; everything else waits for the rare end without a child. */
+ * re-armed it: inside the handler, that is a SYN-ACK retransmit. The
+ * request sock keeps the rest. */
 static __always_inline int req_timer_start(const struct timer_list *timer)
 {
-	__u64 req = req_of(timer);
-	struct request_sock *r = (void *)req;
-	struct td_req v = {}, *found;
-	struct td_scratch *s;
+	struct td_scratch *s = cpu_scratch();
 
-	if (filt.family || filter_ports_on() || filter_reads_tuple()) {
-		struct td_tuple t;
-
-		read_tuple(&r->__req_common, &t);
-		if (!filter_tuple(&t))
-			return 0;
-	}
-	v.syn_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&req_socks, &req, &v, BPF_NOEXIST))
-		return 0;
-	found = bpf_map_lookup_elem(&req_socks, &req);
-	if (!found) {
-		count(TD_CNT_MINI_FULL);
-		return 0;
-	}
-	found->retrans++;
-	s = cpu_scratch();
 	if (s && s->req.timer == (__u64)timer)
 		s->req.rearmed = 1;
 	return 0;
@@ -112,26 +97,21 @@ static __always_inline int req_timer_cancel(const struct timer_list *timer)
 	__u64 req = req_of(timer), listener;
 	struct request_sock *r = (void *)req;
 	struct td_scratch *s;
-	struct td_req *found;
 	struct td_tuple t;
 
 	/* inet_csk_reqsk_queue_drop unlinks the request before deleting its
 	 * timer; an expiry detaches it while still hashed. */
 	if (BPF_CORE_READ(r, __req_common.skc_nulls_node.pprev))
 		return 0;
-	found = bpf_map_lookup_elem(&req_socks, &req);
-	if (!found)
-		return 0;
 	s = cpu_scratch();
 	if (s && s->hs.child && s->hs.ports == BPF_CORE_READ(r, __req_common.skc_portpair)) {
 		/* The final ACK: the child this CPU just created is its. */
-		s->hs.syn_ns = found->syn_ns;
-		bpf_map_delete_elem(&req_socks, &req);
+		s->hs.syn_ns = req_syn_ns(req);
 		return 0;
 	}
 	read_tuple(&r->__req_common, &t);
 	listener = (__u64)BPF_CORE_READ(r, __req_common.skc_listener);
-	req_end(req, &t, listener, bpf_ktime_get_ns(), TD_HS_DROPPED);
+	req_end(&t, listener, bpf_ktime_get_ns(), req_syn_ns(req), req_retrans(req), TD_HS_DROPPED);
 	return 0;
 }
 
@@ -150,6 +130,8 @@ static __always_inline int req_timer_expire(const struct timer_list *timer)
 	listener = BPF_CORE_READ(req, __req_common.skc_listener);
 	s->req.listener = (__u64)listener;
 	s->req.listener_gone = BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN;
+	s->req.syn_ns = req_syn_ns((__u64)req);
+	s->req.retrans = req_retrans((__u64)req);
 	read_tuple(&req->__req_common, &s->req.t);
 	return 0;
 }
@@ -163,7 +145,7 @@ static __always_inline int req_timer_expired(const struct timer_list *timer)
 		return 0;
 	s->req.timer = 0;
 	if (!s->req.rearmed)
-		req_end(req_of(timer), &s->req.t, s->req.listener, bpf_ktime_get_ns(),
+		req_end(&s->req.t, s->req.listener, bpf_ktime_get_ns(), s->req.syn_ns, s->req.retrans,
 			s->req.listener_gone ? TD_HS_DROPPED : TD_HS_EXPIRED);
 	return 0;
 }
@@ -188,7 +170,7 @@ static __always_inline void hs_handoff(struct trans *x, struct sk_info *info)
 	}
 	if (s->hs.child != (__u64)x->sk)
 		return;
-	if (s->hs.syn_ns) {
+	if (s->hs.syn_ns && s->hs.syn_ns <= x->now) {
 		info->entered_ns = s->hs.syn_ns;
 		info->at_least = 0;
 		x->m.hs_outcome = TD_HS_ESTABLISHED;

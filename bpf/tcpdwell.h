@@ -354,8 +354,11 @@ struct td_tw_pending {
 struct td_req_expiring {
 	__u64 timer;
 	__u64 listener;
+	__u64 syn_ns;        /* its SYN's time (reqsk.bpf.h); 0: unknown */
 	__u32 rearmed;       /* re-armed inside: a SYN-ACK retransmit */
 	__u32 listener_gone; /* the listener was no longer listening */
+	__u8  retrans;       /* SYN-ACKs retransmitted so far */
+	__u8  _pad[7];
 	struct td_tuple t;
 };
 

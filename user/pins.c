@@ -14,7 +14,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #define TRACEFS_MAGIC 0x74726163
 
-const char *const td_pinned_maps[] = { "sk_infos", "tw_socks", "req_socks", "listeners" };
+const char *const td_pinned_maps[] = { "sk_infos", "tw_socks", "listeners" };
 const int td_pinned_maps_n = sizeof(td_pinned_maps) / sizeof(td_pinned_maps[0]);
 
 int td_bpffs_ensure(void)

@@ -225,8 +225,9 @@ static unsigned age_why(const struct listing *l, const struct td_snap *r)
 		return TD_AGE_NO_TRACER;
 	if (src->cfg && !td_filter_covers(&src->filt, src->cfg->port_filter, r))
 		return TD_AGE_FILTERED;
-	/* Timewait and request socks get times only from the timer hooks. */
-	if ((r->flags & TD_F_MINI) && src->cfg && !src->cfg->timers)
+	/* Timewait socks get times only from the timer hooks; request socks
+	 * carry their own (bpf/reqsk.bpf.h). */
+	if ((r->flags & TD_F_MINI) && r->state != TD_SYN_RECV && src->cfg && !src->cfg->timers)
 		return TD_AGE_NEEDS_T;
 	return TD_AGE_UNSEEN;
 }

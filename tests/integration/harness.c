@@ -645,6 +645,21 @@ void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dpo
 	close(fd);
 }
 
+int lossy_listener(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = inet_addr("10.200.0.1") };
+	int lfd;
+
+	cr_assert_eq(system("ip link add tdv0 type veth peer name tdv1 && ip link set tdv0 up && "
+			    "ip addr add 10.200.0.1/24 dev tdv0"), 0, "veth setup failed");
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(lfd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(listen(lfd, 8), 0);
+	*port = local_port(lfd);
+	return lfd;
+}
+
 /* `ss -tan` inside pid's namespace, counted per enum td_state. */
 void ss_counts(pid_t pid, uint64_t c[TD_MAX_STATES])
 {

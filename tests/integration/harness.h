@@ -93,6 +93,13 @@ uint16_t local_port(int fd);
  * test then decides where the SYN-ACK goes (a port with no socket answers
  * RST). */
 void send_syn(const char *saddr, const char *daddr, uint16_t sport, uint16_t dport);
+/* A listener on 10.200.0.1, the address of a veth (made in the caller's
+ * namespace, which must be the test's own) whose peer is down: a SYN from
+ * 10.200.0.2 (send_syn) gets a request sock whose SYN-ACKs are lost, so it
+ * lives on, retransmitting. (From a 127/8 source the SYN-ACK could not be
+ * routed off loopback at all, and the request would never be queued.)
+ * Returns the listener; *port is its port. */
+int lossy_listener(uint16_t *port);
 
 /* A forked helper process; its reports come back through a pipe. */
 struct child {

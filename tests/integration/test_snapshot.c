@@ -301,6 +301,47 @@ Test(snapshot, no_tracer_lists_unknown_age, .init = require_root, .timeout = 30)
 	close(lfd);
 }
 
+/* A request sock carries its SYN's time (bpf/reqsk.bpf.h), so the snapshot
+ * knows a SYN_RECV's age with no tracer at all. */
+Test(snapshot, request_sock_age_needs_no_tracer, .init = require_root, .timeout = 30)
+{
+	char *args[] = { "snapshot", "-N", "self", "-j", NULL };
+	uint16_t port = 0, sport = (uint16_t)(20000 + pick_ms(0, 9999));
+	uint64_t t0, t1, s0, s1, v;
+	struct snap_out o;
+	struct run r;
+	int lfd, found = 0;
+
+	enter_netns();
+	private_bpffs();
+	lfd = lossy_listener(&port);
+	t0 = now_ns();
+	send_syn("10.200.0.2", "10.200.0.1", sport, port);
+	t1 = now_ns();
+	sleep_ms(pick_ms(300, 900));
+	s0 = now_ns();
+	run_start(&r, args, -1);
+	cr_assert_eq(run_finish(&r, 0), 0, "snapshot failed: %s", r.err);
+	s1 = now_ns();
+	snap_collect(&r, &o);
+	for (int i = 0; i < o.n; i++) {
+		uint64_t dport;
+
+		if (!json_is(o.sock[i], "state", "SYN_RECV"))
+			continue;
+		cr_assert_eq(json_u64(o.sock[i], "dport", &dport), 1);
+		cr_assert_eq(dport, sport, "%s", o.sock[i]);
+		cr_assert_eq(json_u64(o.sock[i], "in_state_ns", &v), 1, "no age: %s", o.sock[i]);
+		cr_assert_not_null(strstr(o.sock[i], "\"at_least\":false"), "%s", o.sock[i]);
+		/* The first SYN-ACK left between t0 and t1; its stamp is in us. */
+		cr_assert(v + 1000 >= s0 - t1 && v <= s1 - t0, "in state %.3f ms, expected [%.3f, %.3f] ms",
+			  v / 1e6, (s0 - t1) / 1e6, (s1 - t0) / 1e6);
+		found++;
+	}
+	cr_assert_eq(found, 1, "the request sock not listed once (%d sockets listed)", o.n);
+	close(lfd);
+}
+
 /* With a tracer that follows one port (-P), a leak on another port is
  * listed with an unknown age and the stderr line names the tracer and its
  * filters; the covered leak keeps its age, within the test's clock. The
