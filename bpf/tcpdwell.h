@@ -285,7 +285,7 @@ struct td_holder_rec {
 enum td_counter {
 	TD_CNT_RB_DROPS,   /* ring buffer reservation failures: lost records */
 	TD_CNT_NO_STORAGE, /* sk_storage allocation failed: dwell/owner unknown */
-	TD_CNT_MINI_FULL,  /* timewait/request map full: that mini sock untracked */
+	TD_CNT_MINI_FULL,  /* timewait map full: that timewait sock untracked */
 	TD_CNT_MAX,
 };
 

@@ -2,7 +2,7 @@
  * holds (from /proc/PID/fdinfo), the entries now and the capacity, counted
  * by batch lookups. One line:
  *
- *   mapfill tw_socks=31204/262144 req_socks=12/65536 listeners=3/4096
+ *   mapfill tw_socks=31204/262144 listeners=3/4096
  *
  * Maps without key iteration (socket storage) and per-CPU hashes are left
  * out. Under churn the count is of a map that changes while it is read. */
