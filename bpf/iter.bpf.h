@@ -237,16 +237,15 @@ static __always_inline bool snap_timewait(struct td_snap *r, struct sock_common 
  * is known with or without a tracer running. */
 static __always_inline void snap_request(struct td_snap *r, struct sock_common *skc)
 {
-	struct tcp_request_sock *req = bpf_skc_to_tcp_request_sock(skc);
-
 	r->state = TD_SYN_RECV;
 	r->flags |= TD_F_MINI;
 	if (skc->skc_listener)
 		r->cgroup_id = td_sock_cgroup_id(skc->skc_listener);
-	if (req && req->snt_synack) {
-		r->since_ns = req->snt_synack * 1000;
+	/* The caller checked the state: no bpf_skc_to_tcp_request_sock, which
+	 * knows IPv6's request socks only when IPv6 is built in. */
+	r->since_ns = req_syn_ns((__u64)skc);
+	if (r->since_ns)
 		r->flags |= TD_F_DWELL_KNOWN;
-	}
 }
 
 static __always_inline bool snap_full(struct td_snap *r, struct sock_common *skc)

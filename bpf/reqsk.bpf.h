@@ -80,14 +80,16 @@ static __always_inline void req_end(const struct td_tuple *t, __u64 listener, __
 	emit_tuple(now, TD_SYN_RECV, TD_CLOSE, dwell, &m, t, 0, &who);
 }
 
-/* A SYN arrived (reqsk_queue_hash_req arms the timer), or the handler
- * re-armed it: inside the handler, that is a SYN-ACK retransmit. The
- * request sock keeps the rest. */
+/* A SYN arrived (reqsk_queue_hash_req arms the timer), or a request's
+ * handler, running on this CPU, armed a timer: its own again (a SYN-ACK
+ * retransmit), or its clone's, when it migrated the request to another
+ * listener (inet_reqsk_clone: the clone goes on with its SYN time). Either
+ * way the request lives on. The request sock keeps the rest. */
 static __always_inline int req_timer_start(const struct timer_list *timer)
 {
 	struct td_scratch *s = cpu_scratch();
 
-	if (s && s->req.timer == (__u64)timer)
+	if (s && s->req.timer)
 		s->req.rearmed = 1;
 	return 0;
 }
@@ -170,8 +172,8 @@ static __always_inline void hs_handoff(struct trans *x, struct sk_info *info)
 	}
 	if (s->hs.child != (__u64)x->sk)
 		return;
-	if (s->hs.syn_ns && s->hs.syn_ns <= x->now) {
-		info->entered_ns = s->hs.syn_ns;
+	if (s->hs.syn_ns) {
+		info->entered_ns = s->hs.syn_ns < x->now ? s->hs.syn_ns : x->now;
 		info->at_least = 0;
 		x->m.hs_outcome = TD_HS_ESTABLISHED;
 	}

@@ -367,7 +367,7 @@ struct td_req_expiring {
  * child's SYN_RECV->ESTABLISHED. The request's SYN time rides along here. */
 struct td_handshake {
 	__u64 child;    /* the child socket */
-	__u64 syn_ns;   /* 0 until its request sock was found */
+	__u64 syn_ns;   /* its request sock's SYN time; 0 until its timer cancel */
 	__u32 ports;    /* skc_portpair of the child */
 	__u32 _pad;
 };

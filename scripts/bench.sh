@@ -35,13 +35,14 @@
 #                       same mode of the current build, and the summary gives
 #                       its BPF ns/event beside that mode's (issue 13's
 #                       breakdown). Example: VARIANTS="probe:-DTD_ACCEPT_PROBE"
-#   BOUNDS []           set: add the lower-bound variants to VARIANTS, in the
-#                       default mode and with --kernel-agg: no storage created
-#                       for clients (nocreate), no socket storage at all
-#                       (nostate), and neither storage nor record or aggregate
-#                       (bare). The summary gives each one's ratio to its
-#                       mode's floor beside the target, so a run shows what
-#                       the targets leave for the work that keeps the outputs
+#   BOUNDS []           set (not 0): add the lower-bound variants to
+#                       VARIANTS, in the default mode and with --kernel-agg:
+#                       no storage created for clients (nocreate), no socket
+#                       storage at all (nostate), and neither storage nor
+#                       record or aggregate (bare). The summary gives each
+#                       one's ratio to its mode's floor beside the target, so
+#                       a run shows what the targets leave for the work that
+#                       keeps the outputs
 #   SYSCALL_REPEATS [5] rounds of the syscall-cost pass: a getppid() loop
 #                       (tests/bench/sysloop) under no tracer and each tracer
 #                       but tcpstates, interleaved; 0 skips it. Attaching any
@@ -177,7 +178,7 @@ done
 # VAR_OF[i]: the index of the current build's entry that variant entry i pairs
 # with; VAR_FLAGS[i]: its BPF_EXTRA; VAR_MODE[i]: its tcpdwell flags.
 declare -A VAR_OF=() VAR_FLAGS=() VAR_MODE=()
-if [ -n "$BOUNDS" ]; then
+if [ -n "$BOUNDS" ] && [ "$BOUNDS" != 0 ]; then
 	for m in "" "--kernel-agg"; do
 		VARIANTS+="${VARIANTS:+;}nocreate${m:+-agg}:-DTD_SKIP_CREATE:$m"
 		VARIANTS+=";nostate${m:+-agg}:-DTD_SKIP_STORAGE:$m"

@@ -34,7 +34,7 @@ struct td_loss {
 	uint64_t ringbuf;    /* records dropped: ring buffer full */
 	uint64_t recursion;  /* program runs skipped by the kernel (recursion) */
 	uint64_t no_storage; /* events whose socket storage could not be created */
-	uint64_t mini_untracked; /* timewait/request socks the full map could not hold */
+	uint64_t mini_untracked; /* timewait socks the full map could not hold */
 };
 
 static inline uint64_t td_loss_total(const struct td_loss *l)

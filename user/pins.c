@@ -61,17 +61,23 @@ int td_pin_dir_create(pid_t pid)
 	return 0;
 }
 
+/* Every entry goes, not only this build's pins: a directory left by an
+ * older tracer may hold a map this build no longer has (req_socks), whose
+ * pin would keep it in the kernel. */
 void td_pin_dir_remove(pid_t pid)
 {
 	char path[256];
+	struct dirent *de;
+	DIR *d;
 
-	for (int i = 0; i < td_pinned_maps_n; i++) {
-		td_pin_path(path, sizeof(path), pid, td_pinned_maps[i]);
-		unlink(path);
-	}
-	td_pin_path(path, sizeof(path), pid, TD_PIN_FILTERS);
-	unlink(path);
 	td_pin_path(path, sizeof(path), pid, NULL);
+	d = opendir(path);
+	if (d) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
 	rmdir(path);
 }
 

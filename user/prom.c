@@ -259,7 +259,7 @@ static void render_counts(FILE *f, const struct td_agg *a, const struct td_loss 
 	family(f, "tcpdwell_events_lost_total", "counter",
 	       "Transitions lost, across all sockets before filtering (the kernel's recursion misses count "
 	       "every program run): ring buffer full, program runs the kernel skipped (recursion), "
-	       "timewait/request socks the maps could not hold.");
+	       "timewait socks the map could not hold.");
 	fprintf(f, "tcpdwell_events_lost_total{reason=\"ringbuf\"} %" PRIu64 "\n", l->ringbuf);
 	fprintf(f, "tcpdwell_events_lost_total{reason=\"recursion\"} %" PRIu64 "\n", l->recursion);
 	fprintf(f, "tcpdwell_events_lost_total{reason=\"mini_untracked\"} %" PRIu64 "\n", l->mini_untracked);

@@ -443,13 +443,21 @@ void td_render_snap_json(FILE *f, const struct td_snap *s, uint64_t now_ns, int 
 	fputs("}\n", f);
 }
 
-const char *td_snap_times_word(const struct td_snap_times *t)
+static uint64_t snap_unknown(const struct td_snap_times *t)
 {
 	uint64_t unknown = 0;
 
 	for (int w = 1; w < TD_AGE_WHY_MAX; w++)
 		unknown += t->unknown[w];
-	if (!t->tracer_pid || (unknown && !t->known))
+	return unknown;
+}
+
+/* Without a tracer, only request socks have times (they carry their own). */
+const char *td_snap_times_word(const struct td_snap_times *t)
+{
+	uint64_t unknown = snap_unknown(t);
+
+	if (!t->known && (unknown || !t->tracer_pid))
 		return "unknown";
 	return unknown ? "partial" : "known";
 }
@@ -463,7 +471,8 @@ void td_snap_times_why(const struct td_snap_times *t, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (!t->tracer_pid) {
-		snprintf(buf, len, "no tracing tcpdwell shares its maps");
+		if (!t->known || snap_unknown(t))
+			snprintf(buf, len, "no tracing tcpdwell shares its maps");
 		return;
 	}
 	for (int w = 1; w < TD_AGE_WHY_MAX && used < len; w++) {
@@ -485,7 +494,9 @@ void td_render_snap_source(FILE *f, const struct td_snap_times *t)
 
 	td_snap_times_why(t, why, sizeof(why));
 	if (!t->tracer_pid) {
-		td_errf(f, "times in state are unknown: %s; run tcpdwell to track them", why);
+		if (why[0])
+			td_errf(f, "times in state are unknown%s: %s; run tcpdwell to track them",
+				t->known ? " but for request socks (SYN_RECV), which carry their own" : "", why);
 		return;
 	}
 	td_errf(f, "times in state from the tracer pid %d (filters: %s)%s%s", t->tracer_pid,

@@ -215,8 +215,11 @@ static int accept_one_byte(void *arg, int wfd)
 
 /* The server's SYN_RECV is the request sock's life: with TCP_DEFER_ACCEPT
  * the bare final ACK is ignored, so the handshake completes only when the
- * client's first byte arrives, a delay the test chooses. */
-Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
+ * client's first byte arrives, a delay the test chooses. The request sock
+ * carries its SYN's time, so a tracer started after the SYN (tracer_first
+ * false) knows it as well. Completed, the request ends in no SYN_RECV ->
+ * CLOSE. */
+static void handshake_is_syn_recv(bool tracer_first)
 {
 	struct td_config cfg;
 	struct capture c;
@@ -232,12 +235,15 @@ Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
 	cr_assert_eq(setsockopt(ha.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)), 0);
 	config_for_port(&cfg, port);
 	cfg.timers = true;
-	capture_start(&c, &cfg);
+	if (tracer_first)
+		capture_start(&c, &cfg);
 	child_start(&srv, accept_one_byte, &ha);
 	t0 = now_ns();
 	fd = tcp_connect(4, port);
 	t1 = now_ns();
 	cport = local_port(fd);
+	if (!tracer_first)
+		capture_start(&c, &cfg);
 	sleep_ms(delay);
 	s0 = now_ns();
 	cr_assert_eq(write(fd, "x", 1), 1);
@@ -251,8 +257,21 @@ Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
 	cr_assert_eq(e->hs_outcome, TD_HS_ESTABLISHED);
 	cr_assert(e->flags & TD_F_DWELL_KNOWN);
 	assert_near(e->dwell_ns, s0 - t1, s0 - t1, s1 - t0, "SYN_RECV (SYN to completing segment)");
+	/* The server closes first, after the handshake. */
+	cr_assert_not_null(await(&c, port, cport, TD_ESTABLISHED, TD_FIN_WAIT1, 2000));
+	cr_assert_null(find_tuple(&c, port, cport, TD_SYN_RECV, TD_CLOSE), "a completed handshake reported as ended");
 	capture_stop(&c);
 	close(ha.lfd);
+}
+
+Test(mini, syn_recv_is_the_handshake, .init = require_root, .timeout = 30)
+{
+	handshake_is_syn_recv(true);
+}
+
+Test(mini, syn_recv_from_before_the_tracer, .init = require_root, .timeout = 30)
+{
+	handshake_is_syn_recv(false);
 }
 
 /* A SYN from a source the test controls; the server's SYN-ACK goes to a

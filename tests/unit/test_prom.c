@@ -244,7 +244,7 @@ Test(prom, crafted_exact_lines)
 		"tcpdwell_events_total 11",
 		"# HELP tcpdwell_events_lost_total Transitions lost, across all sockets before filtering (the kernel's "
 		"recursion misses count every program run): ring buffer full, program runs the kernel skipped (recursion), "
-		"timewait/request socks the maps could not hold.",
+		"timewait socks the map could not hold.",
 		"# TYPE tcpdwell_events_lost_total counter",
 		"tcpdwell_events_lost_total{reason=\"ringbuf\"} 1",
 		"tcpdwell_events_lost_total{reason=\"recursion\"} 2",

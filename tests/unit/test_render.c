@@ -732,22 +732,35 @@ Test(render, snap_times_source)
 	uint64_t counts[TD_MAX_STATES] = { 0 };
 	struct memout m;
 
+	/* No tracer: request socks carry their own times, nothing else has one. */
+	struct td_snap_times reqs = { .known = 2 }, mixed = { .known = 1 };
+	char why[128];
+
 	part.unknown[TD_AGE_FILTERED] = 1;
 	part.unknown[TD_AGE_NEEDS_T] = 2;
+	mixed.unknown[TD_AGE_NO_TRACER] = 3;
 	cr_expect_str_eq(td_snap_times_word(&none), "unknown");
 	cr_expect_str_eq(td_snap_times_word(&all), "known");
 	cr_expect_str_eq(td_snap_times_word(&part), "partial");
+	cr_expect_str_eq(td_snap_times_word(&reqs), "known");
+	cr_expect_str_eq(td_snap_times_word(&mixed), "partial");
+	td_snap_times_why(&reqs, why, sizeof(why));
+	cr_expect_str_eq(why, "");
 	memout_open(&m);
 	td_render_snap_source(m.f, &part);
 	td_render_snap_source(m.f, &all);
 	td_render_snap_source(m.f, &none);
+	td_render_snap_source(m.f, &reqs);
+	td_render_snap_source(m.f, &mixed);
 	memout_close(&m);
 	cr_expect_str_eq(m.buf, "tcpdwell: times in state from the tracer pid 42 (filters: -P 47118,47119); unknown for "
 				"1 socket outside the tracer's filters (-P 47118,47119), 2 sockets not followed by a "
 				"tracer without -T\n"
 				"tcpdwell: times in state from the tracer pid 7 (filters: none)\n"
 				"tcpdwell: times in state are unknown: no tracing tcpdwell shares its maps; run tcpdwell "
-				"to track them\n");
+				"to track them\n"
+				"tcpdwell: times in state are unknown but for request socks (SYN_RECV), which carry their "
+				"own: no tracing tcpdwell shares its maps; run tcpdwell to track them\n");
 	memout_free(&m);
 	memout_open(&m);
 	td_render_snap_counts(m.f, counts, 3, &part, true);
