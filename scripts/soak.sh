@@ -198,7 +198,7 @@ else
 	printf '  %-4s %s: %s\n' SKIP "recursion and ring-buffer losses no higher than the ring-buffer floor's" "no floor probe"
 fi
 target "no timewait sock untracked (tw_socks never full)" "$L_MINI == 0" \
-	"$L_MINI untracked ($(f3 "100 * $L_MINI / ($EV + $LOST)")%); the map holds net.ipv4.tcp_max_tw_buckets ($(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)) for all namespaces"
+	"$L_MINI untracked ($(f3 "100 * $L_MINI / ($EV + $LOST)")%); the map holds a sixteenth more than net.ipv4.tcp_max_tw_buckets ($(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)), for all namespaces"
 echo
 if ((MISSES)); then
 	echo "soak: $MISSES target(s) missed"

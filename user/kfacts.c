@@ -208,11 +208,13 @@ int td_hz_probe_finish(struct td_hz_probe *p, uint64_t now_ns)
 
 uint32_t td_tw_map_clamp(unsigned long v)
 {
-	if (v < 65536)
+	unsigned long n = v + v / 16;
+
+	if (n < 65536)
 		return 65536;
-	if (v > (1u << 22))
+	if (n > (1u << 22))
 		return 1u << 22;
-	return (uint32_t)v;
+	return (uint32_t)n;
 }
 
 uint32_t td_tw_map_entries(void)

@@ -61,8 +61,12 @@ int td_hz_probe_finish(struct td_hz_probe *p, uint64_t now_ns);
 /* Entries of the timewait map: the kernel's own cap on timewait socks
  * (net.ipv4.tcp_max_tw_buckets), clamped by td_tw_map_clamp. */
 uint32_t td_tw_map_entries(void);
-/* v into [65536, 4M]: room for a burst on small caps, bounded memory on
- * large ones. */
+/* v and a sixteenth more, into [65536, 4M]: room for a burst on small
+ * caps, bounded memory on large ones. The sixteenth holds, at the kernel's
+ * cap, the entries whose end is still on its way (a cancel pending on a
+ * CPU) or was lost to a recursion miss (kept until a new timewait sock
+ * reuses the address): without it, a soak at the cap found 88 live socks
+ * untracked in 90 s. */
 uint32_t td_tw_map_clamp(unsigned long v);
 
 /* kernel.pid_max: every pid is below it. From a file of that format, or

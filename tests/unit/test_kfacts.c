@@ -211,7 +211,9 @@ Test(kfacts, tw_map_clamp)
 {
 	cr_expect_eq(td_tw_map_clamp(0), 65536);
 	cr_expect_eq(td_tw_map_clamp(4096), 65536);
-	cr_expect_eq(td_tw_map_clamp(262144), 262144);
+	cr_expect_eq(td_tw_map_clamp(131072), 139264);
+	cr_expect_eq(td_tw_map_clamp(262144), 278528);
+	cr_expect_eq(td_tw_map_clamp(4000000), 1u << 22);
 	cr_expect_eq(td_tw_map_clamp(1ul << 22), 1u << 22);
 	cr_expect_eq(td_tw_map_clamp(1ul << 40), 1u << 22);
 }
