@@ -626,6 +626,17 @@ for ((i = 0; i < NT; i++)); do
 		S[$i,$f]=$(vals "$i" $f | vsum)
 	done
 	[ -n "$(vals "$i" received)" ] || S[$i,received]=
+	# Recursion misses per round, as a rate: one round can miss 50 times
+	# as often as the next (softirqs landing in programs), so the target
+	# compares medians, and the rounds' range is printed beside them.
+	rec=$(for ((r = 1; r <= REPEATS; r++)); do
+		if [ -n "${R[$i,$r,recursion]:-}" ] && [ -n "${R[$i,$r,expected]:-}" ]; then
+			calc "100 * ${R[$i,$r,recursion]} / ${R[$i,$r,expected]}"
+		fi
+	done)
+	S[$i,rec_pct]=$(median <<<"$rec")
+	S[$i,rec_pct_min]=$(vmin <<<"$rec")
+	S[$i,rec_pct_max]=$(vmax <<<"$rec")
 	S[$i,hwm_kb]=$(vals "$i" hwm_kb | vmax)
 	S[$i,cpu_per_ev]=$(calc "${S[$i,cpu_ns]} / ${S[$i,expected]}")
 	S[$i,cpu_exact_per_ev]=$(calc "${S[$i,cpu_exact_ns]} / ${S[$i,expected]}")
@@ -837,9 +848,9 @@ for ((i = PCPU_I + 1; i < NT; i++)); do
 		target "$label: recursion misses counted in lost" \
 			"${S[$i,lost_rec]} >= ${S[$i,recursion]} && ${S[$i,lost]} >= ${S[$i,lost_rec]} + ${S[$i,lost_rb]}" \
 			"reported ${S[$i,lost_rec]}, the kernel counted ${S[$i,recursion]} before stop (other programs: ${S[$i,recursion_other]})"
-		target "$label: recursion misses no more frequent than the floor's" \
-			"${S[$i,recursion]} / ${S[$i,expected]} <= ${S[$FLOOR_I,recursion]} / ${S[$FLOOR_I,expected]}" \
-			"$(f3 "100 * ${S[$i,recursion]} / ${S[$i,expected]}")% vs $(f3 "100 * ${S[$FLOOR_I,recursion]} / ${S[$FLOOR_I,expected]}")%"
+		target "$label: recursion misses no more frequent than the floor's (median round)" \
+			"${S[$i,rec_pct]} <= ${S[$FLOOR_I,rec_pct]}" \
+			"$(f3 "${S[$i,rec_pct]}")% ($(f3 "${S[$i,rec_pct_min]}")-$(f3 "${S[$i,rec_pct_max]}")%) vs $(f3 "${S[$FLOOR_I,rec_pct]}")% ($(f3 "${S[$FLOOR_I,rec_pct_min]}")-$(f3 "${S[$FLOOR_I,rec_pct_max]}")%) over $REPEATS rounds"
 		# Within noise: no further above the floor than runs spread. A
 		# spread over 10% cannot show that: the verdict is then a miss.
 		if ((REPEATS < 3)); then
