@@ -34,12 +34,12 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 # system-library ones below need libraries the unit tests do not link; every
 # other module is pure and unit-tested, plain and sanitized. A new module
 # needs no line here.
-SYS_SRCS   := user/main.c user/http.c user/privs.c
+SYS_SRCS   := user/main.c user/http.c user/privs.c user/rings.c
 BPF_SRCS   := $(shell grep -l '"tcpdwell.skel.h"' user/*.c)
 LIB_SRCS   := $(filter-out $(SYS_SRCS) $(BPF_SRCS),$(wildcard user/*.c))
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
-TRACER_OBJ := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(BPF_SRCS) user/privs.c)
+TRACER_OBJ := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(BPF_SRCS) user/privs.c user/rings.c)
 BPF_HDRS   := $(wildcard bpf/*.h)
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
@@ -101,12 +101,12 @@ $(BENCH_OUT)/floor.skel.h: $(BENCH_OUT)/floor.bpf.o | $(BENCH_OUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
 
-$(BENCH_OUT)/floor.o: tests/bench/floor.c tests/bench/floor.h $(BENCH_OUT)/floor.skel.h bpf/tcpdwell.h user/ringsize.h | $(BENCH_OUT)
+$(BENCH_OUT)/floor.o: tests/bench/floor.c tests/bench/floor.h $(BENCH_OUT)/floor.skel.h bpf/tcpdwell.h user/ringsize.h user/rings.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/bench -I$(BENCH_OUT) -c $< -o $@
 
-# The floor sizes its per-CPU rings by tcpdwell's own rule (user/ringsize.c).
-$(BENCH_OUT)/floor: $(BENCH_OUT)/floor.o $(OUTPUT)/user/ringsize.o
+# The floor makes its per-CPU rings as tcpdwell does (user/rings.c, ringsize.c).
+$(BENCH_OUT)/floor: $(BENCH_OUT)/floor.o $(OUTPUT)/user/rings.o $(OUTPUT)/user/ringsize.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -4,24 +4,22 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "rings.h"
-#include "tcpdwell.h"
-#include "tcpdwell.skel.h"
 
 struct td_rings {
 	struct ring_buffer *rb; /* NULL until td_rings_consumer */
-	int slots;              /* possible CPUs */
+	int nslots;             /* possible CPUs */
 	int n;
 	int fds[];              /* the rings; the slots hold them too */
 };
 
-struct td_rings *td_rings_new(struct tcpdwell_bpf *skel, int ncpus, int nrings, uint32_t ring_bytes)
+struct td_rings *td_rings_new(struct bpf_map *slots, int ncpus, int nrings, uint32_t ring_bytes)
 {
 	struct td_rings *r = calloc(1, sizeof(*r) + (size_t)nrings * sizeof(int));
 	int err = 0;
 
 	if (!r)
 		return NULL;
-	r->slots = ncpus;
+	r->nslots = ncpus;
 	while (r->n < nrings) {
 		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "td_ring", 0, 0, ring_bytes, NULL);
 
@@ -32,9 +30,9 @@ struct td_rings *td_rings_new(struct tcpdwell_bpf *skel, int ncpus, int nrings, 
 		r->fds[r->n++] = fd;
 	}
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.rings, (__u32)ncpus);
+		err = bpf_map__set_max_entries(slots, (__u32)ncpus);
 	if (!err)
-		err = bpf_map__set_inner_map_fd(skel->maps.rings, r->fds[0]);
+		err = bpf_map__set_inner_map_fd(slots, r->fds[0]);
 	if (err) {
 		td_rings_free(r);
 		errno = -err;
@@ -43,12 +41,12 @@ struct td_rings *td_rings_new(struct tcpdwell_bpf *skel, int ncpus, int nrings, 
 	return r;
 }
 
-int td_rings_install(const struct td_rings *r, struct tcpdwell_bpf *skel)
+int td_rings_install(const struct td_rings *r, const struct bpf_map *slots)
 {
-	int slots = bpf_map__fd(skel->maps.rings);
+	int fd = bpf_map__fd(slots);
 
-	for (__u32 cpu = 0; cpu < (__u32)r->slots; cpu++)
-		if (bpf_map_update_elem(slots, &cpu, &r->fds[cpu % r->n], BPF_ANY))
+	for (__u32 cpu = 0; cpu < (__u32)r->nslots; cpu++)
+		if (bpf_map_update_elem(fd, &cpu, &r->fds[cpu % r->n], BPF_ANY))
 			return -errno;
 	return 0;
 }

@@ -216,7 +216,7 @@ static int make_rings(struct td_tracer *t)
 	char hint[160];
 	int err;
 
-	t->rings = td_rings_new(t->skel, t->ncpus, t->nrings, t->ring_bytes);
+	t->rings = td_rings_new(t->skel->maps.rings, t->ncpus, t->nrings, t->ring_bytes);
 	if (t->rings)
 		return 0;
 	err = -errno;
@@ -259,7 +259,7 @@ static int load_and_attach(struct td_tracer *t, const struct td_config *cfg)
 	err = set_sk_infos_id(t);
 	if (err)
 		return err;
-	err = td_rings_install(t->rings, t->skel);
+	err = td_rings_install(t->rings, t->skel->maps.rings);
 	if (err) {
 		td_err("failed to install the ring buffers: %s", strerror(-err));
 		return err;

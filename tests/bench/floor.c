@@ -20,7 +20,7 @@
 #include <bpf/libbpf.h>
 #include "tcpdwell.h"
 #include "floor.h"
-#include "ringsize.h"
+#include "rings.h"
 #include "floor.skel.h"
 
 /* Same as tcpdwell's default ring and its wakeup threshold (a quarter). */
@@ -88,42 +88,6 @@ static int percpu_sum(int map_fd, __u32 slot, uint64_t *sum)
 	return 0;
 }
 
-/* ringbuf-percpu: tcpdwell's rings (user/ringsize.h), nrings of them for
- * ncpus slots, the first also the template of the rings map's slots; fds[]
- * gets them. 0 or -errno. */
-static int make_rings(struct floor_bpf *skel, int *fds, int nrings, int ncpus)
-{
-	__u32 bytes = td_ring_bytes(RINGBUF_BYTES, nrings);
-
-	for (int i = 0; i < nrings; i++) {
-		fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes, NULL);
-		if (fds[i] < 0)
-			return -errno;
-	}
-	if (bpf_map__set_max_entries(skel->maps.rings, (__u32)ncpus))
-		return -EINVAL;
-	skel->rodata->wakeup_bytes = bytes / 4;
-	return bpf_map__set_inner_map_fd(skel->maps.rings, fds[0]);
-}
-
-/* After load, before attach: CPU i's slot gets ring i % nrings. */
-static int install_rings(struct floor_bpf *skel, const int *fds, int nrings, int ncpus)
-{
-	for (__u32 i = 0; i < (__u32)ncpus; i++)
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &i, &fds[i % nrings], BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-/* The consumer of every ring but the first, which made it. */
-static int consume_rings(struct ring_buffer *rb, const int *fds, int nrings, struct consumer *cons)
-{
-	for (int i = 1; i < nrings; i++)
-		if (ring_buffer__add(rb, fds[i], on_record, cons))
-			return -EINVAL;
-	return 0;
-}
-
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
@@ -135,7 +99,8 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 int main(int argc, char **argv)
 {
 	struct floor_bpf *skel = NULL;
-	struct ring_buffer *rb = NULL;
+	struct ring_buffer *rb = NULL; /* rings' own in ringbuf-percpu mode */
+	struct td_rings *rings = NULL;
 	struct consumer cons = { 0 };
 	struct bpf_program *prog;
 	struct bpf_prog_info info;
@@ -143,7 +108,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	uint64_t runs = 0, drops = 0;
 	bool ringbuf, percpu;
-	int ncpus = libbpf_num_possible_cpus(), nrings, fds[1024];
+	int ncpus = libbpf_num_possible_cpus();
 	int err;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -154,15 +119,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: want one MODE, null, ringbuf or ringbuf-percpu; see --help\n");
 		return 2;
 	}
-	if (ncpus < 1 || ncpus > 1024) {
+	if (ncpus < 1) {
 		fprintf(stderr, "floor: failed to count CPUs\n");
 		return 1;
 	}
 	percpu = !strcmp(argv[1], "ringbuf-percpu");
 	ringbuf = percpu || !strcmp(argv[1], "ringbuf");
-	nrings = td_rings_per_cpu(ncpus);
-	for (int i = 0; i < nrings; i++)
-		fds[i] = -1;
 	if (!getenv("FLOOR_VERBOSE"))
 		libbpf_set_print(libbpf_quiet);
 
@@ -186,8 +148,15 @@ int main(int argc, char **argv)
 	skel->rodata->wakeup_bytes = RINGBUF_BYTES / 4;
 	/* Only the shared ring's mode uses it: else keep it small. */
 	err = bpf_map__set_max_entries(skel->maps.events, ringbuf && !percpu ? RINGBUF_BYTES : 4096);
-	if (!err && percpu)
-		err = make_rings(skel, fds, nrings, ncpus);
+	if (!err && percpu) {
+		/* tcpdwell's rings, by its own rule (user/rings.h, ringsize.h). */
+		int nrings = td_rings_per_cpu(ncpus);
+		__u32 bytes = td_ring_bytes(RINGBUF_BYTES, nrings);
+
+		skel->rodata->wakeup_bytes = bytes / 4;
+		rings = td_rings_new(skel->maps.rings, ncpus, nrings, bytes);
+		err = rings ? 0 : -errno;
+	}
 	if (err) {
 		fprintf(stderr, "floor: failed to size ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -198,7 +167,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto cleanup;
 	}
-	err = percpu ? install_rings(skel, fds, nrings, ncpus) : 0;
+	err = percpu ? td_rings_install(rings, skel->maps.rings) : 0;
 	if (err) {
 		fprintf(stderr, "floor: failed to install the per-CPU rings: %s\n", strerror(-err));
 		goto cleanup;
@@ -210,15 +179,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (ringbuf) {
-		rb = ring_buffer__new(percpu ? fds[0] : bpf_map__fd(skel->maps.events), on_record, &cons, NULL);
+		rb = percpu ? td_rings_consumer(rings, on_record, &cons) :
+			      ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &cons, NULL);
 		if (!rb) {
 			err = -errno;
 			fprintf(stderr, "floor: failed to create ring buffer consumer: %s\n", strerror(-err));
-			goto cleanup;
-		}
-		err = percpu ? consume_rings(rb, fds, nrings, &cons) : 0;
-		if (err) {
-			fprintf(stderr, "floor: failed to consume the per-CPU rings: %s\n", strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -262,10 +227,10 @@ int main(int argc, char **argv)
 	err = 0;
 
 cleanup:
-	ring_buffer__free(rb);
-	for (int i = 0; i < nrings && i < 1024; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	if (rings)
+		td_rings_free(rings); /* and its consumer */
+	else
+		ring_buffer__free(rb);
 	floor_bpf__destroy(skel);
 	return err ? 1 : 0;
 }
