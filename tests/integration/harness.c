@@ -140,6 +140,15 @@ void config_for_port(struct td_config *cfg, uint16_t port)
 	}
 }
 
+void config_for_port_here(struct td_config *cfg, uint16_t port)
+{
+	struct stat st;
+
+	config_for_port(cfg, port);
+	cr_assert_eq(stat("/proc/self/ns/net", &st), 0, "/proc/self/ns/net: %s", strerror(errno));
+	cfg->netns = (uint32_t)st.st_ino;
+}
+
 static int collect(void *ctx, const struct td_event *e)
 {
 	struct capture *c = ctx;

@@ -32,7 +32,7 @@ static void full_queue_drops(int family)
 	lfd = tcp_listen(family, &port, 0); /* one queued child fills it */
 	filler = tcp_connect(family, port);
 	sleep_ms(20);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg); /* its first census sets the baseline */
 	drops = tcpext_counter("ListenDrops");
 	fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);

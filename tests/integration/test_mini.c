@@ -379,7 +379,7 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 
 	enter_netns();
 	lfd = tcp_listen(4, &port, 16);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 	/* ESTABLISHED x2 */
@@ -403,13 +403,21 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 	sleep_ms(100); /* the delayed ACK of the FIN */
 	close(tw_c);
 
-	cr_assert_eq(td_tracer_census(c.tracer, census), 0);
-	cr_assert_eq(census[TD_LISTEN], 1);
-	cr_assert_eq(census[TD_ESTABLISHED], 2);
-	cr_assert_eq(census[TD_CLOSE_WAIT], 2, "server halves of the shut down and orphaned ones");
-	cr_assert_eq(census[TD_FIN_WAIT2], 2);
-	cr_assert_eq(census[TD_CENSUS_ORPHANS], 1);
-	cr_assert_eq(census[TD_TIME_WAIT], 1);
+	/* Loopback delivers in softirq, which a loaded machine can defer: the
+	 * census may ask again for up to 2 s before the sockets settle. */
+	for (int i = 0; i < 40; i++) {
+		cr_assert_eq(td_tracer_census(c.tracer, census), 0);
+		if (census[TD_FIN_WAIT2] == 2 && census[TD_TIME_WAIT] == 1)
+			break;
+		sleep_ms(50);
+	}
+	cr_assert(census[TD_LISTEN] == 1 && census[TD_ESTABLISHED] == 2 && census[TD_CLOSE_WAIT] == 2 &&
+			  census[TD_FIN_WAIT2] == 2 && census[TD_CENSUS_ORPHANS] == 1 && census[TD_TIME_WAIT] == 1,
+		  "census LISTEN %llu ESTABLISHED %llu CLOSE_WAIT %llu FIN_WAIT2 %llu orphans %llu TIME_WAIT %llu;"
+		  " want 1 2 2 2 1 1",
+		  (unsigned long long)census[TD_LISTEN], (unsigned long long)census[TD_ESTABLISHED],
+		  (unsigned long long)census[TD_CLOSE_WAIT], (unsigned long long)census[TD_FIN_WAIT2],
+		  (unsigned long long)census[TD_CENSUS_ORPHANS], (unsigned long long)census[TD_TIME_WAIT]);
 
 	/* The server's FIN: the orphan's timewait sock turns TIME_WAIT, with a
 	 * re-arm that usually emits no timer event. The census sees it. */
@@ -419,8 +427,8 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 	t_fin1 = now_ns();
 	sleep_ms(20);
 	cr_assert_eq(td_tracer_census(c.tracer, census), 0);
-	cr_assert_eq(census[TD_CENSUS_ORPHANS], 0);
-	cr_assert_eq(census[TD_TIME_WAIT], 2);
+	cr_assert(census[TD_CENSUS_ORPHANS] == 0 && census[TD_TIME_WAIT] == 2, "orphans %llu TIME_WAIT %llu; want 0 2",
+		  (unsigned long long)census[TD_CENSUS_ORPHANS], (unsigned long long)census[TD_TIME_WAIT]);
 	fw1 = await(&c, po, port, TD_FIN_WAIT1, TD_FIN_WAIT2, 1000);
 	fw2 = await(&c, po, port, TD_FIN_WAIT2, TD_TIME_WAIT, 1000);
 	cr_assert(fw1 && fw2, "orphan transitions missing");
