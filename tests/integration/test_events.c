@@ -117,7 +117,7 @@ Test(events, exact_sequence_of_one_connection, .init = require_root, .timeout = 
 	/* The tracer, filtered on a port reserved here, is attached before the
 	 * listener exists, so it sees every transition. */
 	sa.port = free_port(4);
-	config_for_port(&cfg, sa.port);
+	config_for_port_here(&cfg, sa.port);
 	/* The order is -e's promise: its records share one ring buffer (the
 	 * totals take a ring per CPU, which keeps each CPU's order only). */
 	cfg.events = true;
@@ -165,7 +165,7 @@ Test(events, every_cpu_ring_is_read, .init = require_root, .timeout = 30)
 
 	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
 	lfd = tcp_listen(4, &port, 128);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	for (int cpu = 0; cpu < CPU_SETSIZE && n < 64; cpu++) {
 		int fd, afd;
@@ -209,7 +209,7 @@ Test(events, owner_pid_and_comm, .init = require_root, .timeout = 60)
 
 	prctl(PR_SET_NAME, "td-client");
 	sa.port = free_port(4);
-	config_for_port(&cfg, sa.port);
+	config_for_port_here(&cfg, sa.port);
 	capture_start(&c, &cfg);
 	child_start(&srv, listen_and_serve, &sa);
 	spid = (pid_t)child_read_u64(&srv);
@@ -255,7 +255,7 @@ Test(events, first_seen_mid_life_is_unknown, .init = require_root, .timeout = 30
 	fd = tcp_connect(4, port);
 	afd = accept(lfd, NULL, NULL);
 	cport = local_port(fd);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	/* The peer closes first, so the server side's ESTABLISHED -> CLOSE_WAIT
 	 * runs in softirq: nobody acted on it since tracing began. */
@@ -312,7 +312,7 @@ static void family_filter(int keep)
 
 	a.port = free_port(4);
 	b.port = free_port(6);
-	config_for_port(&cfg, a.port);
+	config_for_port_here(&cfg, a.port);
 	cfg.port_filter[b.port] |= TD_PORT_EITHER;
 	cfg.family = keep;
 	run_two(&c, &cfg, &a, &b);
@@ -375,7 +375,7 @@ Test(filters, state, .init = require_root, .timeout = 30)
 
 	a.port = free_port(4);
 	b.port = free_port(4);
-	config_for_port(&cfg, a.port);
+	config_for_port_here(&cfg, a.port);
 	cfg.port_filter[b.port] |= TD_PORT_EITHER;
 	cfg.state_mask = 1u << TD_CLOSE_WAIT;
 	run_two(&c, &cfg, &a, &b);
@@ -414,7 +414,7 @@ static void addr_filter(bool local)
 	uint16_t keep, other;
 
 	sa.port = free_port(4);
-	config_for_port(&cfg, sa.port);
+	config_for_port_here(&cfg, sa.port);
 	cr_assert_eq(td_parse_cidr("127.0.0.2/32", local ? &cfg.laddr : &cfg.raddr), 0);
 	capture_start(&c, &cfg);
 	child_start(&srv, listen_and_serve, &sa);
@@ -484,7 +484,7 @@ Test(filters, pid, .init = require_root, .timeout = 30)
 	ca = (struct client_args){ .family = 4, .port = port, .conns = 3, .go_fd = go[0] };
 	child_start(&c1, wait_and_connect, &ca);
 	child_start(&c2, wait_and_connect, &ca);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.pid = (uint32_t)c1.pid;
 	capture_start(&c, &cfg);
 	cr_assert_eq(write(go[1], "gg", 2), 2);
@@ -552,7 +552,7 @@ Test(filters, cgroup, .init = require_root, .timeout = 30)
 	cr_assert_eq(write(go[1], procs, strlen(procs) + 1), (ssize_t)strlen(procs) + 1);
 	(void)child_read_u64(&inside);
 
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.cgroup_path = dir;
 	capture_start(&c, &cfg);
 	cr_assert_eq(write(go[1], "g", 1), 1);
@@ -593,7 +593,7 @@ Test(loss, tiny_ring_buffer_counts_drops, .init = require_root, .timeout = 60)
 	size_t got;
 
 	lfd = tcp_listen(4, &port, 256);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.ringbuf_bytes = 4096;
 	capture_start(&c, &cfg);
 	for (int i = 0; i < n; i++) { /* no polling meanwhile */
@@ -653,7 +653,7 @@ Test(kernel_agg, same_report_as_the_ring_buffer, .init = require_root, .timeout 
 
 	cr_assert(from_rb && from_k);
 	sa.port = free_port(4);
-	config_for_port(&cfg_rb, sa.port);
+	config_for_port_here(&cfg_rb, sa.port);
 	cfg_k = cfg_rb;
 	cfg_k.kernel_agg = true;
 	capture_start(&rb, &cfg_rb);
