@@ -234,14 +234,17 @@ void assert_all_seen(struct capture *c, size_t got, size_t want, const char *wha
 const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
 				  int oldstate, int newstate)
 {
+	const struct td_event *first = NULL;
+
 	for (size_t i = 0; i < c->n; i++) {
 		const struct td_event *e = &c->ev[i];
 
 		if (e->oldstate == oldstate && e->newstate == newstate &&
-		    (lport == 0 || e->sport == lport) && (rport == 0 || e->dport == rport))
-			return e;
+		    (lport == 0 || e->sport == lport) && (rport == 0 || e->dport == rport) &&
+		    (!first || e->ts_ns < first->ts_ns))
+			first = e;
 	}
-	return NULL;
+	return first;
 }
 
 size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport)

@@ -70,7 +70,9 @@ void capture_stop(struct capture *c);
  * parallel tests make that possible). Nothing may be missing silently. */
 void assert_all_seen(struct capture *c, size_t got, size_t want, const char *what);
 
-/* Events of one socket, selected by its local and remote ports. */
+/* Events of one socket, selected by its local and remote ports. find_event
+ * returns the earliest in time of the matching transitions: a ring per CPU
+ * delivers records out of order across CPUs, and a reused tuple repeats. */
 const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
 				  int oldstate, int newstate);
 size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport);
