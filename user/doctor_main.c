@@ -262,7 +262,7 @@ static void catch_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
-	td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]));
+	(void)td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0])); /* without its pipe: waits end at their timeouts */
 }
 
 /* One progress line per second on a terminal, else at the start only. */
@@ -282,6 +282,7 @@ static int trace(struct doctor *d)
 	uint64_t next_settle = start + TD_SETTLE_PERIOD_NS;
 	uint64_t c[TD_CENSUS_MAX];
 	bool tty = isatty(STDERR_FILENO);
+	int fd = td_tracer_epoll_fd(d->t);
 
 	td_err("doctor: tracing every TCP state transition for %.1f s (Ctrl-C ends it early)",
 	       d->o.cfg.duration_ns / 1e9);
@@ -299,7 +300,8 @@ static int trace(struct doctor *d)
 			(void)td_tracer_census(d->t, c);
 			next_settle = now + TD_SETTLE_PERIOD_NS;
 		}
-		n = td_tracer_poll(d->t, 100);
+		(void)td_wait(&fd, 1, 100);
+		n = td_tracer_poll(d->t, 0);
 		if (n < 0 && n != -EINTR) {
 			td_err("failed to poll ring buffer: %s", strerror(-n));
 			return 1;

@@ -2,14 +2,13 @@
  * paths, 405 for other methods. libmicrohttpd runs in epoll mode without a
  * thread of its own; tcpdwell accepts the connections itself, to hold each
  * client address to a budget and answer 503 to the rest, and gives each
- * connection a deadline for its request. The caller polls td_http_wait's
- * epoll fd and calls td_http_run. */
+ * connection a deadline for its request. The caller waits on td_http_fd for
+ * up to td_http_wait_ms and calls td_http_run. */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,9 +520,13 @@ cleanup:
 	return err;
 }
 
-int td_http_wait(struct td_http *h, int other_fd, int max_ms)
+int td_http_fd(const struct td_http *h)
 {
-	struct pollfd p[2] = { { .fd = h->epfd, .events = POLLIN }, { .fd = other_fd, .events = POLLIN } };
+	return h->epfd;
+}
+
+int td_http_wait_ms(struct td_http *h, int max_ms)
+{
 	uint64_t now = now_ms(), due;
 	MHD_UNSIGNED_LONG_LONG mhd;
 	int ms = max_ms;
@@ -537,7 +540,7 @@ int td_http_wait(struct td_http *h, int other_fd, int max_ms)
 		due = h->refused[h->rhead].due_ms;
 	if (due != UINT64_MAX && due < now + (uint64_t)ms)
 		ms = due > now ? (int)(due - now) : 0;
-	return poll(p, other_fd >= 0 ? 2 : 1, ms);
+	return ms;
 }
 
 void td_http_run(struct td_http *h)

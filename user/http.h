@@ -39,9 +39,11 @@ struct td_http;
 /* Binds and listens on l, then starts the server. On failure prints one
  * "tcpdwell: failed to ..." line to stderr and returns -errno. */
 int td_http_start(struct td_http **out, const struct td_listen *l, td_http_metrics_fn fn, void *ctx);
-/* Waits until a client or other_fd (if >= 0) is readable, a connection
- * deadline is due, or max_ms pass; returns poll()'s result. */
-int td_http_wait(struct td_http *h, int other_fd, int max_ms);
+/* The fd to wait on for clients (readable: td_http_run has work). */
+int td_http_fd(const struct td_http *h);
+/* max_ms, or less if a connection's deadline or data libmicrohttpd has
+ * read already is due sooner: how long the caller may wait on the fd. */
+int td_http_wait_ms(struct td_http *h, int max_ms);
 /* Accepts, refuses, times out and serves whatever is ready, without
  * blocking. */
 void td_http_run(struct td_http *h);

@@ -292,7 +292,7 @@ static void catch_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 
-	td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]));
+	(void)td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0])); /* without its pipe: waits end at their timeouts */
 }
 
 /* Exporter bound, tracer attached, privileges dropped; 0 or 1 after one
@@ -388,11 +388,13 @@ static int sleep_ms(const struct run *r)
  * after one line on stderr. */
 static int drain(struct run *r)
 {
+	int fds[2] = { td_tracer_epoll_fd(r->t), r->http ? td_http_fd(r->http) : -1 };
 	int ms = sleep_ms(r), n;
 
 	if (r->http)
-		td_http_wait(r->http, td_tracer_epoll_fd(r->t), ms);
-	n = td_tracer_poll(r->t, r->http ? 0 : ms);
+		ms = td_http_wait_ms(r->http, ms);
+	(void)td_wait(fds, 2, ms);
+	n = td_tracer_poll(r->t, 0);
 	if (n < 0) {
 		td_err("failed to poll ring buffer: %s", strerror(-n));
 		return 1;
