@@ -70,7 +70,7 @@ static void refused(int family)
 	uint64_t t0, t1;
 	int fd, err;
 
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	err = timed_connect(family, port, &fd, &t0, &t1);
 	cr_assert_eq(err, ECONNREFUSED, "connect: %s", strerror(err));
@@ -97,7 +97,7 @@ static void timeout(int family)
 	lfd = tcp_listen(family, &port, 0);
 	filler = tcp_connect(family, port);
 	sleep_ms(20);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	retrans = tcpext_counter("TCPSynRetrans");
 	err = timed_connect(family, port, &fd, &t0, &t1);
@@ -127,7 +127,7 @@ static void aborted(int family)
 	lfd = tcp_listen(family, &port, 0);
 	filler = tcp_connect(family, port);
 	sleep_ms(20);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	cr_assert_geq(fd, 0);
