@@ -52,9 +52,11 @@ unsigned pick_ms(unsigned lo, unsigned hi);
 
 /* A default config with -P port (either side) when port != 0. */
 void config_for_port(struct td_config *cfg, uint16_t port);
-/* The same, limited to the test's own namespace (-N). Tests run two at a
- * time, each in a namespace of its own, and two namespaces can pick the
- * same free port: counts by port alone would add the other test's sockets. */
+/* The same, limited to the test's own namespace (-N): what a test whose
+ * sockets all live in its own namespace should use. Tests run two at a
+ * time, most in a namespace of their own, and two namespaces can pick the
+ * same free port: counts by port alone would add the other test's sockets
+ * (and those of dying namespaces that still hold TIME_WAITs). */
 void config_for_port_here(struct td_config *cfg, uint16_t port);
 /* Starts the tracer or fails the test. */
 void capture_start(struct capture *c, const struct td_config *cfg);

@@ -35,7 +35,7 @@ static void accept_wait(int family)
 	struct td_config cfg;
 	struct capture c;
 
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	c0 = now_ns();
 	cfd = tcp_connect(family, port);
@@ -110,7 +110,7 @@ static void prefork(int family)
 	uint32_t wpid;
 	int lfd, cfd;
 
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	lfd = tcp_listen(family, &port, 8);
 	child_start(&w, worker, &lfd);
@@ -162,7 +162,7 @@ static void kernel_count(int family)
 	int lfd, cfd[N], afd[N];
 
 	cr_assert_not_null(a);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.kernel_agg = true;
 	capture_start(&c, &cfg);
 	lfd = tcp_listen(family, &port, N);

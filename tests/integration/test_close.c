@@ -72,7 +72,7 @@ static void one_way(int family, enum how how)
 	struct conn k;
 
 	open_conn(&k, family);
-	config_for_port(&cfg, k.lport);
+	config_for_port_here(&cfg, k.lport);
 	capture_start(&c, &cfg);
 	end_conn(&k, how);
 	capture_wait(&c, how == ORDERLY ? 6 : 2, 3000);
@@ -107,7 +107,7 @@ Test(close, kernel_agg_counts_the_same, .init = require_root, .timeout = 60)
 	uint16_t port = free_port(4);
 
 	cr_assert(rb_agg && k_agg);
-	config_for_port(&cfg_rb, port);
+	config_for_port_here(&cfg_rb, port);
 	cfg_k = cfg_rb;
 	cfg_k.kernel_agg = true;
 	capture_start(&rb, &cfg_rb);

@@ -39,7 +39,7 @@ static void established(int family)
 	int fd;
 
 	sa.lfd = tcp_listen(family, &port, 16);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	child_start(&srv, hold_server, &sa);
 
@@ -72,7 +72,7 @@ static void close_wait(int family)
 	int fd;
 
 	sa.lfd = tcp_listen(family, &port, 16);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	child_start(&srv, hold_server, &sa);
 
@@ -119,7 +119,7 @@ static void fin_wait2(int family)
 	cr_assert_eq(pipe(go), 0);
 	sa.go_fd = go[0];
 	sa.lfd = tcp_listen(family, &port, 16);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 	child_start(&srv, hold_server, &sa);
 
@@ -172,7 +172,7 @@ static void syn_sent(int family)
 	lfd = tcp_listen(family, &port, 0);
 	a = tcp_connect(family, port); /* fills the accept queue */
 	sleep_ms(20);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	capture_start(&c, &cfg);
 
 	b = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);

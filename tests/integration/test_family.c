@@ -35,7 +35,7 @@ Test(family, v4_mapped_child_is_ipv4, .init = require_root, .timeout = 30)
 	uint8_t lo[4] = { 127, 0, 0, 1 };
 	int lfd = dual_stack_listener(&port), cfd, sfd;
 
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.family = 4;
 	capture_start(&c, &cfg);
 	cfd = tcp_connect(4, port);

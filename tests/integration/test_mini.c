@@ -70,7 +70,7 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 
 	lfd = tcp_listen(4, &port, 8);
 	ha.lfd = hb.lfd = lfd;
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 
@@ -153,7 +153,7 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	sysctl_set("/proc/sys/net/ipv4/tcp_tw_reuse", "1");
 	lfd = tcp_listen(4, &port, 8);
 	ha.lfd = lfd;
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 	child_start(&srv, hold_server, &ha);
@@ -233,7 +233,7 @@ static void handshake_is_syn_recv(bool tracer_first)
 
 	ha.lfd = tcp_listen(4, &port, 8);
 	cr_assert_eq(setsockopt(ha.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)), 0);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	if (tracer_first)
 		capture_start(&c, &cfg);
@@ -307,7 +307,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 	retrans = tcpext_counter("TCPSynRetrans");
 	sysctl_set("/proc/sys/net/ipv4/tcp_synack_retries", "1");
 	lfd = lossy_listener(&port);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 	t0 = now_ns();
@@ -353,7 +353,7 @@ Test(mini, reset_handshake_is_dropped, .init = require_root, .timeout = 30)
 
 	enter_netns();
 	lfd = tcp_listen(4, &port, 8);
-	config_for_port(&cfg, port);
+	config_for_port_here(&cfg, port);
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 	send_syn("127.0.0.2", "127.0.0.1", sport, port);
