@@ -206,6 +206,8 @@ const struct td_optrow td_trace_rows[] = {
 };
 
 const struct td_optrow td_snap_rows[] = {
+	OPT(FILTERS, 's', "state", "LIST", states, CFG(state_mask), 0,
+	    "only sockets in these states, e.g. CLOSE_WAIT,\nTIME_WAIT (the counts still cover every state)"),
 	OPT(FILTERS, 0, "older-than", "STATE:DURATION", older_than, 0, 0,
 	    "only sockets in STATE for at least DURATION,\ne.g. CLOSE_WAIT:30s, and those in STATE of\n"
 	    "unknown age (marked)"),
@@ -283,7 +285,19 @@ const struct td_optcheck td_trace_checks[] = {
 	{ NULL, NULL },
 };
 
-const struct td_optcheck td_snap_checks[] = { FAMILIES_DISAGREE, { NULL, NULL } };
+/* --older-than names one state; -s, if given, must list it. */
+static bool older_than_outside_states(const void *cfg)
+{
+	const struct snap_opts *o = cfg;
+
+	return o->older_state && !td_snap_state_listed(o->cfg.state_mask, o->older_state);
+}
+
+const struct td_optcheck td_snap_checks[] = {
+	FAMILIES_DISAGREE,
+	{ older_than_outside_states, "--older-than's state is not among -s's states: nothing would be listed" },
+	{ NULL, NULL },
+};
 
 int td_parse_args(struct td_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {

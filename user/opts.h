@@ -42,11 +42,18 @@ struct td_config {
 
 /* tcpdwell snapshot's options. */
 struct snap_opts {
-	struct td_config cfg; /* first (the shared rows fill it); filters, -j, -w only */
+	struct td_config cfg; /* first (the shared rows fill it); filters, -s, -j, -w only */
 	int older_state;      /* --older-than: 0 = list all */
 	uint32_t tracer;      /* -t: 0 = the newest */
 	uint64_t older_ns;
 };
+
+/* Whether snapshot's -s mask (0: every state) lists a socket in state. A
+ * request sock is listed as SYN_RECV, so NEW_SYN_RECV names it too. */
+static inline bool td_snap_state_listed(uint32_t mask, int state)
+{
+	return !mask || (mask & (1u << state)) || (state == TD_SYN_RECV && (mask & (1u << TD_NEW_SYN_RECV)));
+}
 
 /* The rows and cross-option checks of tracing and of snapshot (user/opts.c). */
 extern const struct td_optrow td_trace_rows[], td_snap_rows[];

@@ -232,14 +232,16 @@ static unsigned age_why(const struct listing *l, const struct td_snap *r)
 	return TD_AGE_UNSEEN;
 }
 
-/* --older-than STATE:D lists the sockets in STATE known to be there for at
- * least D (">=" ones included: their lower bound is enough), and those in
- * STATE whose age is unknown, marked: a leak must not hide behind a
- * missing time. */
-static bool older_than_asked(const struct listing *l, const struct td_snap *r, unsigned why)
+/* -s lists the sockets in its states. --older-than STATE:D lists the
+ * sockets in STATE known to be there for at least D (">=" ones included:
+ * their lower bound is enough), and those in STATE whose age is unknown,
+ * marked: a leak must not hide behind a missing time. */
+static bool asked_for(const struct listing *l, const struct td_snap *r, unsigned why)
 {
 	const struct snap_opts *o = l->o;
 
+	if (!td_snap_state_listed(o->cfg.state_mask, r->state))
+		return false;
 	if (!o->older_state)
 		return true;
 	if (r->state != o->older_state)
@@ -260,7 +262,7 @@ static void list_one(void *ctx, const void *rec)
 		return;
 	l->counts[r->state]++;
 	why = age_why(l, r);
-	if (!older_than_asked(l, r, why))
+	if (!asked_for(l, r, why))
 		return;
 	if (why == TD_AGE_KNOWN)
 		l->times.known++;

@@ -32,12 +32,16 @@ static const char *from_ss(const char *s)
 	return s;
 }
 
-/* Lines "STATE local peer", sorted, from `ss -tan` (v4 only here). */
-static size_t ss_lines(char out[][LINE], size_t max)
+/* Lines "STATE local peer", sorted, from `ss -tan FILTER` (v4 only here;
+ * a filter of one state would drop ss's State column). */
+static size_t ss_lines(const char *filter, char out[][LINE], size_t max)
 {
-	char line[256], st[32], l[64], p[64];
+	char line[256], cmd[128], st[32], l[64], p[64];
 	size_t n = 0;
-	FILE *f = popen("ss -tan", "r");
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ss -tan %s", filter);
+	f = popen(cmd, "r");
 
 	cr_assert_not_null(f);
 	while (fgets(line, sizeof(line), f) && n < max)
@@ -48,7 +52,9 @@ static size_t ss_lines(char out[][LINE], size_t max)
 	return n;
 }
 
-static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max)
+/* The snapshot's sockets as ss_lines writes them; its counts record into
+ * counts (if not NULL). */
+static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max, char *counts, size_t len)
 {
 	char line[1024], st[32], sa[48], da[48], pp[24];
 	uint64_t sp, dp;
@@ -60,6 +66,8 @@ static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max)
 	while (fgets(line, sizeof(line), r.out) && n < max) {
 		const char *p;
 
+		if (counts && json_is(line, "type", "counts"))
+			snprintf(counts, len, "%s", line);
 		if (!json_is(line, "type", "socket"))
 			continue;
 		p = strstr(line, "\"state\":\"");
@@ -82,52 +90,87 @@ static size_t snapshot_lines(char *const *args, char out[][LINE], size_t max)
 	return n;
 }
 
-/* Sockets in known states in a namespace of the test's own; the snapshot
- * lists exactly what ss lists. */
-Test(snapshot, agrees_with_ss, .init = require_root, .timeout = 30)
+/* Sockets in six known states in a namespace of the test's own. */
+struct known {
+	int lfd, est_c, est_s, cw_c, cw_s;
+};
+
+static void make_known_states(struct known *k)
 {
-	static char ss[64][LINE], snap[64][LINE];
-	char *args[] = { "snapshot", "-N", "self", "-j", NULL };
 	uint16_t port = 0;
-	int lfd, est_c, est_s, cw_c, cw_s, tw_c, tw_s;
-	size_t nss, nsnap;
+	int tw_c, tw_s;
 	char b;
 
 	enter_netns();
-	lfd = tcp_listen(4, &port, 16);
-	est_c = tcp_connect(4, port);
-	est_s = accept(lfd, NULL, NULL);
-	cw_c = tcp_connect(4, port);
-	cw_s = accept(lfd, NULL, NULL);
-	shutdown(cw_c, SHUT_WR);        /* cw_c FIN_WAIT2, cw_s CLOSE_WAIT */
+	k->lfd = tcp_listen(4, &port, 16);
+	k->est_c = tcp_connect(4, port);
+	k->est_s = accept(k->lfd, NULL, NULL);
+	k->cw_c = tcp_connect(4, port);
+	k->cw_s = accept(k->lfd, NULL, NULL);
+	shutdown(k->cw_c, SHUT_WR);     /* cw_c FIN_WAIT2, cw_s CLOSE_WAIT */
 	tw_c = tcp_connect(4, port);
-	tw_s = accept(lfd, NULL, NULL);
+	tw_s = accept(k->lfd, NULL, NULL);
 	shutdown(tw_c, SHUT_WR);
 	cr_assert_eq(read(tw_s, &b, 1), 0);
 	close(tw_s);                    /* tw_c TIME_WAIT */
 	sleep_ms(100);
 	close(tw_c);
+}
 
-	nss = ss_lines(ss, 64);
-	nsnap = snapshot_lines(args, snap, 64);
+static void close_known(struct known *k)
+{
+	close(k->est_c);
+	close(k->est_s);
+	close(k->cw_c);
+	close(k->cw_s);
+	close(k->lfd);
+}
+
+/* The snapshot lists exactly what ss lists: these, and only these. */
+Test(snapshot, agrees_with_ss, .init = require_root, .timeout = 30)
+{
+	static const char *const want[] = { "CLOSE_WAIT", "ESTABLISHED", "ESTABLISHED", "FIN_WAIT2", "LISTEN",
+					    "TIME_WAIT" };
+	static char ss[64][LINE], snap[64][LINE];
+	char *args[] = { "snapshot", "-N", "self", "-j", NULL };
+	struct known k;
+	size_t nss, nsnap;
+
+	make_known_states(&k);
+	nss = ss_lines("", ss, 64);
+	nsnap = snapshot_lines(args, snap, 64, NULL, 0);
 	cr_assert_eq(nsnap, nss, "snapshot lists %zu sockets, ss %zu", nsnap, nss);
 	for (size_t i = 0; i < nss; i++)
 		cr_assert_str_eq(snap[i], ss[i]);
-	/* And they are the ones the test made. */
-	{
-		static const char *const want[] = { "CLOSE_WAIT", "ESTABLISHED", "ESTABLISHED", "FIN_WAIT2",
-						    "LISTEN", "TIME_WAIT" };
+	cr_assert_eq(nsnap, 6);
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_eq(strncmp(snap[i], want[i], strlen(want[i])), 0, "%s, expected %s", snap[i], want[i]);
+	close_known(&k);
+}
 
-		cr_assert_eq(nsnap, 6);
-		for (size_t i = 0; i < 6; i++)
-			cr_assert_eq(strncmp(snap[i], want[i], strlen(want[i])), 0, "%s, expected %s", snap[i],
-				     want[i]);
-	}
-	close(est_c);
-	close(est_s);
-	close(cw_c);
-	close(cw_s);
-	close(lfd);
+/* -s lists the sockets ss lists for the same states; the counts still
+ * cover every state. */
+Test(snapshot, state_filter_agrees_with_ss_state, .init = require_root, .timeout = 30)
+{
+	static char ss[64][LINE], snap[64][LINE];
+	char *args[] = { "snapshot", "-N", "self", "-j", "-s", "ESTABLISHED,time-wait", NULL };
+	char counts[1024] = "";
+	struct known k;
+	size_t nss, nsnap;
+	uint64_t v;
+
+	make_known_states(&k);
+	nss = ss_lines("state established state time-wait", ss, 64);
+	nsnap = snapshot_lines(args, snap, 64, counts, sizeof(counts));
+	cr_assert_eq(nss, 3, "ss lists %zu sockets in those states, the test made 3", nss);
+	cr_assert_eq(nsnap, nss, "snapshot -s lists %zu sockets, ss %zu", nsnap, nss);
+	for (size_t i = 0; i < nss; i++)
+		cr_assert_str_eq(snap[i], ss[i]);
+	cr_assert(json_u64(counts, "listed", &v) == 1 && v == 3, "counts: %s", counts);
+	cr_assert(json_u64(counts, "LISTEN", &v) == 1 && v == 1, "counts: %s", counts);
+	cr_assert(json_u64(counts, "CLOSE_WAIT", &v) == 1 && v == 1, "counts: %s", counts);
+	cr_assert(json_u64(counts, "FIN_WAIT2", &v) == 1 && v == 1, "counts: %s", counts);
+	close_known(&k);
 }
 
 /* A leaked CLOSE_WAIT found by --older-than, with its holder and a time in

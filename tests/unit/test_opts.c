@@ -684,3 +684,40 @@ Test(opts, args_prometheus)
 	run_free(&r);
 	check_rejected(ARGS("--prometheus"), "--prometheus without a value");
 }
+
+/* Parses snapshot's argv into o; the exit code, with stderr in err. */
+static int snap_args(struct snap_opts *o, char **argv, int argc, char *err, size_t len)
+{
+	FILE *out = fopen("/dev/null", "w"), *e = fmemopen(err, len, "w");
+	int rc;
+
+	cr_assert(out && e);
+	rc = td_parse_snapshot_args(o, argc, argv, out, e);
+	fclose(out);
+	fclose(e);
+	return rc;
+}
+
+/* snapshot -s: a state list; NEW_SYN_RECV names the request socks it lists
+ * as SYN_RECV; --older-than must name one of its states. */
+Test(opts, snapshot_state_filter)
+{
+	static struct snap_opts o;
+	char err[256] = "";
+	char *a1[] = { "snapshot", "-s", "close-wait,TIME_WAIT", NULL };
+	char *a2[] = { "snapshot", "-s", "TIME_WAIT", "--older-than", "CLOSE_WAIT:30s", NULL };
+	char *a3[] = { "snapshot", "--state", "NEW_SYN_RECV", "--older-than", "SYN_RECV:1s", NULL };
+	char *a4[] = { "snapshot", "-s", "CLOSE-WAIT,", NULL };
+
+	cr_assert_eq(snap_args(&o, a1, 3, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.cfg.state_mask, 1u << TD_CLOSE_WAIT | 1u << TD_TIME_WAIT);
+	cr_assert(td_snap_state_listed(o.cfg.state_mask, TD_CLOSE_WAIT));
+	cr_assert_not(td_snap_state_listed(o.cfg.state_mask, TD_ESTABLISHED));
+	cr_assert(td_snap_state_listed(0, TD_ESTABLISHED), "no -s lists every state");
+	cr_assert_eq(snap_args(&o, a2, 5, err, sizeof(err)), TD_EXIT_USAGE);
+	cr_assert_str_eq(err, "tcpdwell: --older-than's state is not among -s's states: nothing would be listed\n");
+	cr_assert_eq(snap_args(&o, a3, 5, err, sizeof(err)), 0, "%s", err);
+	cr_assert(td_snap_state_listed(o.cfg.state_mask, TD_SYN_RECV));
+	cr_assert_eq(snap_args(&o, a4, 3, err, sizeof(err)), TD_EXIT_USAGE);
+	cr_assert_not_null(strstr(err, "invalid state list 'CLOSE-WAIT,'"), "%s", err);
+}
