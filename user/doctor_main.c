@@ -300,8 +300,9 @@ static int trace(struct doctor *d)
 			(void)td_tracer_census(d->t, c);
 			next_settle = now + TD_SETTLE_PERIOD_NS;
 		}
-		(void)td_wait(&fd, 1, 100);
-		n = td_tracer_poll(d->t, 0);
+		n = td_wait(&fd, 1, 100);
+		if (n >= 0)
+			n = td_tracer_poll(d->t, 0);
 		if (n < 0 && n != -EINTR) {
 			td_err("failed to poll ring buffer: %s", strerror(-n));
 			return 1;

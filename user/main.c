@@ -393,7 +393,11 @@ static int drain(struct run *r)
 
 	if (r->http)
 		ms = td_http_wait_ms(r->http, ms);
-	(void)td_wait(fds, 2, ms);
+	n = td_wait(fds, 2, ms);
+	if (n < 0) {
+		td_err("failed to wait for records: %s", strerror(-n));
+		return 1;
+	}
 	n = td_tracer_poll(r->t, 0);
 	if (n < 0) {
 		td_err("failed to poll ring buffer: %s", strerror(-n));

@@ -70,5 +70,5 @@ int td_wait(const int *fds, size_t n, int ms)
 		drain_wakeups();
 	if (r < 0 && errno == EINTR)
 		return 1; /* a caught signal: the caller's flag says which */
-	return r;
+	return r < 0 ? -errno : r;
 }

@@ -13,9 +13,9 @@
  * anyway; the waits then end at their timeouts). Call it once. */
 int td_catch_signals(void (*fn)(int), const int *sigs, size_t n);
 
-/* Waits until one of fds[0..n) is readable (a negative fd is skipped), a
- * caught signal arrives, or ms pass (< 0: no limit); poll()'s result, with
- * a signal counted as one ready fd. */
+/* Waits until one of fds[0..n) is readable (a negative fd is skipped; at
+ * most 8), a caught signal arrives, or ms pass (< 0: no limit); poll()'s
+ * count, with a signal counted as one ready fd, or -errno. */
 int td_wait(const int *fds, size_t n, int ms);
 
 #endif
