@@ -1,7 +1,8 @@
 /* BPF lifecycle for tcpdwell: open -> set knobs and map sizes -> load ->
  * attach -> poll, with a single cleanup path. Kernel facts (kfacts.c), the
- * filter (filter.c), bpffs sharing (share.c) and the timewait sweep
- * (twsweep.c) live in their own modules. */
+ * filter (filter.c), bpffs sharing (share.c), the timewait sweep
+ * (twsweep.c) and the kernel's counts of the programs (progstats.c) live in
+ * their own modules. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "hooks.h"
 #include "kread.h"
 #include "privs.h"
+#include "progstats.h"
 #include "rings.h"
 #include "tcpdwell.skel.h"
 
@@ -430,51 +432,9 @@ int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 	return (n > 0 ? n : 0) + (m > 0 ? m : 0) + k + c;
 }
 
-static int percpu_sum(struct td_tracer *t, __u32 slot, uint64_t *sum)
-{
-	__u64 vals[t->ncpus];
-	int err;
-
-	err = bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &slot, vals);
-	if (err)
-		return -errno;
-	*sum = 0;
-	for (int i = 0; i < t->ncpus; i++)
-		*sum += vals[i];
-	return 0;
-}
-
 int td_tracer_loss(struct td_tracer *t, struct td_loss *out)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = percpu_sum(t, TD_CNT_RB_DROPS, &out->ringbuf);
-	if (!err)
-		err = percpu_sum(t, TD_CNT_NO_STORAGE, &out->no_storage);
-	if (!err)
-		err = percpu_sum(t, TD_CNT_MINI_FULL, &out->mini_untracked);
-	if (err)
-		return err;
-	/* Every attached program's skipped runs are lost transitions. */
-	{
-		struct bpf_program *prog;
-
-		bpf_object__for_each_program(prog, t->skel->obj) {
-			int fd = bpf_program__fd(prog);
-
-			if (fd < 0)
-				continue;
-			memset(&info, 0, sizeof(info));
-			len = sizeof(info);
-			if (bpf_obj_get_info_by_fd(fd, &info, &len))
-				return -errno;
-			out->recursion += info.recursion_misses;
-		}
-	}
-	return 0;
+	return td_progstats_loss(t->skel, t->ncpus, out);
 }
 
 bool td_tracer_timers(const struct td_tracer *t)
@@ -560,27 +520,7 @@ void td_tracer_close(struct td_tracer *t)
 
 int td_tracer_prog_stats(struct td_tracer *t, struct td_prog_stat *out, int max)
 {
-	struct bpf_program *prog;
-	int n = 0;
-
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)
-			continue; /* not loaded (the timer programs without -T) */
-		if (n == max)
-			break;
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
-		out[n].run_ns = info.run_time_ns;
-		out[n].run_cnt = info.run_cnt;
-		n++;
-	}
-	return n;
+	return td_progstats_runs(t->skel, out, max);
 }
 
 int td_tracer_epoll_fd(const struct td_tracer *t)
