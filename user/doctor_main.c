@@ -262,7 +262,8 @@ static void catch_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
-	(void)td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0])); /* without its pipe: waits end at their timeouts */
+	/* Without its pipe the waits end at their timeouts: no error to stop on. */
+	(void)td_catch_signals(on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 /* One progress line per second on a terminal, else at the start only. */
