@@ -228,7 +228,7 @@ static bool is_host_name(const char *h)
 
 /* [ADDR:]PORT: "9101" binds 127.0.0.1, "0.0.0.0:9101" every IPv4 address,
  * "[::1]:9101" IPv6 (the brackets are required, as in URLs). A host name
- * ("localhost:9101") is kept in name, for td_http_resolve: parsing never
+ * ("localhost:9101") is kept in name, for td_listen_resolve: parsing never
  * looks a name up. */
 int td_parse_listen(const char *s, struct td_listen *out)
 {

@@ -13,7 +13,7 @@ struct td_listen {
 	uint8_t addr[16]; /* network order; v4 uses the first 4 bytes */
 	uint16_t port;    /* 1-65535 */
 	/* A host name given instead of an address (RFC 1123 syntax), until
-	 * td_http_resolve turns it into addr and family; "" if numeric. */
+	 * td_listen_resolve turns it into addr and family; "" if numeric. */
 	char name[254];
 };
 

@@ -5,7 +5,6 @@
  * connection a deadline for its request. The caller waits on td_http_fd for
  * up to td_http_wait_ms and calls td_http_run. */
 #define _GNU_SOURCE /* accept4 */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,11 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <netdb.h>
 #include <microhttpd.h>
 #include "clock.h"
 #include "diag.h"
 #include "http.h"
+#include "listen.h"
 #include "prom.h"
 
 /* Our epoll set: these two tags, or a slot of td_http.refused. */
@@ -68,57 +67,6 @@ static const char index_page[] =
 	"<!DOCTYPE html>\n<html><head><title>tcpdwell</title></head><body>\n"
 	"<h1>tcpdwell</h1>\n<p>How long TCP connections dwell in each state: "
 	"<a href=\"/metrics\">/metrics</a></p>\n</body></html>\n";
-
-char *td_http_fmt_listen(char *buf, size_t len, const struct td_listen *l)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(l->family == 6 ? AF_INET6 : AF_INET, l->addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, l->family == 6 ? "[%s]:%u" : "%s:%u", a, l->port);
-	return buf;
-}
-
-static const struct addrinfo *pick_addr(const struct addrinfo *ai)
-{
-	for (const struct addrinfo *a = ai; a; a = a->ai_next)
-		if (a->ai_family == AF_INET)
-			return a;
-	for (const struct addrinfo *a = ai; a; a = a->ai_next)
-		if (a->ai_family == AF_INET6)
-			return a;
-	return NULL;
-}
-
-int td_http_resolve(struct td_listen *l)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	const struct addrinfo *a;
-	int rc;
-
-	if (!l->name[0])
-		return 0;
-	rc = getaddrinfo(l->name, NULL, &hints, &ai);
-	a = rc ? NULL : pick_addr(ai);
-	if (!a) {
-		bool unknown = !rc || rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY;
-
-		td_err("failed to resolve --prometheus host '%s': %s%s", l->name,
-		       !rc ? "no IPv4 or IPv6 address" : rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
-		       unknown ? " (give an address, e.g. 127.0.0.1:9101)" : "");
-		freeaddrinfo(ai);
-		return unknown ? 2 : 1;
-	}
-	if (a->ai_family == AF_INET6) {
-		l->family = 6;
-		memcpy(l->addr, &((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr, 16);
-	} else {
-		l->family = 4;
-		memcpy(l->addr, &((const struct sockaddr_in *)a->ai_addr)->sin_addr, 4);
-	}
-	freeaddrinfo(ai);
-	return 0;
-}
 
 /* ---- connections libmicrohttpd serves ---- */
 
@@ -481,7 +429,7 @@ int td_http_start(struct td_http **out, const struct td_listen *l, td_http_metri
 		td_err("failed to listen: host '%s' not resolved", l->name);
 		return -EINVAL;
 	}
-	td_http_fmt_listen(where, sizeof(where), l);
+	td_listen_fmt(where, sizeof(where), l);
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		td_err("failed to allocate the HTTP server: %s", strerror(errno));

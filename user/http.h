@@ -23,14 +23,6 @@
 #define TD_HTTP_IDLE_TIMEOUT_S 10
 #define TD_HTTP_MEMORY_LIMIT 8192 /* per connection: request line + headers */
 
-/* A --prometheus host name into an address: the first IPv4 address the
- * name has, else its first IPv6 one (one listening socket, as Go's
- * net.Listen, and so Prometheus' own exporters, bind for a name). Numeric
- * addresses are left alone. 0; 2 after one line if the name does not
- * exist or has no address; 1 after one line for other failures (DNS
- * unreachable). */
-int td_http_resolve(struct td_listen *l);
-
 /* Writes the /metrics body to f; non-zero makes the response a 500. */
 typedef int (*td_http_metrics_fn)(void *ctx, FILE *f);
 
@@ -48,7 +40,5 @@ int td_http_wait_ms(struct td_http *h, int max_ms);
  * blocking. */
 void td_http_run(struct td_http *h);
 void td_http_stop(struct td_http *h);
-/* "127.0.0.1:9101", "[::1]:9101". */
-char *td_http_fmt_listen(char *buf, size_t len, const struct td_listen *l);
 
 #endif

@@ -15,6 +15,7 @@
 #include "doctor.h"
 #include "explain.h"
 #include "http.h"
+#include "listen.h"
 #include "opts.h"
 #include "output.h"
 #include "prom.h"
@@ -318,7 +319,7 @@ static int start(struct run *r)
 		return 1;
 	census_now(r);
 	td_err("serving Prometheus metrics at http://%s/metrics%s%s%s",
-	       td_http_fmt_listen(where, sizeof(where), &cfg->prometheus),
+	       td_listen_fmt(where, sizeof(where), &cfg->prometheus),
 	       cfg->prometheus.name[0] ? " (" : "", cfg->prometheus.name,
 	       cfg->prometheus.name[0] ? ")" : "");
 	return 0;
@@ -507,7 +508,7 @@ int main(int argc, char **argv)
 	/* Only -e shows each accept: otherwise the kernel keeps their waits,
 	 * which spares a record per accept (doctor keeps its records). */
 	cfg.accepts_in_kernel = !cfg.events;
-	err = td_http_resolve(&cfg.prometheus);
+	err = td_listen_resolve(&cfg.prometheus);
 	if (err)
 		return td_output_status(&out, err);
 	err = setup(&r);

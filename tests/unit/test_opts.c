@@ -626,7 +626,7 @@ Test(opts, listen)
 	cr_expect_neq(td_parse_listen(NULL, &l), 0);
 }
 
-/* A host name is kept for td_http_resolve, never looked up while parsing. */
+/* A host name is kept for td_listen_resolve, never looked up while parsing. */
 Test(opts, listen_name)
 {
 	static const char *const ok[] = { "localhost", "a", "x-1.example.com", "ip6-localhost", "9a" };
