@@ -154,7 +154,7 @@ static int collect(void *ctx, const struct td_event *e)
 	struct capture *c = ctx;
 
 	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
+		c->cap = c->cap ? c->cap * 2 : 4096; /* tests hold pointers across waits (harness.h) */
 		c->ev = realloc(c->ev, c->cap * sizeof(*c->ev));
 		cr_assert_not_null(c->ev);
 	}
@@ -245,6 +245,17 @@ const struct td_event *find_event(const struct capture *c, uint16_t lport, uint1
 			first = e;
 	}
 	return first;
+}
+
+const struct td_event *await_event(struct capture *c, uint16_t lport, uint16_t rport, int oldstate, int newstate,
+				  unsigned timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	const struct td_event *e;
+
+	while (!(e = find_event(c, lport, rport, oldstate, newstate)) && now_ns() < end)
+		capture_wait(c, c->n + 1, 200);
+	return e;
 }
 
 size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport)

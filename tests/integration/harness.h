@@ -77,6 +77,11 @@ void assert_all_seen(struct capture *c, size_t got, size_t want, const char *wha
  * delivers records out of order across CPUs, and a reused tuple repeats. */
 const struct td_event *find_event(const struct capture *c, uint16_t lport, uint16_t rport,
 				  int oldstate, int newstate);
+/* find_event, polling the capture until the transition shows up or
+ * timeout_ms pass (NULL then). A record's pointer stays valid until the
+ * capture outgrows its first 4,096 records. */
+const struct td_event *await_event(struct capture *c, uint16_t lport, uint16_t rport, int oldstate, int newstate,
+				  unsigned timeout_ms);
 size_t count_events(const struct capture *c, uint16_t lport, uint16_t rport);
 
 /* Tests of suite `suite` named name_v4 and name_v6 that call name(4) and

@@ -49,9 +49,12 @@ static void end_conn(struct conn *k, enum how how)
 	close(k->lfd);
 }
 
-static const struct td_event *to_close(const struct capture *c, uint16_t lport, uint16_t rport, int oldstate)
+/* Waits for it: records from different CPUs' rings arrive in any order, so
+ * a count of records can be reached before this one (the listener's close
+ * matches the port too). */
+static const struct td_event *to_close(struct capture *c, uint16_t lport, uint16_t rport, int oldstate)
 {
-	const struct td_event *e = find_event(c, lport, rport, oldstate, TD_CLOSE);
+	const struct td_event *e = await_event(c, lport, rport, oldstate, TD_CLOSE, 3000);
 
 	cr_assert_not_null(e, "no %d -> CLOSE for %u -> %u", oldstate, lport, rport);
 	return e;

@@ -24,24 +24,6 @@
 #define TW_MIN_NS (60 * SEC_NS - 5000000ull)
 #define TW_MAX_NS (60 * SEC_NS + 60 * SEC_NS / 8)
 
-static const struct td_event *find_tuple(const struct capture *c, uint16_t sport, uint16_t dport, int oldstate,
-					 int newstate)
-{
-	return find_event(c, sport, dport, oldstate, newstate);
-}
-
-/* Polls the capture until the transition shows up. */
-static const struct td_event *await(struct capture *c, uint16_t sport, uint16_t dport, int oldstate, int newstate,
-				    unsigned timeout_ms)
-{
-	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	const struct td_event *e;
-
-	while (!(e = find_tuple(c, sport, dport, oldstate, newstate)) && now_ns() < end)
-		capture_wait(c, c->n + 1, 200);
-	return e;
-}
-
 static void assert_near(uint64_t got, uint64_t want, uint64_t lo, uint64_t hi, const char *what)
 {
 	uint64_t tol = tolerance_ns(want);
@@ -91,11 +73,11 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 	child_wait(&sb);
 	close(fa);
 
-	tw_a = await(&c, pa, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
+	tw_a = await_event(&c, pa, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
 	cr_assert_not_null(tw_a, "A: FIN_WAIT2 -> TIME_WAIT not reported");
 	cr_assert_not(tw_a->flags & TD_F_ORPHAN);
 	cr_assert_eq((pid_t)tw_a->pid, getpid());
-	end_a = await(&c, pa, port, TD_TIME_WAIT, TD_CLOSE, 75000);
+	end_a = await_event(&c, pa, port, TD_TIME_WAIT, TD_CLOSE, 75000);
 	cr_assert_not_null(end_a, "A: TIME_WAIT did not end within 75 s");
 	cr_assert_eq(end_a->tw_end, TD_TW_EXPIRED);
 	cr_assert(end_a->flags & TD_F_DWELL_KNOWN);
@@ -105,7 +87,7 @@ Test(mini, time_wait_natural_expiry_and_orphaned_fin_wait2, .init = require_root
 
 	/* B: FIN_WAIT1 ends at the server's ACK, FIN_WAIT2 at its FIN; both
 	 * are bracketed by the client's close() and the server's close(). */
-	end_b = await(&c, pb, port, TD_TIME_WAIT, TD_CLOSE, 75000);
+	end_b = await_event(&c, pb, port, TD_TIME_WAIT, TD_CLOSE, 75000);
 	fw1_b = find_event(&c, pb, port, TD_FIN_WAIT1, TD_FIN_WAIT2);
 	fw2_b = find_event(&c, pb, port, TD_FIN_WAIT2, TD_TIME_WAIT);
 	if (!fw1_b || !fw2_b || !end_b) {
@@ -183,8 +165,8 @@ Test(mini, time_wait_reuse_is_early, .init = require_root, .timeout = 30)
 	hold_server_times(&srv, &t);
 	child_wait(&srv);
 
-	into = await(&c, cport, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
-	end = await(&c, cport, port, TD_TIME_WAIT, TD_CLOSE, 2000);
+	into = await_event(&c, cport, port, TD_FIN_WAIT2, TD_TIME_WAIT, 2000);
+	end = await_event(&c, cport, port, TD_TIME_WAIT, TD_CLOSE, 2000);
 	cr_assert(into && end, "TIME_WAIT entry %p / end %p not reported", into, end);
 	cr_assert_eq(end->tw_end, TD_TW_REUSE, "reason %u, expected reuse", end->tw_end);
 	cr_assert(end->flags & TD_F_DWELL_KNOWN);
@@ -252,14 +234,14 @@ static void handshake_is_syn_recv(bool tracer_first)
 	child_wait(&srv);
 	close(fd);
 
-	e = await(&c, port, cport, TD_SYN_RECV, TD_ESTABLISHED, 2000);
+	e = await_event(&c, port, cport, TD_SYN_RECV, TD_ESTABLISHED, 2000);
 	cr_assert_not_null(e, "server SYN_RECV -> ESTABLISHED not reported");
 	cr_assert_eq(e->hs_outcome, TD_HS_ESTABLISHED);
 	cr_assert(e->flags & TD_F_DWELL_KNOWN);
 	assert_near(e->dwell_ns, s0 - t1, s0 - t1, s1 - t0, "SYN_RECV (SYN to completing segment)");
 	/* The server closes first, after the handshake. */
-	cr_assert_not_null(await(&c, port, cport, TD_ESTABLISHED, TD_FIN_WAIT1, 2000));
-	cr_assert_null(find_tuple(&c, port, cport, TD_SYN_RECV, TD_CLOSE), "a completed handshake reported as ended");
+	cr_assert_not_null(await_event(&c, port, cport, TD_ESTABLISHED, TD_FIN_WAIT1, 2000));
+	cr_assert_null(find_event(&c, port, cport, TD_SYN_RECV, TD_CLOSE), "a completed handshake reported as ended");
 	capture_stop(&c);
 	close(ha.lfd);
 }
@@ -328,7 +310,7 @@ Test(mini, unanswered_handshake_expires, .init = require_root, .timeout = 30)
 		sleep_ms(5);
 	}
 
-	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 2000);
+	e = await_event(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 2000);
 	cr_assert_not_null(e, "request sock end not reported");
 	cr_assert_eq(e->hs_outcome, TD_HS_EXPIRED, "outcome %u, expected expired", e->hs_outcome);
 	assert_near(e->dwell_ns, seen - t1, seen - t1, gone - t0, "unanswered SYN_RECV");
@@ -357,7 +339,7 @@ Test(mini, reset_handshake_is_dropped, .init = require_root, .timeout = 30)
 	cfg.timers = true;
 	capture_start(&c, &cfg);
 	send_syn("127.0.0.2", "127.0.0.1", sport, port);
-	e = await(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 3000);
+	e = await_event(&c, port, sport, TD_SYN_RECV, TD_CLOSE, 3000);
 	cr_assert_not_null(e, "request sock end not reported");
 	cr_assert_eq(e->hs_outcome, TD_HS_DROPPED, "outcome %u, expected dropped", e->hs_outcome);
 	cr_assert_lt(e->dwell_ns, SEC_NS);
@@ -429,8 +411,8 @@ Test(mini, census_counts_states_and_settles_orphans, .init = require_root, .time
 	cr_assert_eq(td_tracer_census(c.tracer, census), 0);
 	cr_assert(census[TD_CENSUS_ORPHANS] == 0 && census[TD_TIME_WAIT] == 2, "orphans %llu TIME_WAIT %llu; want 0 2",
 		  (unsigned long long)census[TD_CENSUS_ORPHANS], (unsigned long long)census[TD_TIME_WAIT]);
-	fw1 = await(&c, po, port, TD_FIN_WAIT1, TD_FIN_WAIT2, 1000);
-	fw2 = await(&c, po, port, TD_FIN_WAIT2, TD_TIME_WAIT, 1000);
+	fw1 = await_event(&c, po, port, TD_FIN_WAIT1, TD_FIN_WAIT2, 1000);
+	fw2 = await_event(&c, po, port, TD_FIN_WAIT2, TD_TIME_WAIT, 1000);
 	cr_assert(fw1 && fw2, "orphan transitions missing");
 	cr_assert(fw2->flags & TD_F_ORPHAN);
 	/* Observed at a re-arm, or inferred from the timer to the jiffy. */
@@ -525,7 +507,7 @@ Test(mini, orphan_split_when_its_namespace_dies, .init = require_root, .timeout 
 	 * process: the end comes some time after the exit. 15 s ran out
 	 * once in a full parallel run (cause not found: the worker may have
 	 * been busy with other tests' namespaces), so the wait is longer. */
-	end = await(&c, cport, a.port, TD_TIME_WAIT, TD_CLOSE, 40000);
+	end = await_event(&c, cport, a.port, TD_TIME_WAIT, TD_CLOSE, 40000);
 	whole = find_event(&c, cport, a.port, TD_FIN_WAIT2, TD_CLOSE);
 	cr_assert_null(whole, "the orphan charged wholly to FIN_WAIT2: %.3f ms", whole ? whole->dwell_ns / 1e6 : 0);
 	fw1 = find_event(&c, cport, a.port, TD_FIN_WAIT1, TD_FIN_WAIT2);
