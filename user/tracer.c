@@ -415,8 +415,10 @@ int td_tracer_poll(struct td_tracer *t, int timeout_ms)
 	int n, m, k, c;
 
 	/* The kernel side submits with BPF_RB_NO_WAKEUP until a fill threshold,
-	 * so epoll may time out with data ready: always drain afterwards. */
-	n = ring_buffer__poll(t->rb, timeout_ms);
+	 * so epoll may time out with data ready: always drain afterwards. With
+	 * no time to wait (the loops wait in td_wait), the drain alone reads
+	 * every ring. */
+	n = timeout_ms ? ring_buffer__poll(t->rb, timeout_ms) : 0;
 	if (n < 0 && n != -EINTR)
 		return n;
 	m = ring_buffer__consume(t->rb);

@@ -24,6 +24,7 @@
 #include <grp.h>
 #include <criterion/criterion.h>
 #include "harness.h"
+#include "netns.h"
 #include "states.h"
 
 void require_root(void)
@@ -142,11 +143,11 @@ void config_for_port(struct td_config *cfg, uint16_t port)
 
 void config_for_port_here(struct td_config *cfg, uint16_t port)
 {
-	struct stat st;
+	int err;
 
 	config_for_port(cfg, port);
-	cr_assert_eq(stat("/proc/self/ns/net", &st), 0, "/proc/self/ns/net: %s", strerror(errno));
-	cfg->netns = (uint32_t)st.st_ino;
+	err = td_netns_ino("/proc/self/ns/net", &cfg->netns);
+	cr_assert_eq(err, 0, "/proc/self/ns/net: %s", strerror(-err));
 }
 
 static int collect(void *ctx, const struct td_event *e)
